@@ -1,0 +1,59 @@
+"""The composition root: settings in, wired parts out. Nothing is opened until asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine
+
+from app.config import Settings
+from engine import db
+from engine.runtime import Workflow
+from workflows.action_cycle import ACTION_CYCLE
+from workflows.directory import sync_directory
+from workflows.store import CycleStore, YearStart
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(engine: Engine) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+@dataclass
+class Pdca:
+    settings: Settings
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return self._engine or db.open_engine(self.settings.database.url)
+
+    @cached_property
+    def workflow(self) -> Workflow:
+        month, day = self.settings.calendar.start_month_day
+        year_start = YearStart(self.settings.calendar.timezone, month, day)
+        return Workflow(ACTION_CYCLE, CycleStore(year_start))
+
+    @property
+    def strategy_code(self) -> str:
+        return self.settings.strategy.code
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest revision."""
+        command.upgrade(alembic_config(self.engine), "head")
+
+    def sync(self) -> int:
+        with db.writing(self.engine) as conn:
+            return sync_directory(conn, self.settings)
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()

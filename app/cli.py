@@ -1,0 +1,315 @@
+"""`pdca`: the command line of the strategy's progress management.
+
+Exit codes: 0 done; 1 refused or not found (the reason is printed); 2 bad usage or an
+invalid config (the key is named, nothing is touched).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.bootstrap import Pdca
+from app.config import ConfigError, load_settings
+from app.diagram import mermaid
+from app.importing import ImportRefused, import_actions
+from engine import db
+from engine.clock import utc_now
+from engine.errors import InvalidFields, NotAllowedNow, Refused, WrongRole
+from workflows import service
+from workflows.action_cycle import ACTION_CYCLE
+from workflows.fiscal import fiscal_year_of, fy_label
+
+SAMPLE_ACTIONS = Path(__file__).parent / "sample" / "actions.csv"
+
+cli = typer.Typer(
+    help="pdca: yearly plan-do-check-act cycles of a biodiversity strategy's actions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class State:
+    config: Path | None = None
+
+
+_state = State()
+
+
+@cli.callback()
+def _main(
+    config: Annotated[
+        Path | None, typer.Option("--config", help="config.toml to use (else PDCA_CONFIG, else ./config.toml)")
+    ] = None,
+) -> None:
+    _state.config = config
+
+
+@contextmanager
+def _pdca() -> Iterator[Pdca]:
+    """Settings first: an invalid config stops here, before any database is opened."""
+    try:
+        settings = load_settings(_state.config)
+    except ConfigError as exc:
+        err.print(f"[bold red]invalid config[/] {exc.source}:", highlight=False)
+        for problem in exc.problems:
+            err.print(f"  {problem}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    pdca = Pdca(settings)
+    try:
+        yield pdca
+    except Refused as exc:
+        _refuse(exc)
+    finally:
+        pdca.close()
+
+
+def _refuse(exc: Refused) -> None:
+    if isinstance(exc, InvalidFields):
+        err.print(f"[bold red]refused[/] ({exc.code}): {len(exc.problems)} field problem(s)")
+        for name, why in exc.problems:
+            err.print(f"  {name}: {why}", highlight=False, markup=False)
+    else:
+        err.print(f"[bold red]refused[/] ({exc.code}): {exc.message}", highlight=False)
+    raise typer.Exit(1)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+@cli.command()
+def init(
+    sample: Annotated[bool, typer.Option("--sample", help="also load sample actions and open their cycles")] = False,
+) -> None:
+    """Create or upgrade the schema and load people and councils from the config (idempotent)."""
+    with _pdca() as pdca:
+        pdca.migrate()
+        strategy = pdca.sync()
+        s = pdca.settings
+        out.print(f"schema up to date; {len(s.people)} people, 2 councils, strategy {s.strategy.code}")
+        if not sample:
+            return
+        now = utc_now()
+        month, day = s.calendar.start_month_day
+        fy = fiscal_year_of(now.astimezone(_zone(pdca)), month, day)
+        with db.writing(pdca.engine) as conn:
+            result = import_actions(conn, strategy=strategy, path=SAMPLE_ACTIONS)
+            opened = service.open_cycles(conn, strategy=strategy, fy=fy, now=now)
+        out.print(
+            f"sample: {result.created} actions added, {result.updated} updated, "
+            f"{opened} cycles opened for {fy_label(fy)}"
+        )
+        out.print("next: [bold]pdca actions[/], then [bold]pdca show 1-1-1[/]")
+
+
+def _zone(pdca: Pdca) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(pdca.settings.calendar.timezone)
+
+
+@cli.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV (UTF-8 or Shift_JIS) or XLSX")],
+    open_fy: Annotated[int | None, typer.Option("--open-fy", help="also open the cycles of this fiscal year")] = None,
+) -> None:
+    """Import actions and indicators: all rows or none."""
+    with _pdca() as pdca:
+        now = utc_now()
+        try:
+            with db.writing(pdca.engine) as conn:
+                strategy = service.strategy_id(conn, pdca.strategy_code)
+                result = import_actions(conn, strategy=strategy, path=file)
+                opened = 0
+                if open_fy is not None:
+                    opened = service.open_cycles(
+                        conn, strategy=strategy, fy=open_fy, now=now, codes=result.codes
+                    )
+        except ImportRefused as exc:
+            err.print(f"[bold red]nothing imported[/]: {len(exc.problems)} problem(s) in {file}")
+            for problem in exc.problems:
+                err.print(f"  {problem}", highlight=False, markup=False)
+            raise typer.Exit(1) from None
+        out.print(
+            f"imported {result.created + result.updated} actions ({result.created} new, "
+            f"{result.updated} updated), {result.indicators} indicators"
+            + (f"; opened {opened} cycles for {fy_label(open_fy)}" if open_fy is not None else "")
+        )
+
+
+@cli.command()
+def actions(
+    fy: Annotated[int | None, typer.Option("--fy", help="fiscal year, e.g. 2026")] = None,
+    state: Annotated[str | None, typer.Option("--state", help="a state, or a phase: plan, do, check, act")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="a JSON list for scripts")] = False,
+) -> None:
+    """List the cycles: which action, which year, where it stands, who owns it."""
+    with _pdca() as pdca, db.reading(pdca.engine) as conn:
+        strategy = service.strategy_id(conn, pdca.strategy_code)
+        rows = service.list_cycles(conn, strategy=strategy, fy=fy, state=state)
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("code", "FY", "state", "owner", "title")
+    for r in rows:
+        table.add_row(r["code"], r["fy_label"], r["state"], r["owner"], r["title_ja"])
+    out.print(table)
+    out.print(f"{len(rows)} cycle(s)")
+
+
+def _cycle_id(pdca: Pdca, conn: Any, code: str, fy: int | None) -> int:
+    strategy = service.strategy_id(conn, pdca.strategy_code)
+    year = fy if fy is not None else service.latest_fy(conn, strategy=strategy, code=code)
+    if year is None:
+        raise Refused(f"there is no action {code} with a cycle")
+    return service.find_cycle(conn, strategy=strategy, code=code, fy=year)
+
+
+@cli.command()
+def show(
+    code: Annotated[str, typer.Argument(help="action code, e.g. 2-1-3")],
+    fy: Annotated[int | None, typer.Option("--fy", help="fiscal year (default: the latest)")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """One cycle: its state, record, history, and what can happen next and by whom."""
+    with _pdca() as pdca, db.reading(pdca.engine) as conn:
+        story = service.cycle_story(conn, pdca.workflow, _cycle_id(pdca, conn, code, fy))
+    if as_json:
+        _print_json(story)
+        return
+    _print_story(story)
+
+
+def _print_story(s: dict[str, Any]) -> None:
+    out.print(f"[bold]{s['code']} {s['title_ja']}[/] / {s['title_en'] or ''}")
+    out.print(f"{s['fy_label']}  owner {s['owner']} ({', '.join(s['owners'])})")
+    label = s["state_label"]
+    out.print(f"state [bold]{s['state']}[/] ({label['ja']} / {label['en']})  version {s['version']}")
+    if s["action_status"] != "active":
+        out.print(f"action {s['action_status']}")
+    record = {k: v for k, v in s["record"].items() if v not in (None, "", 0)}
+    if record:
+        table = Table("record", "value", show_header=False)
+        for key, value in record.items():
+            table.add_row(key, str(value))
+        out.print(table)
+    if s["indicators"]:
+        table = Table("indicator", "unit", "dir", "baseline", "target", "this year")
+        for i in s["indicators"]:
+            now = (i["reason"] and f"- ({i['reason']})") or ("" if i["value"] is None else f"{i['value']:g}")
+            table.add_row(
+                f"{i['code']} {i['name_ja']}", i["unit"], i["direction"],
+                _pair(i["baseline"]), _pair(i["target"]), now,
+            )
+        out.print(table)
+    for p in s["proposals"]:
+        out.print(f"proposal {p['seq']}: {p['text']}")
+    history = Table("when", "who", "trigger", "from → to", "comment", title="history")
+    for h in s["history"]:
+        who = h["actor"] + (f" (for {h['on_behalf']})" if h["on_behalf"] else "")
+        history.add_row(h["at"][:16], who, h["trigger"], f"{h['from'] or '·'} → {h['to']}", h["comment"] or "")
+    out.print(history)
+    if not s["allowed"]:
+        out.print("nothing more can happen: the cycle is closed")
+    for a in s["allowed"]:
+        fields = ", ".join(
+            f["name"] + ("" if f["required"] else "?") + (f"={'|'.join(f['choices'])}" if "choices" in f else "")
+            + (f"[{','.join(f['items'])}]" if "items" in f else "")
+            for f in a["fields"]
+        )
+        out.print(f"next: [bold]{a['trigger']}[/] → {a['to']} by {', '.join(a['by']) or 'nobody'}"
+                  + (f"  fields: {fields}" if fields else ""), highlight=False)
+
+
+def _pair(pair: list[Any]) -> str:
+    value, year = pair
+    return "" if value is None else f"{value:g}" + (f" ({year})" if year else "")
+
+
+def _parse_fields(items: list[str]) -> dict[str, Any]:
+    raw: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"{item!r}: write NAME=VALUE", param_hint="--field")
+        name = name.strip()
+        if name in raw:
+            previous = raw[name]
+            raw[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            raw[name] = value
+    return raw
+
+
+@cli.command()
+def fire(
+    code: Annotated[str, typer.Argument(help="action code, e.g. 2-1-3")],
+    trigger: Annotated[str, typer.Argument(help="e.g. submit_report (see `pdca show CODE`)")],
+    fy: Annotated[int, typer.Option("--fy", help="fiscal year of the cycle")],
+    as_: Annotated[str, typer.Option("--as", help="email of the person acting")],
+    comment: Annotated[str | None, typer.Option("--comment", help="the comment (required to return or discontinue)")] = None,
+    field: Annotated[list[str] | None, typer.Option("--field", help="NAME=VALUE, repeatable; indicators.CODE=12.5 or indicators.CODE.reason=...")] = None,
+    expect_version: Annotated[int | None, typer.Option("--expect-version", help="refuse if the cycle changed since this version")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print what happened as JSON")] = False,
+) -> None:
+    """Fire a trigger on a cycle as a person. Exit 1 with the reason when refused."""
+    raw = _parse_fields(field or [])
+    if comment is not None:
+        raw["comment"] = comment
+    with _pdca() as pdca:
+        now = utc_now()
+        with db.writing(pdca.engine) as conn:
+            cycle = _cycle_id(pdca, conn, code, fy)
+            actor = service.actor_for(conn, as_)
+            events = pdca.workflow.fire_in(
+                conn, cycle, trigger, actor, raw, now=now, expected_version=expect_version
+            )
+    if as_json:
+        _print_json([e.__dict__ for e in events])
+        return
+    for e in events:
+        by = e.actor + (f" for {e.on_behalf}" if e.on_behalf else "")
+        out.print(f"{code} {fy_label(fy)}: {e.trigger} by {by}: {e.from_state} → [bold]{e.to_state}[/] (version {e.version})")
+
+
+@cli.command()
+def absent(
+    email: Annotated[str, typer.Argument(help="the person who is away")],
+    as_: Annotated[str, typer.Option("--as", help="email of the admin recording it")],
+    back: Annotated[bool, typer.Option("--back", help="mark the person back instead")] = False,
+) -> None:
+    """Mark a chair absent so the vice chair may act (or back again)."""
+    with _pdca() as pdca, db.writing(pdca.engine) as conn:
+        admin = service.actor_for(conn, as_)
+        if not admin.is_admin:
+            raise WrongRole(f"{as_} is not an admin", roles=("admin",), holders=())
+        service.set_absent(conn, email=email, absent=not back, now=utc_now(), by=admin.email)
+    out.print(f"{email} is marked {'back' if back else 'absent'}")
+
+
+@cli.command()
+def diagram() -> None:
+    """The action cycle as a Mermaid state diagram (paste into any Mermaid viewer)."""
+    sys.stdout.write(mermaid(ACTION_CYCLE))
+
+
+def main() -> None:
+    cli()
+
+
+__all__ = ["NotAllowedNow", "cli", "main"]

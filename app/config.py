@@ -1,0 +1,141 @@
+"""`config.toml`, read and checked. The only module that reads it.
+
+Every problem is reported with its key path (`councils.internal.chair: ...`) so an admin
+can find it; nothing is opened or written until the whole file is valid.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from workflows.directory import Directory
+
+DEFAULT_CONFIG = "config.toml"
+
+
+class ConfigError(Exception):
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Strict):
+    url: str = "sqlite:///var/pdca.sqlite3"
+
+    @field_validator("url")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL ({exc})") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        return value
+
+
+class MailSettings(_Strict):
+    """Used by the notifications; checked now so a typo is found on day one."""
+
+    backend: Literal["file", "console", "smtp"] = "file"
+    dir: str = "var/mail"
+    from_address: str = "pdca@localhost"
+    reply_to: str | None = None
+    host: str = "localhost"
+    port: int = Field(default=25, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+
+
+class CalendarSettings(_Strict):
+    timezone: str = "Asia/Tokyo"
+    fiscal_year_start: str = "04-01"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("fiscal_year_start")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        match = re.fullmatch(r"(\d\d)-(\d\d)", value)
+        if not match or not (1 <= int(match[1]) <= 12 and 1 <= int(match[2]) <= 28):
+            raise ValueError("write MM-DD with a day from 01 to 28, e.g. 04-01")
+        return value
+
+    @property
+    def start_month_day(self) -> tuple[int, int]:
+        month, day = self.fiscal_year_start.split("-")
+        return int(month), int(day)
+
+
+class Settings(Directory):
+    database: DatabaseSettings = DatabaseSettings()
+    mail: MailSettings = MailSettings()
+    calendar: CalendarSettings = CalendarSettings()
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def _anchor(url: str, base: Path) -> str:
+    """Relative SQLite paths are relative to the config file, not to where pdca runs."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return url
+    if parsed.database == ":memory:" or Path(parsed.database).is_absolute():
+        return url
+    return parsed.set(database=str(base / parsed.database)).render_as_string(hide_password=False)
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    source = Path(path or env.get("PDCA_CONFIG") or DEFAULT_CONFIG)
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(source), ["file not found (set PDCA_CONFIG or pass --config)"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(source), [f"not valid TOML: {exc}"]) from None
+    if env.get("PDCA_DATABASE_URL"):
+        data.setdefault("database", {})["url"] = env["PDCA_DATABASE_URL"]
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"{_key_path(err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
+        ]
+        raise ConfigError(str(source), problems) from None
+    base = source.resolve().parent
+    database = DatabaseSettings(url=_anchor(settings.database.url, base))
+    mail_dir = str(base / settings.mail.dir)
+    return settings.model_copy(
+        update={"database": database, "mail": settings.mail.model_copy(update={"dir": mail_dir})}
+    )

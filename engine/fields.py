@@ -1,0 +1,157 @@
+"""Checking what a person typed against what a trigger declares.
+
+Input is flat, as it arrives from a command line or an HTML form: `name -> text` or
+`name -> [texts]`. A `measures` field takes one key per item: `name.ITEM=12.5` for a value
+or `name.ITEM.reason=...` for why there is none. Every problem is reported at once, each
+naming its field, so a person fixes everything in one go.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from engine.errors import InvalidFields
+from engine.spec import Field, Trigger
+
+Raw = Mapping[str, str | Sequence[str] | Any]
+Lookup = Callable[[str], Sequence[str]]
+
+
+def _texts(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Sequence):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _one(name: str, value: Any, problems: list[tuple[str, str]]) -> str | None:
+    texts = [t for t in _texts(value) if t.strip()]
+    if len(texts) > 1:
+        problems.append((name, "give one value, not several"))
+        return None
+    return texts[0].strip() if texts else None
+
+
+def _number(text: str) -> float | None:
+    try:
+        number = float(text.replace(",", ""))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _measures(
+    field: Field, raw: Raw, items: Sequence[str], problems: list[tuple[str, str]]
+) -> dict[str, dict[str, Any]]:
+    prefix = field.name + "."
+    given: dict[str, dict[str, Any]] = {}
+    for key, value in raw.items():
+        if not key.startswith(prefix):
+            continue
+        rest = key[len(prefix) :]
+        item, is_reason = (rest[: -len(".reason")], True) if rest.endswith(".reason") else (rest, False)
+        if item not in items:
+            known = ", ".join(items) or "none"
+            problems.append((key, f"no item {item!r} here (items: {known})"))
+            continue
+        text = _one(key, value, problems)
+        if text is None:
+            continue
+        entry = given.setdefault(item, {})
+        if is_reason:
+            entry["reason"] = text
+        else:
+            number = _number(text)
+            if number is None:
+                problems.append((key, f"{text!r} is not a number (to say why there is none, use {key}.reason=...)"))
+            else:
+                entry["value"] = number
+    for item, entry in given.items():
+        if "value" in entry and "reason" in entry:
+            problems.append((f"{field.name}.{item}", "give a value or a reason, not both"))
+    if field.required:
+        for item in items:
+            if item not in given:
+                problems.append((f"{field.name}.{item}", "missing: a value, or a reason why there is none"))
+    return given
+
+
+def measure_keys(raw: Raw, field: Field) -> set[str]:
+    prefix = field.name + "."
+    return {key for key in raw if key.startswith(prefix)}
+
+
+def validate(
+    trigger: Trigger, raw: Raw, *, choices: Lookup, items: Lookup
+) -> dict[str, Any]:
+    """Return the cleaned values, or raise InvalidFields naming every problem."""
+    problems: list[tuple[str, str]] = []
+    clean: dict[str, Any] = {}
+    used: set[str] = set()
+    for field in trigger.fields:
+        if field.type == "measures":
+            used |= measure_keys(raw, field)
+            values = _measures(field, raw, items(field.items or field.name), problems)
+            if values or field.required:
+                clean[field.name] = values
+            continue
+        used.add(field.name)
+        value = raw.get(field.name)
+        if field.type == "lines":
+            lines = [t.strip() for t in _texts(value) if t.strip()]
+            if field.required and not lines:
+                problems.append((field.name, "missing: give at least one"))
+            clean[field.name] = lines
+            continue
+        text = _one(field.name, value, problems)
+        if text is None:
+            if field.required and not any(p[0] == field.name for p in problems):
+                problems.append((field.name, "missing"))
+            continue
+        if field.type == "number":
+            number = _number(text)
+            if number is None:
+                problems.append((field.name, f"{text!r} is not a number"))
+                continue
+            clean[field.name] = number
+        elif field.type == "choice":
+            allowed = _resolve_choices(field, choices)
+            if text not in allowed:
+                problems.append((field.name, f"{text!r} is not one of {', '.join(allowed)}"))
+                continue
+            clean[field.name] = text
+        else:
+            clean[field.name] = text
+    unknown = sorted(set(raw) - used)
+    if unknown:
+        takes = ", ".join(f.name for f in trigger.fields) or "no fields"
+        problems.extend((key, f"unknown field; {trigger.name} takes {takes}") for key in unknown)
+    if problems:
+        raise InvalidFields(problems)
+    return clean
+
+
+def _resolve_choices(field: Field, choices: Lookup) -> tuple[str, ...]:
+    if isinstance(field.choices, str):
+        return tuple(choices(field.choices))
+    return tuple(field.choices or ())
+
+
+def describe(field: Field, *, choices: Lookup, items: Lookup) -> dict[str, Any]:
+    """The declaration as JSON for scripts and forms, with this instance's lists filled in."""
+    out: dict[str, Any] = {
+        "name": field.name,
+        "type": field.type,
+        "required": field.required,
+        "label": {"ja": field.label.ja, "en": field.label.en},
+    }
+    if field.type == "choice":
+        out["choices"] = list(_resolve_choices(field, choices))
+    if field.type == "measures":
+        out["items"] = list(items(field.items or field.name))
+    return out

@@ -1,0 +1,258 @@
+"""The action cycle: one action of the strategy through one fiscal year, plan -> do ->
+check -> act. Read the two tables at the bottom (STATES, TRIGGERS) as the city's process;
+the functions above them are the guards (each returns a reason a person can act on) and
+the recorders (each says what the step writes down; none sends anything).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import select
+
+from engine.clock import to_storage
+from engine.spec import SYSTEM, Changes, Field, Guard, Label, State, Trigger, WorkflowSpec
+from workflows.fiscal import fy_label
+from workflows.models import Indicator, Measurement
+
+if TYPE_CHECKING:
+    from engine.runtime import FireContext
+    from workflows.store import CycleStore
+
+OWNER = "owner"
+INTERNAL_CHAIR = "internal_chair"
+PROMOTION_CHAIR = "promotion_chair"
+
+REPORT_STATUSES = ("implemented", "partly_implemented", "not_implemented")
+DECISIONS = ("continue", "revise", "complete", "discontinue")
+
+
+def _data(ctx: FireContext, key: str) -> Any:
+    return ctx.instance.data[key]
+
+
+def _store(ctx: FireContext) -> CycleStore:
+    return cast("CycleStore", ctx.store)
+
+
+# -- guards ------------------------------------------------------------------------------
+
+
+def action_active(ctx: FireContext) -> str | None:
+    status = _data(ctx, "action_status")
+    if status == "active":
+        return None
+    return (
+        f"action {_data(ctx, 'code')} was {status} in {fy_label(_data(ctx, 'ended_fy'))}; "
+        "no further steps are due for it"
+    )
+
+
+def plan_written(ctx: FireContext) -> str | None:
+    if (ctx.fields.get("plan") or _data(ctx, "plan") or "").strip():
+        return None
+    return "the plan is empty: write it (field plan) before submitting"
+
+
+def fiscal_year_begun(ctx: FireContext) -> str | None:
+    begins = _store(ctx).year_begins(_data(ctx, "fy"))
+    if ctx.now >= begins:
+        return None
+    return (
+        f"{fy_label(_data(ctx, 'fy'))} begins on {begins.date().isoformat()}; "
+        "the approved plan starts then"
+    )
+
+
+def every_indicator_reported(ctx: FireContext) -> str | None:
+    """An indicator added after the report was submitted would otherwise go unreported."""
+    rows = ctx.conn.execute(
+        select(Indicator.code)  # type: ignore[call-overload]
+        .outerjoin(
+            Measurement,
+            (Measurement.indicator_id == Indicator.id) & (Measurement.fy == _data(ctx, "fy")),
+        )
+        .where(Indicator.action_id == _data(ctx, "action_id"), Measurement.id.is_(None))  # type: ignore[union-attr]
+        .order_by(Indicator.code)
+    ).scalars().all()
+    if not rows:
+        return None
+    return (
+        f"indicator {', '.join(rows)} has no value or reason for {fy_label(_data(ctx, 'fy'))}; "
+        "return the report so the owner can add it"
+    )
+
+
+def revision_changes_plan(ctx: FireContext) -> str | None:
+    if ctx.fields["revised_plan"].strip() != (_data(ctx, "action_plan") or "").strip():
+        return None
+    return "the revised plan is the same as the current plan: change what the council asked for"
+
+
+# -- recorders ---------------------------------------------------------------------------
+
+
+def record_plan(ctx: FireContext) -> Changes:
+    return Changes({"plan": ctx.fields.get("plan") or _data(ctx, "plan"), "returned_comment": None})
+
+
+def record_return(ctx: FireContext) -> Changes:
+    return Changes(
+        {"returned_comment": ctx.comment, "return_count": _data(ctx, "return_count") + 1}
+    )
+
+
+def record_report(ctx: FireContext) -> Changes:
+    f = ctx.fields
+    return Changes(
+        {
+            "report_status": f["status"],
+            "report_content": f["content"],
+            "self_grade": f["self_grade"],
+            "returned_comment": None,
+        },
+        [("measurements", {"values": f["indicators"]})],
+    )
+
+
+def record_acceptance(ctx: FireContext) -> Changes:
+    return Changes({"internal_comment": ctx.comment})
+
+
+def record_evaluation(ctx: FireContext) -> Changes:
+    f = ctx.fields
+    return Changes(
+        {"council_grade": f["grade"], "evaluation": f["evaluation"]},
+        [("proposals", {"texts": f.get("proposals", [])})],
+    )
+
+
+def _closing(ctx: FireContext) -> dict[str, Any]:
+    return {"closed_at": to_storage(ctx.now)}
+
+
+def record_decision(decision: str) -> Any:
+    def record(ctx: FireContext) -> Changes:
+        columns = {"decision": decision, "decision_reason": ctx.comment}
+        if decision == "revise":
+            return Changes(columns)
+        effects: list[tuple[str, dict[str, Any]]] = []
+        if decision in ("complete", "discontinue"):
+            status = "completed" if decision == "complete" else "discontinued"
+            effects.append(("end_action", {"status": status}))
+        return Changes({**columns, **_closing(ctx)}, effects)
+
+    record.__name__ = f"record_{decision}"
+    return record
+
+
+def record_revision(ctx: FireContext) -> Changes:
+    return Changes({"revised_plan": ctx.fields["revised_plan"], "returned_comment": None})
+
+
+def record_adoption(ctx: FireContext) -> Changes:
+    return Changes(_closing(ctx), [("adopt_plan", {"plan": _data(ctx, "revised_plan")})])
+
+
+def record_check_opened(ctx: FireContext) -> Changes:
+    return Changes({"opened_at": to_storage(ctx.now)})
+
+
+# -- the fields triggers take ------------------------------------------------------------
+
+COMMENT = Field("comment", "longtext", Label("コメント", "Comment"))
+OPTIONAL_COMMENT = Field("comment", "longtext", Label("コメント", "Comment"), required=False)
+
+# -- the process -------------------------------------------------------------------------
+
+STATES = (
+    State("plan.drafting", Label("計画作成中", "Drafting the plan"), deadline="plan_due"),
+    State("plan.review", Label("計画審査中", "Plan under review"), deadline="plan_due"),
+    State("plan.approved", Label("計画承認済", "Plan approved")),
+    State("do.implementing", Label("実施中", "Implementing")),
+    State("check.self_assessment", Label("実施状況報告中", "Self-assessment"), deadline="report_due"),
+    State("check.internal_review", Label("庁内推進会議で点検中", "Internal council review"),
+          deadline="internal_council_meeting"),
+    State("check.council_evaluation", Label("推進会議で評価中", "Promotion council evaluation"),
+          deadline="promotion_council_meeting"),
+    State("act.deciding", Label("対応方針の決定中", "Deciding"), deadline="decisions_due"),
+    State("act.revising", Label("見直し中", "Revising"), deadline="decisions_due"),
+    State("act.revision_review", Label("見直し審査中", "Revision under review"),
+          deadline="decisions_due"),
+    State("closed", Label("完了", "Closed"), final=True),
+)
+
+ACTIVE = Guard("action_active", action_active)
+
+TRIGGERS = (
+    # trigger, from, to, who, label, fields, guards, recorder
+    Trigger("submit_plan", "plan.drafting", "plan.review", (OWNER,),
+            Label("計画を提出", "Submit the plan"),
+            fields=(Field("plan", "longtext", Label("計画", "Plan"), required=False),),
+            guards=(ACTIVE, Guard("plan_written", plan_written)), record=record_plan),
+    Trigger("approve_plan", "plan.review", "plan.approved", (INTERNAL_CHAIR,),
+            Label("計画を承認", "Approve the plan"), fields=(OPTIONAL_COMMENT,)),
+    Trigger("return_plan", "plan.review", "plan.drafting", (INTERNAL_CHAIR,),
+            Label("計画を差し戻す", "Return the plan"), fields=(COMMENT,), record=record_return),
+    Trigger("start", "plan.approved", "do.implementing", (SYSTEM,),
+            Label("実施開始", "Start"), automatic=True,
+            guards=(ACTIVE, Guard("fiscal_year_begun", fiscal_year_begun))),
+    Trigger("open_check", "do.implementing", "check.self_assessment", (SYSTEM,),
+            Label("点検を開始", "Open the check"), guards=(ACTIVE,), record=record_check_opened),
+    Trigger("submit_report", "check.self_assessment", "check.internal_review", (OWNER,),
+            Label("実施状況を報告", "Submit the report"),
+            fields=(
+                Field("status", "choice", Label("実施状況", "Implementation status"),
+                      choices=REPORT_STATUSES),
+                Field("content", "longtext", Label("実施内容", "What was done")),
+                Field("indicators", "measures", Label("指標の実績", "Indicator values"),
+                      items="indicators"),
+                Field("self_grade", "choice", Label("自己評価", "Self grade"), choices="grades"),
+            ),
+            guards=(ACTIVE,), record=record_report),
+    Trigger("accept_report", "check.internal_review", "check.council_evaluation",
+            (INTERNAL_CHAIR,), Label("点検結果を承認", "Accept the report"),
+            fields=(OPTIONAL_COMMENT,),
+            guards=(Guard("every_indicator_reported", every_indicator_reported),),
+            record=record_acceptance),
+    Trigger("return_report", "check.internal_review", "check.self_assessment", (INTERNAL_CHAIR,),
+            Label("報告を差し戻す", "Return the report"), fields=(COMMENT,), record=record_return),
+    Trigger("approve_evaluation", "check.council_evaluation", "act.deciding", (PROMOTION_CHAIR,),
+            Label("評価を承認", "Approve the evaluation"),
+            fields=(
+                Field("grade", "choice", Label("評価", "Grade"), choices="grades"),
+                Field("evaluation", "longtext", Label("評価内容", "Evaluation")),
+                Field("proposals", "lines", Label("改善提案", "Proposals"), required=False),
+            ),
+            record=record_evaluation),
+    Trigger("return_evaluation", "check.council_evaluation", "check.internal_review",
+            (PROMOTION_CHAIR,), Label("庁内推進会議へ差し戻す", "Return to the internal council"),
+            fields=(COMMENT,), record=record_return),
+    Trigger("decide_continue", "act.deciding", "closed", (INTERNAL_CHAIR,),
+            Label("継続", "Continue"), fields=(OPTIONAL_COMMENT,),
+            record=record_decision("continue")),
+    Trigger("decide_complete", "act.deciding", "closed", (INTERNAL_CHAIR,),
+            Label("完了", "Complete"), fields=(OPTIONAL_COMMENT,),
+            record=record_decision("complete")),
+    Trigger("decide_discontinue", "act.deciding", "closed", (INTERNAL_CHAIR,),
+            Label("廃止", "Discontinue"), fields=(COMMENT,),
+            record=record_decision("discontinue")),
+    Trigger("decide_revise", "act.deciding", "act.revising", (INTERNAL_CHAIR,),
+            Label("見直し", "Revise"),
+            fields=(Field("comment", "longtext", Label("見直しの内容", "What to revise")),),
+            record=record_decision("revise")),
+    Trigger("submit_revision", "act.revising", "act.revision_review", (OWNER,),
+            Label("見直し案を提出", "Submit the revision"),
+            fields=(Field("revised_plan", "longtext", Label("見直し後の計画", "Revised plan")),),
+            guards=(Guard("revision_changes_plan", revision_changes_plan),),
+            record=record_revision),
+    Trigger("approve_revision", "act.revision_review", "closed", (INTERNAL_CHAIR,),
+            Label("見直しを承認", "Approve the revision"), fields=(OPTIONAL_COMMENT,),
+            record=record_adoption),
+    Trigger("return_revision", "act.revision_review", "act.revising", (INTERNAL_CHAIR,),
+            Label("見直し案を差し戻す", "Return the revision"), fields=(COMMENT,),
+            record=record_return),
+)
+
+ACTION_CYCLE = WorkflowSpec("action_cycle", STATES, "plan.drafting", TRIGGERS)
+

@@ -1,0 +1,161 @@
+"""The people and bodies of the strategy, as configured, and their sync into the database.
+
+The pydantic models here are the typed shape of those parts of `config.toml`; `app/`
+reads the file and hands them over. Syncing is idempotent: run it after every change to
+the config. People dropped from the config are deactivated, never deleted, because the
+audit trail still names them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import Connection, delete, insert, select, update
+
+from workflows.models import Council, Membership, Person, Strategy
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StrategyIn(_Strict):
+    code: str = Field(min_length=1, max_length=64)
+    name_ja: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    first_fy: int = Field(ge=1990, le=2200)
+    target_fy: int = Field(ge=1990, le=2200)
+    grades: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _years_in_order(self) -> StrategyIn:
+        if self.target_fy < self.first_fy:
+            raise ValueError(f"target_fy {self.target_fy} is before first_fy {self.first_fy}")
+        if len(set(self.grades)) != len(self.grades):
+            raise ValueError("grades must not repeat")
+        return self
+
+
+class PersonIn(_Strict):
+    email: str
+    name: str = Field(min_length=1)
+    name_en: str | None = None
+    division: str | None = None
+    language: Literal["ja", "en"] = "ja"
+    admin: bool = False
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value.lower()
+
+
+class CouncilIn(_Strict):
+    name_ja: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    chair: str
+    vice_chair: str | None = None
+    members: list[str] = Field(default_factory=list)
+
+    def seats(self) -> list[tuple[str, str]]:
+        seats = [(self.chair.lower(), "chair")]
+        if self.vice_chair:
+            seats.append((self.vice_chair.lower(), "vice_chair"))
+        seated = {email for email, _ in seats}
+        seats += [(m.lower(), "member") for m in self.members if m.lower() not in seated]
+        return seats
+
+
+class SecretariatIn(_Strict):
+    division: str = Field(min_length=1)
+    members: list[str] = Field(min_length=1)
+
+
+class AdvisorsIn(_Strict):
+    members: list[str] = Field(default_factory=list)
+
+
+class Directory(_Strict):
+    """Everything about who is who, cross-checked: every email named must be a person."""
+
+    strategy: StrategyIn
+    people: list[PersonIn]
+    secretariat: SecretariatIn
+    councils: dict[Literal["internal", "promotion"], CouncilIn]
+    advisors: AdvisorsIn = AdvisorsIn()
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Directory:
+        emails = [p.email for p in self.people]
+        dupes = sorted({e for e in emails if emails.count(e) > 1})
+        if dupes:
+            raise ValueError(f"people: {', '.join(dupes)} listed more than once")
+        known = set(emails)
+        named = [("secretariat.members", e) for e in self.secretariat.members]
+        named += [("advisors.members", e) for e in self.advisors.members]
+        for key in ("internal", "promotion"):
+            if key not in self.councils:
+                raise ValueError(f"councils.{key} is missing")
+            council = self.councils[key]  # type: ignore[index]
+            named += [(f"councils.{key}.{role}", email) for email, role in council.seats()]
+        unknown = [f"{where}: {email}" for where, email in named if email.lower() not in known]
+        if unknown:
+            raise ValueError("not in [[people]]: " + "; ".join(unknown))
+        return self
+
+    def admins(self) -> set[str]:
+        return {p.email for p in self.people if p.admin} | {
+            e.lower() for e in self.secretariat.members
+        }
+
+
+def sync_directory(conn: Connection, directory: Directory) -> int:
+    """Bring people, councils and the strategy in line with the config; return the strategy id."""
+    s = directory.strategy
+    strategy_id = conn.execute(select(Strategy.id).where(Strategy.code == s.code)).scalar()
+    values = s.model_dump()
+    if strategy_id is None:
+        strategy_id = conn.execute(insert(Strategy).values(**values)).inserted_primary_key[0]  # type: ignore[index]
+    else:
+        conn.execute(update(Strategy).where(Strategy.id == strategy_id).values(**values))  # type: ignore[arg-type]
+
+    admins = directory.admins()
+    advisors = {e.lower() for e in directory.advisors.members}
+    ids: dict[str, int] = dict(conn.execute(select(Person.email, Person.id)).all())
+    for p in directory.people:
+        values = p.model_dump() | {
+            "admin": p.email in admins,
+            "advisor": p.email in advisors,
+            "active": True,
+        }
+        if p.email in ids:
+            conn.execute(update(Person).where(Person.id == ids[p.email]).values(**values))  # type: ignore[arg-type]
+        else:
+            ids[p.email] = conn.execute(insert(Person).values(**values)).inserted_primary_key[0]  # type: ignore[index]
+    configured = {p.email for p in directory.people}
+    gone = [pid for email, pid in ids.items() if email not in configured]
+    if gone:
+        conn.execute(update(Person).where(Person.id.in_(gone)).values(active=False, admin=False))  # type: ignore[union-attr]
+
+    for key, council in directory.councils.items():
+        council_id = conn.execute(select(Council.id).where(Council.key == key)).scalar()
+        names = {"name_ja": council.name_ja, "name_en": council.name_en}
+        if council_id is None:
+            council_id = conn.execute(insert(Council).values(key=key, **names)).inserted_primary_key[0]  # type: ignore[index]
+        else:
+            conn.execute(update(Council).where(Council.id == council_id).values(**names))  # type: ignore[arg-type]
+        conn.execute(delete(Membership).where(Membership.council_id == council_id))  # type: ignore[arg-type]
+        conn.execute(
+            insert(Membership),
+            [
+                {"council_id": council_id, "person_id": ids[email], "role": role}
+                for email, role in council.seats()
+            ],
+        )
+    return int(strategy_id)

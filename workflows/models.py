@@ -1,0 +1,166 @@
+"""The strategy's records: who, what, and each action's yearly cycle.
+
+SQLModel tables, so the web and scripts get typed rows; the hot path reads and writes the
+same tables through SQLAlchemy Core (`Model.__table__`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from engine.audit import AuditEvent
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(max_length=200)
+    name_en: str | None = Field(default=None, max_length=200)
+    division: str | None = Field(default=None, max_length=200)
+    language: str = Field(default="ja", max_length=2)
+    admin: bool = False
+    advisor: bool = Field(default=False, description="asked for scientific or local advice")
+    absent: bool = Field(default=False, description="a chair marked absent lets the vice chair act")
+    active: bool = Field(default=True, description="false once removed from the config")
+
+
+class Council(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=32, unique=True, description="internal | promotion")
+    name_ja: str = Field(max_length=200)
+    name_en: str = Field(max_length=200)
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("council_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str = Field(max_length=16, description="chair | vice_chair | member")
+
+
+class Strategy(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True)
+    name_ja: str = Field(max_length=300)
+    name_en: str = Field(max_length=300)
+    first_fy: int
+    target_fy: int
+    grades: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Action(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("strategy_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    strategy_id: int = Field(foreign_key="strategy.id", index=True)
+    code: str = Field(max_length=32, description="e.g. 2-1-3: basic policy 2, measure 1, action 3")
+    basic_policy: str = Field(max_length=300)
+    basic_policy_en: str | None = Field(default=None, max_length=300)
+    title_ja: str = Field(max_length=300)
+    title_en: str | None = Field(default=None, max_length=300)
+    division: str = Field(max_length=200, description="the owner division (担当課)")
+    plan: str = Field(default="", description="the current plan; a revision replaces it")
+    status: str = Field(default="active", max_length=16, description="active | completed | discontinued")
+    ended_fy: int | None = None
+
+
+class ActionOwner(SQLModel, table=True):
+    __tablename__ = "action_owner"
+
+    action_id: int = Field(foreign_key="action.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True, index=True)
+
+
+class Indicator(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("action_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    code: str = Field(max_length=32)
+    name_ja: str = Field(max_length=300)
+    name_en: str | None = Field(default=None, max_length=300)
+    unit: str = Field(default="", max_length=40)
+    direction: str = Field(max_length=4, description="up | down: which way is better")
+    baseline_value: float | None = None
+    baseline_year: int | None = None
+    target_value: float | None = None
+    target_year: int | None = None
+
+
+_cycle_version = Column("version", Integer, nullable=False, default=1)
+"""Optimistic lock: ORM writes check it too, so no path overwrites a newer cycle."""
+
+
+class Cycle(SQLModel, table=True):
+    """One action in one fiscal year: the state-machine instance."""
+
+    __table_args__ = (
+        UniqueConstraint("action_id", "fy"),
+        Index("ix_cycle_fy_state", "fy", "state"),
+    )
+    __mapper_args__ = {"version_id_col": _cycle_version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id")
+    fy: int
+    state: str = Field(max_length=64)
+    version: int = Field(default=1, sa_column=_cycle_version)
+    plan: str = ""
+    report_status: str | None = Field(default=None, max_length=32)
+    report_content: str | None = None
+    self_grade: str | None = Field(default=None, max_length=8)
+    internal_comment: str | None = None
+    council_grade: str | None = Field(default=None, max_length=8)
+    evaluation: str | None = None
+    decision: str | None = Field(default=None, max_length=16)
+    decision_reason: str | None = None
+    revised_plan: str | None = None
+    returned_comment: str | None = Field(default=None, description="the latest return's comment")
+    return_count: int = 0
+    flags: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+class Measurement(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("indicator_id", "fy"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id")
+    fy: int
+    cycle_id: int | None = Field(default=None, foreign_key="cycle.id", index=True)
+    value: float | None = None
+    reason: str | None = Field(default=None, description="why there is no value this year")
+
+
+class Proposal(SQLModel, table=True):
+    """One improvement the promotion council proposed; answered in the act phase."""
+
+    __table_args__ = (UniqueConstraint("cycle_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycle.id", index=True)
+    seq: int
+    text: str
+    answer: str | None = None
+
+
+__all__ = [
+    "Action",
+    "ActionOwner",
+    "AuditEvent",
+    "Council",
+    "Cycle",
+    "Indicator",
+    "Measurement",
+    "Membership",
+    "Person",
+    "Proposal",
+    "Strategy",
+]

@@ -1,0 +1,273 @@
+"""What the CLI and the web ask of the action cycle: find, list, tell the story, open a
+year, mark a chair absent. Keyword-only functions over a connection; the caller owns the
+transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from engine.audit import AuditEvent, audit_table
+from engine.clock import from_storage, to_storage
+from engine.errors import NotFound
+from engine.runtime import Actor, Workflow
+from workflows.action_cycle import ACTION_CYCLE
+from workflows.fiscal import fy_label
+from workflows.models import (
+    Action,
+    ActionOwner,
+    Cycle,
+    Indicator,
+    Measurement,
+    Person,
+    Proposal,
+    Strategy,
+)
+
+OPENED = "open"
+"""The audit trigger name for a cycle coming into being (it has no `from` state)."""
+
+
+def strategy_id(conn: Connection, code: str) -> int:
+    found = conn.execute(select(Strategy.id).where(Strategy.code == code)).scalar()
+    if found is None:
+        raise NotFound(f"strategy {code!r} is not in the database; run `pdca init`")
+    return int(found)
+
+
+def actor_for(conn: Connection, email: str) -> Actor:
+    row = conn.execute(
+        select(Person.id, Person.email, Person.admin).where(
+            Person.email == email.lower(), Person.active
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"{email} is not a person in the config ([[people]])")
+    return Actor(email=row.email, person_id=row.id, is_admin=row.admin)
+
+
+def find_cycle(conn: Connection, *, strategy: int, code: str, fy: int) -> int:
+    found = conn.execute(
+        select(Cycle.id)
+        .join(Action, Action.id == Cycle.action_id)
+        .where(Action.strategy_id == strategy, Action.code == code, Cycle.fy == fy)
+    ).scalar()
+    if found is not None:
+        return int(found)
+    years = conn.execute(
+        select(Cycle.fy)
+        .join(Action, Action.id == Cycle.action_id)
+        .where(Action.strategy_id == strategy, Action.code == code)
+        .order_by(Cycle.fy)
+    ).scalars().all()
+    if years:
+        raise NotFound(f"action {code} has no cycle for FY{fy}; it has {', '.join(map(str, years))}")
+    raise NotFound(f"there is no action {code}")
+
+
+def latest_fy(conn: Connection, *, strategy: int, code: str | None = None) -> int | None:
+    query = select(func.max(Cycle.fy)).join(Action, Action.id == Cycle.action_id)
+    query = query.where(Action.strategy_id == strategy)
+    if code is not None:
+        query = query.where(Action.code == code)
+    return conn.execute(query).scalar()
+
+
+def open_cycles(
+    conn: Connection, *, strategy: int, fy: int, now: datetime, codes: list[str] | None = None
+) -> int:
+    """Open the year's cycle in plan.drafting for every active action that has none yet,
+    starting from the action's current plan. Set-based; returns how many were opened."""
+    has_cycle = select(Cycle.id).where(Cycle.action_id == Action.id, Cycle.fy == fy).exists()
+    chosen = select(Action.id, Action.plan).where(
+        Action.strategy_id == strategy, Action.status == "active", ~has_cycle
+    )
+    if codes is not None:
+        chosen = chosen.where(Action.code.in_(codes))  # type: ignore[attr-defined]
+    rows = conn.execute(chosen).all()
+    if not rows:
+        return 0
+    at = to_storage(now)
+    conn.execute(
+        insert(Cycle),
+        [
+            {"action_id": r.id, "fy": fy, "state": ACTION_CYCLE.initial, "version": 1,
+             "plan": r.plan, "flags": []}
+            for r in rows
+        ],
+    )
+    opened = conn.execute(
+        select(Cycle.id).where(
+            Cycle.fy == fy, Cycle.action_id.in_([r.id for r in rows])  # type: ignore[attr-defined]
+        )
+    ).scalars()
+    conn.execute(
+        insert(audit_table),
+        [
+            {"workflow": ACTION_CYCLE.name, "instance_id": cid, "at": at, "actor": "system",
+             "trigger": OPENED, "from_state": "", "to_state": ACTION_CYCLE.initial,
+             "version": 1, "fields": {"fy": fy}}
+            for cid in opened
+        ],
+    )
+    return len(rows)
+
+
+def _owners(conn: Connection, action_ids: list[int]) -> dict[int, list[str]]:
+    owners: dict[int, list[str]] = {}
+    rows = conn.execute(
+        select(ActionOwner.action_id, Person.email)
+        .join(Person, Person.id == ActionOwner.person_id)
+        .where(ActionOwner.action_id.in_(action_ids))  # type: ignore[attr-defined]
+        .order_by(Person.email)
+    )
+    for action_id, email in rows:
+        owners.setdefault(action_id, []).append(email)
+    return owners
+
+
+def list_cycles(
+    conn: Connection, *, strategy: int, fy: int | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
+    """`state` matches exactly or as a phase: `check` matches every check.* state."""
+    query = (
+        select(
+            Action.id.label("action_id"), Action.code, Action.title_ja, Action.title_en,  # type: ignore[union-attr]
+            Action.division, Cycle.id, Cycle.fy, Cycle.state, Cycle.version,
+        )
+        .join(Cycle, Cycle.action_id == Action.id)
+        .where(Action.strategy_id == strategy)
+        .order_by(Cycle.fy, Action.code)
+    )
+    if fy is not None:
+        query = query.where(Cycle.fy == fy)
+    if state:
+        query = query.where((Cycle.state == state) | Cycle.state.startswith(state + "."))  # type: ignore[attr-defined]
+    rows = conn.execute(query).all()
+    owners = _owners(conn, sorted({r.action_id for r in rows}))
+    return [
+        {
+            "code": r.code,
+            "fy": r.fy,
+            "fy_label": fy_label(r.fy),
+            "state": r.state,
+            "version": r.version,
+            "owner": r.division,
+            "owners": owners.get(r.action_id, []),
+            "title_ja": r.title_ja,
+            "title_en": r.title_en,
+        }
+        for r in rows
+    ]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return from_storage(moment).isoformat() if moment else None
+
+
+def cycle_story(conn: Connection, workflow: Workflow, cycle_id: int) -> dict[str, Any]:
+    """Everything about one cycle: where it stands, what was recorded, how it got here,
+    and what can happen next (and by whom)."""
+    instance = workflow.store.load(conn, cycle_id)
+    if instance is None:
+        raise NotFound(f"no cycle with id {cycle_id}")
+    orm = Session(bind=conn)
+    cycle = orm.get_one(Cycle, cycle_id)
+    action = orm.get_one(Action, cycle.action_id)
+    indicators = orm.execute(
+        select(Indicator, Measurement)
+        .outerjoin(
+            Measurement,
+            and_(Measurement.indicator_id == Indicator.id, Measurement.fy == cycle.fy),
+        )
+        .where(Indicator.action_id == action.id)
+        .order_by(Indicator.code)
+    ).all()
+    history = orm.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.workflow == workflow.spec.name, AuditEvent.instance_id == cycle_id)
+        .order_by(AuditEvent.id)  # type: ignore[arg-type]
+    ).all()
+    proposals = orm.scalars(
+        select(Proposal).where(Proposal.cycle_id == cycle_id).order_by(Proposal.seq)  # type: ignore[arg-type]
+    ).all()
+    return {
+        "code": action.code,
+        "fy": cycle.fy,
+        "fy_label": fy_label(cycle.fy),
+        "title_ja": action.title_ja,
+        "title_en": action.title_en,
+        "basic_policy": action.basic_policy,
+        "owner": action.division,
+        "owners": _owners(conn, [action.id]).get(action.id, []),
+        "action_status": action.status,
+        "state": cycle.state,
+        "state_label": _state_label(cycle.state),
+        "version": cycle.version,
+        "record": {
+            "plan": cycle.plan,
+            "report_status": cycle.report_status,
+            "report_content": cycle.report_content,
+            "self_grade": cycle.self_grade,
+            "internal_comment": cycle.internal_comment,
+            "council_grade": cycle.council_grade,
+            "evaluation": cycle.evaluation,
+            "decision": cycle.decision,
+            "decision_reason": cycle.decision_reason,
+            "revised_plan": cycle.revised_plan,
+            "returned_comment": cycle.returned_comment,
+            "return_count": cycle.return_count,
+            "closed_at": _iso(cycle.closed_at),
+        },
+        "indicators": [
+            {
+                "code": ind.code,
+                "name_ja": ind.name_ja,
+                "name_en": ind.name_en,
+                "unit": ind.unit,
+                "direction": ind.direction,
+                "baseline": [ind.baseline_value, ind.baseline_year],
+                "target": [ind.target_value, ind.target_year],
+                "value": m.value if m else None,
+                "reason": m.reason if m else None,
+            }
+            for ind, m in indicators
+        ],
+        "proposals": [{"seq": p.seq, "text": p.text, "answer": p.answer} for p in proposals],
+        "history": [
+            {
+                "at": _iso(e.at),
+                "actor": e.actor,
+                "on_behalf": e.on_behalf,
+                "trigger": e.trigger,
+                "from": e.from_state,
+                "to": e.to_state,
+                "version": e.version,
+                "comment": e.comment,
+                "fields": e.fields,
+            }
+            for e in history
+        ],
+        "allowed": workflow.allowed(conn, instance),
+    }
+
+
+def _state_label(state: str) -> dict[str, str]:
+    label = ACTION_CYCLE.state(state).label
+    return {"ja": label.ja, "en": label.en}
+
+
+def set_absent(conn: Connection, *, email: str, absent: bool, now: datetime, by: str) -> None:
+    """Mark a person away (or back); recorded in the audit trail like any change of role."""
+    actor = actor_for(conn, email)
+    conn.execute(update(Person).where(Person.id == actor.person_id).values(absent=absent))  # type: ignore[arg-type]
+    conn.execute(
+        insert(audit_table),
+        {"workflow": "person", "instance_id": actor.person_id, "at": to_storage(now),
+         "actor": by, "trigger": "mark_absent" if absent else "mark_back",
+         "from_state": "back" if absent else "absent", "to_state": "absent" if absent else "back",
+         "version": 0, "fields": {"email": actor.email}},
+    )

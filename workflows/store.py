@@ -1,0 +1,229 @@
+"""Where cycles live and who holds which role for one: the action cycle's `Store`.
+
+Roles are resolved in one query: the owners of the cycle's action, and the chairs of the
+two councils; a vice chair holds the chair's role while the chair is marked absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import aliased
+
+from engine.runtime import Actor, Instance
+from workflows.action_cycle import INTERNAL_CHAIR, OWNER, PROMOTION_CHAIR
+from workflows.models import (
+    Action,
+    ActionOwner,
+    Council,
+    Cycle,
+    Indicator,
+    Measurement,
+    Membership,
+    Person,
+    Proposal,
+    Strategy,
+)
+
+if TYPE_CHECKING:
+    from engine.runtime import FireContext
+
+cycle_table = Cycle.__table__  # type: ignore[attr-defined]
+COUNCIL_ROLES = {"internal": INTERNAL_CHAIR, "promotion": PROMOTION_CHAIR}
+
+
+@dataclass(frozen=True)
+class YearStart:
+    """When a fiscal year begins, in the city's time zone."""
+
+    timezone: str = "Asia/Tokyo"
+    month: int = 4
+    day: int = 1
+
+
+def _chair_seats() -> Any:
+    """Membership rows that carry a council chair's role right now."""
+    chair = aliased(Membership)
+    chair_person = aliased(Person)
+    chair_absent = exists().where(
+        chair.council_id == Membership.council_id,
+        chair.role == "chair",
+        chair.person_id == chair_person.id,
+        chair_person.absent.is_(True),  # type: ignore[attr-defined]
+    )
+    return or_(Membership.role == "chair", and_(Membership.role == "vice_chair", chair_absent))
+
+
+class CycleStore:
+    table = cycle_table
+
+    def __init__(self, year_start: YearStart | None = None) -> None:
+        self.year_start = year_start or YearStart()
+        self._zone = ZoneInfo(self.year_start.timezone)
+        self._load = (
+            select(
+                Cycle.id, Cycle.state, Cycle.version, Cycle.action_id, Cycle.fy, Cycle.plan,
+                Cycle.return_count, Cycle.revised_plan, Action.code, Action.strategy_id,
+                Action.status.label("action_status"),  # type: ignore[attr-defined]
+                Action.ended_fy, Action.plan.label("action_plan"),  # type: ignore[attr-defined]
+            )
+            .join(Action, Action.id == Cycle.action_id)
+            .where(Cycle.id == bindparam("id"))
+        )
+        owner = select(literal(OWNER)).where(
+            ActionOwner.action_id == bindparam("action_id"),
+            ActionOwner.person_id == bindparam("person_id"),
+        )
+        chairs = (
+            select(Council.key)
+            .join(Membership, Membership.council_id == Council.id)
+            .where(Membership.person_id == bindparam("person_id"), _chair_seats())
+        )
+        self._roles = owner.union_all(chairs)
+
+    def year_begins(self, fy: int) -> datetime:
+        start = datetime(fy, self.year_start.month, self.year_start.day)
+        return datetime.combine(start.date(), time(0), self._zone)
+
+    # -- Store protocol ----------------------------------------------------------------
+
+    def load(self, conn: Connection, instance_id: int) -> Instance | None:
+        row = conn.execute(self._load, {"id": instance_id}).mappings().first()
+        if row is None:
+            return None
+        return Instance(row["id"], row["state"], row["version"], row)
+
+    def roles_of(self, conn: Connection, instance: Instance, actor: Actor) -> set[str]:
+        if actor.person_id is None:
+            return set()
+        found = conn.execute(
+            self._roles, {"action_id": instance.data["action_id"], "person_id": actor.person_id}
+        ).scalars()
+        return {COUNCIL_ROLES.get(r, r) for r in found}
+
+    def holders(self, conn: Connection, instance: Instance, roles: Sequence[str]) -> list[str]:
+        emails: list[str] = []
+        if OWNER in roles:
+            emails += conn.execute(
+                select(Person.email)
+                .join(ActionOwner, ActionOwner.person_id == Person.id)
+                .where(ActionOwner.action_id == instance.data["action_id"], Person.active)
+                .order_by(Person.email)
+            ).scalars().all()
+        keys = [k for k, role in COUNCIL_ROLES.items() if role in roles]
+        if keys:
+            emails += conn.execute(
+                select(Person.email)
+                .join(Membership, Membership.person_id == Person.id)
+                .join(Council, Council.id == Membership.council_id)
+                .where(Council.key.in_(keys), _chair_seats(), Person.active)  # type: ignore[attr-defined]
+                .order_by(Membership.role, Person.email)
+            ).scalars().all()
+        return emails
+
+    def choices(self, conn: Connection, instance: Instance, source: str) -> Sequence[str]:
+        if source == "grades":
+            grades = conn.execute(
+                select(Strategy.grades).where(Strategy.id == instance.data["strategy_id"])
+            ).scalar_one()
+            return tuple(grades)
+        raise KeyError(source)
+
+    def items(self, conn: Connection, instance: Instance, source: str) -> Sequence[str]:
+        if source == "indicators":
+            return tuple(
+                conn.execute(
+                    select(Indicator.code)
+                    .where(Indicator.action_id == instance.data["action_id"])
+                    .order_by(Indicator.code)
+                ).scalars()
+            )
+        raise KeyError(source)
+
+    def apply(
+        self,
+        conn: Connection,
+        instance: Instance,
+        effects: Sequence[tuple[str, Mapping[str, Any]]],
+        ctx: FireContext,
+    ) -> None:
+        for kind, data in effects:
+            getattr(self, f"_apply_{kind}")(conn, instance, data, ctx)
+
+    # -- effects -------------------------------------------------------------------------
+
+    def _apply_measurements(
+        self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
+    ) -> None:
+        """Replace this year's values: a resubmitted report supersedes the returned one."""
+        fy, action_id = instance.data["fy"], instance.data["action_id"]
+        ids = dict(
+            conn.execute(
+                select(Indicator.code, Indicator.id).where(Indicator.action_id == action_id)
+            ).all()
+        )
+        conn.execute(
+            delete(Measurement).where(
+                Measurement.fy == fy,  # type: ignore[arg-type]
+                Measurement.indicator_id.in_(ids.values()),  # type: ignore[attr-defined]
+            )
+        )
+        rows = [
+            {
+                "indicator_id": ids[code],
+                "fy": fy,
+                "cycle_id": instance.id,
+                "value": entry.get("value"),
+                "reason": entry.get("reason"),
+            }
+            for code, entry in data["values"].items()
+        ]
+        if rows:
+            conn.execute(Measurement.__table__.insert(), rows)  # type: ignore[attr-defined]
+
+    def _apply_proposals(
+        self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
+    ) -> None:
+        conn.execute(delete(Proposal).where(Proposal.cycle_id == instance.id))  # type: ignore[arg-type]
+        rows = [
+            {"cycle_id": instance.id, "seq": i, "text": text}
+            for i, text in enumerate(data["texts"], start=1)
+        ]
+        if rows:
+            conn.execute(Proposal.__table__.insert(), rows)  # type: ignore[attr-defined]
+
+    def _apply_end_action(
+        self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
+    ) -> None:
+        conn.execute(
+            update(Action)
+            .where(Action.id == instance.data["action_id"])  # type: ignore[arg-type]
+            .values(status=data["status"], ended_fy=instance.data["fy"])
+        )
+
+    def _apply_adopt_plan(
+        self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
+    ) -> None:
+        conn.execute(
+            update(Action)
+            .where(Action.id == instance.data["action_id"])  # type: ignore[arg-type]
+            .values(plan=data["plan"])
+        )
+
+
+__all__ = ["CycleStore", "YearStart", "cycle_table"]
