@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -117,9 +118,7 @@ def init(
         out.print("next: [bold]pdca actions[/], then [bold]pdca show 1-1-1[/]")
 
 
-def _zone(pdca: Pdca) -> Any:
-    from zoneinfo import ZoneInfo
-
+def _zone(pdca: Pdca) -> ZoneInfo:
     return ZoneInfo(pdca.settings.calendar.timezone)
 
 
@@ -192,10 +191,10 @@ def show(
     if as_json:
         _print_json(story)
         return
-    _print_story(story)
+    _print_story(story, _zone(pdca))
 
 
-def _print_story(s: dict[str, Any]) -> None:
+def _print_story(s: dict[str, Any], zone: Any) -> None:
     out.print(f"[bold]{s['code']} {s['title_ja']}[/] / {s['title_en'] or ''}")
     out.print(f"{s['fy_label']}  owner {s['owner']} ({', '.join(s['owners'])})")
     label = s["state_label"]
@@ -219,11 +218,13 @@ def _print_story(s: dict[str, Any]) -> None:
         out.print(table)
     for p in s["proposals"]:
         out.print(f"proposal {p['seq']}: {p['text']}")
-    history = Table("when", "who", "trigger", "from → to", "comment", title="history")
+    out.print("[bold]history[/]")
     for h in s["history"]:
         who = h["actor"] + (f" (for {h['on_behalf']})" if h["on_behalf"] else "")
-        history.add_row(h["at"][:16], who, h["trigger"], f"{h['from'] or '·'} → {h['to']}", h["comment"] or "")
-    out.print(history)
+        moved = f"{h['from'] or '·'} → {h['to']}"
+        comment = f"  「{h['comment']}」" if h["comment"] else ""
+        at = datetime.fromisoformat(h["at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        out.print(f"  {at}  {h['trigger']}  {moved}  by {who}{comment}", highlight=False)
     if not s["allowed"]:
         out.print("nothing more can happen: the cycle is closed")
     for a in s["allowed"]:

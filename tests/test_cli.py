@@ -1,0 +1,131 @@
+"""The `pdca` commands, through typer's runner, on a SQLite file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from tests.conftest import ADMIN, CHAIR, CONFIG, OWNER, PROMOTION_CHAIR
+from workflows.action_cycle import ACTION_CYCLE
+
+
+@pytest.fixture
+def pdca(tmp_path: Path):  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+    env = {"PDCA_CONFIG": str(CONFIG), "PDCA_DATABASE_URL": f"sqlite:///{tmp_path}/pdca.sqlite3"}
+
+    def invoke(*args: str, code: int = 0) -> str:
+        result = runner.invoke(cli, list(args), env=env)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    invoke("init", "--sample")
+    return invoke
+
+
+def test_init_is_idempotent_and_the_sample_is_ready(pdca) -> None:  # type: ignore[no-untyped-def]
+    out = pdca("init", "--sample")
+    assert "0 actions added, 12 updated, 0 cycles opened" in out
+    rows = json.loads(pdca("actions", "--json"))
+    assert len(rows) == 12
+    assert {"code", "fy", "state", "owner"} <= set(rows[0])
+    assert {r["state"] for r in rows} == {"plan.drafting"}
+
+
+def test_one_action_walks_a_whole_cycle_and_show_tells_the_story(pdca) -> None:  # type: ignore[no-untyped-def]
+    fy = str(json.loads(pdca("actions", "--json"))[0]["fy"])
+    steps = [
+        ("submit_plan", OWNER, []),
+        ("approve_plan", CHAIR, []),
+        ("open_check", ADMIN, []),
+        ("submit_report", OWNER, ["--field", "status=implemented", "--field", "content=間伐 4ha",
+                                  "--field", "indicators.S1=41", "--field", "indicators.S2=500",
+                                  "--field", "self_grade=B"]),
+        ("accept_report", CHAIR, ["--comment", "確認しました"]),
+        ("approve_evaluation", PROMOTION_CHAIR, ["--field", "grade=A", "--field", "evaluation=順調",
+                                                 "--field", "proposals=記録を残す"]),
+        ("decide_continue", CHAIR, []),
+    ]
+    for trigger, who, extra in steps:
+        pdca("fire", "1-1-2", trigger, "--fy", fy, "--as", who, *extra)
+    story = json.loads(pdca("show", "1-1-2", "--fy", fy, "--json"))
+    assert story["state"] == "closed"
+    assert story["record"]["decision"] == "continue"
+    assert [h["trigger"] for h in story["history"]] == [
+        "open", "submit_plan", "approve_plan", "start", "open_check", "submit_report", "accept_report",
+        "approve_evaluation", "decide_continue"]
+    assert story["allowed"] == []
+    text = pdca("show", "1-1-2")
+    assert "closed" in text and "decide_continue" in text
+
+
+def test_show_json_lists_allowed_triggers_with_people_and_fields(pdca) -> None:  # type: ignore[no-untyped-def]
+    story = json.loads(pdca("show", "1-1-2", "--json"))
+    assert story["allowed"] == [{
+        "trigger": "submit_plan", "to": "plan.review", "by": [OWNER],
+        "fields": [{"name": "plan", "type": "longtext", "required": False,
+                    "label": {"ja": "計画", "en": "Plan"}}],
+    }]
+
+
+def test_refusals_exit_1_with_the_reason(pdca) -> None:  # type: ignore[no-untyped-def]
+    fy = str(json.loads(pdca("actions", "--json"))[0]["fy"])
+    out = pdca("fire", "1-1-2", "approve_plan", "--fy", fy, "--as", CHAIR, code=1)
+    assert "not possible in state plan.drafting; possible now: submit_plan" in out
+    out = pdca("fire", "1-1-2", "submit_plan", "--fy", fy, "--as", CHAIR, code=1)
+    assert f"needs owner ({OWNER})" in out
+    out = pdca("fire", "1-1-2", "submit_plan", "--fy", fy, "--as", "who@nowhere.jp", code=1)
+    assert "not a person in the config" in out
+    out = pdca("fire", "9-9-9", "submit_plan", "--fy", fy, "--as", OWNER, code=1)
+    assert "no action 9-9-9" in out
+    out = pdca("fire", "1-1-2", "submit_plan", "--fy", fy, "--as", OWNER, "--field", "colour=red", code=1)
+    assert "colour: unknown field; submit_plan takes plan" in out
+    out = pdca("fire", "1-1-2", "submit_plan", "--fy", fy, "--as", OWNER, "--field", "plan", code=2)
+    pdca("fire", "1-1-2", "submit_plan", "--fy", fy, "--as", OWNER, "--expect-version", "1")
+    out = pdca("fire", "1-1-2", "approve_plan", "--fy", fy, "--as", CHAIR, "--expect-version", "1", code=1)
+    assert "changed by someone else" in out
+
+
+def test_import_lists_bad_rows_and_exits_1(pdca, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,basic_policy,title_ja,division,owners\n1-1,a,b,c,nobody@x.jp\nx,a,b,c,d@e.jp\n")
+    out = pdca("import", str(bad), code=1)
+    assert "nothing imported: 2 problem(s)" in out
+    assert "row 2: owner nobody@x.jp" in out and "row 3: code 'x'" in out
+
+
+def test_import_can_open_the_years_cycles(pdca, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    good = tmp_path / "good.csv"
+    good.write_text("code,basic_policy,title_ja,division,owners\n7-1-1,7,新規,農政課,nourin@city.example.jp\n")
+    assert "opened 1 cycles for FY2031 (令和13年度)" in pdca("import", str(good), "--open-fy", "2031")
+    rows = json.loads(pdca("actions", "--fy", "2031", "--json"))
+    assert [(r["code"], r["state"]) for r in rows] == [("7-1-1", "plan.drafting")]
+
+
+def test_actions_filters_by_phase(pdca) -> None:  # type: ignore[no-untyped-def]
+    fy = str(json.loads(pdca("actions", "--json"))[0]["fy"])
+    pdca("fire", "1-1-2", "submit_plan", "--fy", fy, "--as", OWNER)
+    assert [r["code"] for r in json.loads(pdca("actions", "--state", "plan.review", "--json"))] == ["1-1-2"]
+    assert len(json.loads(pdca("actions", "--state", "plan", "--json"))) == 12
+    assert json.loads(pdca("actions", "--state", "check", "--json")) == []
+
+
+def test_absent_lets_the_vice_chair_act_and_needs_an_admin(pdca) -> None:  # type: ignore[no-untyped-def]
+    fy = str(json.loads(pdca("actions", "--json"))[0]["fy"])
+    pdca("fire", "1-1-2", "submit_plan", "--fy", fy, "--as", OWNER)
+    pdca("absent", CHAIR, "--as", OWNER, code=1)
+    pdca("absent", CHAIR, "--as", ADMIN)
+    pdca("fire", "1-1-2", "approve_plan", "--fy", fy, "--as", "kankyo.kyokucho@city.example.jp")
+    pdca("absent", CHAIR, "--as", ADMIN, "--back")
+
+
+def test_diagram_draws_every_state_and_trigger(pdca) -> None:  # type: ignore[no-untyped-def]
+    out = pdca("diagram")
+    assert out.startswith("stateDiagram-v2")
+    for trigger in ACTION_CYCLE.triggers:
+        assert f"{trigger.source.replace('.', '_')} --> {trigger.dest.replace('.', '_')} : {trigger.name}" in out
+    assert "state check {" in out

@@ -1,0 +1,80 @@
+"""A bad config names its key, exits 2, and touches no database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.config import ConfigError, load_settings
+from tests.conftest import CONFIG
+
+SAMPLE = CONFIG.read_text(encoding="utf-8")
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+BROKEN = [
+    ('chair = "fukushichou@city.example.jp"', 'chiar = "fukushichou@city.example.jp"',
+     "councils.internal.chiar: Extra inputs are not permitted"),
+    ('chair = "prof.mori@univ.example.ac.jp"', 'chair = "nobody@example.jp"',
+     "councils.promotion.chair: nobody@example.jp"),
+    ('timezone = "Asia/Tokyo"', 'timezone = "Asia/Kumamoto"', "calendar.timezone: unknown time zone"),
+    ('fiscal_year_start = "04-01"', 'fiscal_year_start = "4/1"', "calendar.fiscal_year_start: write MM-DD"),
+    ("target_fy = 2030", "target_fy = 2020", "target_fy 2020 is before first_fy 2026"),
+    ('email = "zoo@city.example.jp"', 'email = "zoo-at-city"', "people[8].email: 'zoo-at-city' is not an email"),
+    ('language = "en"', 'language = "fr"', "people[8].language: Input should be 'ja' or 'en'"),
+    ('backend = "file"', 'backend = "pigeon"', "mail.backend: Input should be 'file', 'console' or 'smtp'"),
+    ('url = "sqlite:///var/pdca.sqlite3"', 'url = "mysql://x/y"', "database.url: only sqlite"),
+    ('grades = ["A", "B", "C", "D", "-"]', 'grades = ["A", "A"]', "grades must not repeat"),
+    ("[councils.promotion]", "[councils.promotional]", "councils.promotional"),
+    ("first_fy = 2026", "first_fy = 2026 2027", "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), BROKEN)
+def test_each_mistake_is_named_by_its_key(tmp_path: Path, old: str, new: str, message: str) -> None:
+    assert old in SAMPLE
+    path = write(tmp_path, SAMPLE.replace(old, new, 1))
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, env={})
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(("old", "new", "message"), BROKEN[:3])
+def test_the_cli_exits_2_and_creates_no_database(tmp_path: Path, old: str, new: str, message: str) -> None:
+    path = write(tmp_path, SAMPLE.replace(old, new, 1))
+    result = CliRunner().invoke(cli, ["--config", str(path), "init", "--sample"])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "var").exists()
+
+
+def test_a_missing_file_says_how_to_point_at_one(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["actions"], env={"PDCA_CONFIG": str(tmp_path / "nope.toml")})
+    assert result.exit_code == 2
+    assert "PDCA_CONFIG" in result.output
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, SAMPLE), env={})
+    assert settings.database.url == f"sqlite:///{tmp_path}/var/pdca.sqlite3"
+    assert settings.mail.dir == f"{tmp_path}/var/mail"
+
+
+def test_the_environment_overrides_path_and_database(tmp_path: Path) -> None:
+    path = write(tmp_path, SAMPLE)
+    settings = load_settings(None, env={"PDCA_CONFIG": str(path), "PDCA_DATABASE_URL": "sqlite:////tmp/x.db"})
+    assert settings.database.url == "sqlite:////tmp/x.db"
+    assert settings.strategy.code == "biodiversity-2026"
+
+
+def test_the_secretariat_are_admins() -> None:
+    settings = load_settings(CONFIG, env={})
+    assert "jimukyoku@city.example.jp" in settings.admins()

@@ -1,0 +1,110 @@
+"""Importing actions: CSV in UTF-8 or Shift_JIS, XLSX; all rows or none, every bad row listed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from app.importing import ImportRefused, import_actions
+from engine import db
+from tests.conftest import SAMPLE, Year
+from workflows.models import Action, ActionOwner, Indicator
+
+HEADER = SAMPLE.read_text(encoding="utf-8").splitlines()[0]  # the documented column order
+GOOD = [
+    "5-1-1,5 新しい方針,5 New policy,ため池の保全,Conserving ponds,農政課,nourin@city.example.jp,ため池を守る,"
+    "T1,保全したため池の数,Ponds conserved,箇所,up,3,2025,10,2030",
+    "5-1-1,,,,,,,,T2,外来魚の駆除数,Invasive fish removed,匹,up,100,2025,500,2030",
+    "5-1-2,5 新しい方針,5 New policy,水辺の観察会,Waterside walks,博物館,museum@city.example.jp,,,,,,,,,,",
+]
+
+
+def csv_file(tmp_path: Path, rows: list[str], encoding: str = "utf-8") -> Path:
+    path = tmp_path / "actions.csv"
+    path.write_bytes(("\n".join([HEADER, *rows]) + "\n").encode(encoding))
+    return path
+
+
+def run(year: Year, path: Path):  # type: ignore[no-untyped-def]
+    with db.writing(year.engine) as conn:
+        return import_actions(conn, strategy=year.strategy, path=path)
+
+
+def counts(year: Year) -> tuple[int, int]:
+    with db.reading(year.engine) as conn:
+        return (conn.execute(select(func.count()).select_from(Action)).scalar_one(),
+                conn.execute(select(func.count()).select_from(Indicator)).scalar_one())
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "shift_jis"])
+def test_csv_in_either_encoding(sqlite_year: Year, tmp_path: Path, encoding: str) -> None:
+    before = counts(sqlite_year)
+    result = run(sqlite_year, csv_file(tmp_path, GOOD, encoding))
+    assert (result.created, result.updated, result.indicators) == (2, 0, 2)
+    assert counts(sqlite_year) == (before[0] + 2, before[1] + 2)
+    with db.reading(sqlite_year.engine) as conn:
+        title = conn.execute(select(Action.title_ja).where(Action.code == "5-1-1")).scalar_one()
+    assert title == "ため池の保全"
+
+
+def test_xlsx(sqlite_year: Year, tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(","))
+    for row in GOOD:
+        cells: list[object] = row.split(",")
+        sheet.append([float(c) if c.isdigit() else (c or None) for c in cells])  # numbers as numbers
+    path = tmp_path / "actions.xlsx"
+    book.save(path)
+    result = run(sqlite_year, path)
+    assert (result.created, result.indicators) == (2, 2)
+    with db.reading(sqlite_year.engine) as conn:
+        target = conn.execute(select(Indicator.target_year).where(Indicator.code == "T1")).scalar_one()
+    assert target == 2030
+
+
+def test_one_bad_row_imports_nothing_and_every_bad_row_is_listed(sqlite_year: Year, tmp_path: Path) -> None:
+    before = counts(sqlite_year)
+    rows = [
+        *GOOD,
+        "5-x,5,5,名前,Name,課,nourin@city.example.jp,,,,,,,,,,",
+        "5-2-1,5,5,名前,Name,課,stranger@example.jp,,I1,指標,,,sideways,abc,1800,,2030",
+        "5-1-1,,,違う名前,,,,,T3,指標,,,up,,,5,2030",
+        "5-1-2,,,,,,,,W1,指標,,,up,1,2030,5,2025",
+    ]
+    with pytest.raises(ImportRefused) as refused:
+        run(sqlite_year, csv_file(tmp_path, rows))
+    problems = "\n".join(refused.value.problems)
+    assert "row 5: code '5-x' must look like 2-1-3" in problems
+    assert "row 6: owner stranger@example.jp is not a person in the config" in problems
+    assert "row 6: direction 'sideways' must be up or down" in problems
+    assert "row 6: baseline_value 'abc': not a number" in problems
+    assert "row 6: baseline_year '1800': 1800 is not a plausible year" in problems
+    assert "row 6: target_value is empty" in problems
+    assert "row 7: title_ja of action 5-1-1 differs from row 2" in problems
+    assert "row 8: target_year 2025 is before baseline_year 2030" in problems
+    assert counts(sqlite_year) == before
+
+
+def test_a_wrong_header_is_named(sqlite_year: Year, tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("code,title,owners\n1,2,3\n", encoding="utf-8")
+    with pytest.raises(ImportRefused) as refused:
+        run(sqlite_year, path)
+    assert "row 1: missing column 'basic_policy'" in refused.value.problems
+    assert any("unknown column 'title'" in p for p in refused.value.problems)
+
+
+def test_importing_again_updates_in_place(sqlite_year: Year, tmp_path: Path) -> None:
+    run(sqlite_year, csv_file(tmp_path, GOOD))
+    changed = [GOOD[0].replace("ため池の保全", "ため池の保全と再生").replace("nourin@", "kasen@"), GOOD[1]]
+    result = run(sqlite_year, csv_file(tmp_path, changed))
+    assert (result.created, result.updated) == (0, 1)
+    with db.reading(sqlite_year.engine) as conn:
+        action = conn.execute(select(Action.id, Action.title_ja).where(Action.code == "5-1-1")).one()
+        owners = conn.execute(select(func.count()).where(ActionOwner.action_id == action.id)).scalar_one()
+    assert action.title_ja == "ため池の保全と再生"
+    assert owners == 1
