@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -257,15 +258,20 @@ def _parse_fields(items: list[str]) -> dict[str, Any]:
     return raw
 
 
+COMMENT_HELP = "the comment (required to return, revise or discontinue)"
+FIELD_HELP = "NAME=VALUE, repeatable; indicators.CODE=12.5 or indicators.CODE.reason=TEXT"
+VERSION_HELP = "refuse if the cycle changed since this version"
+
+
 @cli.command()
 def fire(
     code: Annotated[str, typer.Argument(help="action code, e.g. 2-1-3")],
     trigger: Annotated[str, typer.Argument(help="e.g. submit_report (see `pdca show CODE`)")],
     fy: Annotated[int, typer.Option("--fy", help="fiscal year of the cycle")],
     as_: Annotated[str, typer.Option("--as", help="email of the person acting")],
-    comment: Annotated[str | None, typer.Option("--comment", help="the comment (required to return or discontinue)")] = None,
-    field: Annotated[list[str] | None, typer.Option("--field", help="NAME=VALUE, repeatable; indicators.CODE=12.5 or indicators.CODE.reason=...")] = None,
-    expect_version: Annotated[int | None, typer.Option("--expect-version", help="refuse if the cycle changed since this version")] = None,
+    comment: Annotated[str | None, typer.Option("--comment", help=COMMENT_HELP)] = None,
+    field: Annotated[list[str] | None, typer.Option("--field", help=FIELD_HELP)] = None,
+    expect_version: Annotated[int | None, typer.Option("--expect-version", help=VERSION_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print what happened as JSON")] = False,
 ) -> None:
     """Fire a trigger on a cycle as a person. Exit 1 with the reason when refused."""
@@ -285,7 +291,8 @@ def fire(
         return
     for e in events:
         by = e.actor + (f" for {e.on_behalf}" if e.on_behalf else "")
-        out.print(f"{code} {fy_label(fy)}: {e.trigger} by {by}: {e.from_state} → [bold]{e.to_state}[/] (version {e.version})")
+        moved = f"{e.from_state} → [bold]{e.to_state}[/]"
+        out.print(f"{code} {fy_label(fy)}: {e.trigger} by {by}: {moved} (version {e.version})")
 
 
 @cli.command()
