@@ -111,11 +111,7 @@ class Workflow:
         self.spec = spec
         self.store = store
         self.machine = SpecMachine(spec)
-        table = store.table
-        self._update = (
-            update(table)
-            .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
-        )
+        self._updates: dict[tuple[str, ...], Any] = {}
 
     # -- reading -------------------------------------------------------------------------
 
@@ -195,9 +191,10 @@ class Workflow:
         if not outcome.fired or outcome.dest is None:
             raise GuardRefused(outcome.reasons or [f"{trigger.name} is not possible now"])
         version = instance.version + 1
+        columns = {"state": outcome.dest, "version": version, **outcome.changes.columns}
         result = conn.execute(
-            self._update.values(state=outcome.dest, version=version, **outcome.changes.columns),
-            {"_id": instance.id, "_version": instance.version},
+            self._update_for(tuple(columns)),
+            {"_id": instance.id, "_version": instance.version, **{f"_v_{k}": v for k, v in columns.items()}},
         )
         if result.rowcount != 1:
             raise Stale("changed by someone else while this was being saved; reload and try again")
@@ -224,6 +221,19 @@ class Workflow:
                   actor.email, on_behalf, audit_fields)
         ]
         return fired + self._follow_up(conn, instance.id, outcome.dest, version, now, depth=0)
+
+    def _update_for(self, names: tuple[str, ...]) -> Any:
+        """The versioned UPDATE for this set of columns, built once: the hot path reuses it."""
+        statement = self._updates.get(names)
+        if statement is None:
+            table = self.store.table
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
+                .values({name: bindparam(f"_v_{name}", type_=table.c[name].type) for name in names})
+            )
+            self._updates[names] = statement
+        return statement
 
     def _follow_up(
         self, conn: Connection, instance_id: int, state: str, version: int, now: datetime,
