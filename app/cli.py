@@ -25,7 +25,7 @@ from app.diagram import mermaid
 from app.importing import ImportRefused, import_actions
 from engine import db
 from engine.clock import utc_now
-from engine.errors import InvalidFields, NotAllowedNow, Refused, WrongRole
+from engine.errors import InvalidFields, Refused, WrongRole
 from workflows import service
 from workflows.action_cycle import ACTION_CYCLE
 from workflows.fiscal import fiscal_year_of, fy_label
@@ -42,11 +42,13 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
-class State:
+class _Options:
+    """Options given before the command, for the command to use."""
+
     config: Path | None = None
 
 
-_state = State()
+_state = _Options()
 
 
 @cli.callback()
@@ -319,5 +321,3 @@ def diagram() -> None:
 def main() -> None:
     cli()
 
-
-__all__ = ["NotAllowedNow", "cli", "main"]
