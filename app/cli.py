@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.bootstrap import Pdca
 from app.config import ConfigError, load_settings
@@ -75,6 +76,10 @@ def _pdca() -> Iterator[Pdca]:
         yield pdca
     except Refused as exc:
         _refuse(exc)
+    except (OperationalError, ProgrammingError) as exc:
+        err.print(f"[bold red]database error[/]: {exc.orig}", highlight=False, markup=False)
+        err.print("has the database been set up? run `pdca init`", highlight=False, markup=False)
+        raise typer.Exit(1) from None
     finally:
         pdca.close()
 

@@ -123,8 +123,13 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         raise ConfigError(str(source), ["file not found (set PDCA_CONFIG or pass --config)"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(source), [f"not valid TOML: {exc}"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(source), [f"cannot be read as UTF-8 text: {exc}"]) from None
     if env.get("PDCA_DATABASE_URL"):
-        data.setdefault("database", {})["url"] = env["PDCA_DATABASE_URL"]
+        database = data.setdefault("database", {})
+        if not isinstance(database, dict):
+            raise ConfigError(str(source), ["database: must be a table ([database] with url = ...)"])
+        database["url"] = env["PDCA_DATABASE_URL"]
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:

@@ -19,6 +19,7 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlalchemy import Connection, delete, insert, select, update
 
+from engine.fields import parse_number
 from workflows.models import Action, ActionOwner, Indicator, Person
 
 REQUIRED = ("code", "basic_policy", "title_ja", "division", "owners")
@@ -103,7 +104,12 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
 
 
 def _number(text: str) -> float | None:
-    return float(text.replace(",", "")) if text else None
+    if not text:
+        return None
+    number = parse_number(text)
+    if number is None:
+        raise ValueError("not a number")
+    return number
 
 
 def _year(text: str) -> int | None:
@@ -173,7 +179,10 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], people: set[str]) -> list
                 )
             action.values.setdefault(column, value)
         if row.get("owners"):
-            for email in SPLIT_EMAILS.split(row["owners"].lower()):
+            emails = [e for e in SPLIT_EMAILS.split(row["owners"].lower()) if e]
+            if not emails:
+                problems.append(f"{where}: owners {row['owners']!r} has no email in it")
+            for email in emails:
                 if email and email not in people:
                     problems.append(f"{where}: owner {email} is not a person in the config")
                 elif email and email not in action.owners:

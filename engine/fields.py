@@ -9,6 +9,7 @@ naming its field, so a person fixes everything in one go.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -37,11 +38,14 @@ def _one(name: str, value: Any, problems: list[tuple[str, str]]) -> str | None:
     return texts[0].strip() if texts else None
 
 
-def _number(text: str) -> float | None:
-    try:
-        number = float(text.replace(",", ""))
-    except ValueError:
+NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+"""Plain decimals, or thousands separated by commas (1,234.5); never 1,5 or 1_000."""
+
+
+def parse_number(text: str) -> float | None:
+    if not NUMBER.match(text):
         return None
+    number = float(text.replace(",", ""))
     return number if math.isfinite(number) else None
 
 
@@ -66,7 +70,7 @@ def _measures(
         if is_reason:
             entry["reason"] = text
         else:
-            number = _number(text)
+            number = parse_number(text)
             if number is None:
                 problems.append((key, f"{text!r} is not a number (to say why there is none, use {key}.reason=...)"))
             else:
@@ -114,7 +118,7 @@ def validate(
                 problems.append((field.name, "missing"))
             continue
         if field.type == "number":
-            number = _number(text)
+            number = parse_number(text)
             if number is None:
                 problems.append((field.name, f"{text!r} is not a number"))
                 continue

@@ -397,3 +397,24 @@ def test_timestamps_come_back_as_the_moment_they_were(y27: Year) -> None:
     at = y27.story(CODE, FY)["history"][-1]["at"]
     assert datetime.fromisoformat(at) == PLANNING
     assert NOW.tzinfo is not None
+
+
+def test_numbers_are_read_strictly(y27: Year) -> None:
+    walk(y27, ROUTE["check.self_assessment"])
+    for bad in ("1,5", "1_000", "nan", "1,2,3"):
+        with pytest.raises(InvalidFields, match="is not a number"):
+            step(y27, "submit_report", **{"indicators.S1": bad})
+    step(y27, "submit_report", **{"indicators.S1": "1,234.5"})
+    assert y27.story(CODE, FY)["indicators"][0]["value"] == 1234.5
+
+
+def test_a_later_decision_in_an_overlapping_year_does_not_rewrite_how_the_action_ended(year: Year) -> None:
+    year.open(FY, now=PLANNING)
+    walk(year, [t for t in ROUTE["act.deciding"] if t != "start"], fy=2026)  # FY2026 began: starts at once
+    walk(year, ROUTE["act.deciding"], fy=FY)
+    step(year, "decide_discontinue", fy=FY)
+    step(year, "decide_complete", fy=2026)  # closes FY2026's books
+    with db.reading(year.engine) as conn:
+        ended = conn.execute(select(Action.status, Action.ended_fy).where(Action.code == CODE)).one()
+    assert tuple(ended) == ("discontinued", FY)
+    assert year.story(CODE, 2026)["record"]["decision"] == "complete"

@@ -78,3 +78,18 @@ def test_the_environment_overrides_path_and_database(tmp_path: Path) -> None:
 def test_the_secretariat_are_admins() -> None:
     settings = load_settings(CONFIG, env={})
     assert "jimukyoku@city.example.jp" in settings.admins()
+
+
+def test_a_vice_chair_who_is_the_chair_is_refused(tmp_path: Path) -> None:
+    vice = 'vice_chair = "kankyo.kyokucho@city.example.jp"'
+    text = SAMPLE.replace(vice, 'vice_chair = "FUKUSHICHOU@city.example.jp"')
+    with pytest.raises(ConfigError, match="is also the chair"):
+        load_settings(write(tmp_path, text), env={})
+
+
+def test_a_config_that_is_not_text_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    result = CliRunner().invoke(cli, ["--config", str(path), "actions"])
+    assert result.exit_code == 2
+    assert "UTF-8" in result.output

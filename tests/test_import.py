@@ -74,6 +74,7 @@ def test_one_bad_row_imports_nothing_and_every_bad_row_is_listed(sqlite_year: Ye
         "5-2-1,5,5,名前,Name,課,stranger@example.jp,,I1,指標,,,sideways,abc,1800,,2030",
         "5-1-1,,,違う名前,,,,,T3,指標,,,up,,,5,2030",
         "5-1-2,,,,,,,,W1,指標,,,up,1,2030,5,2025",
+        "5-3-1,5,5,名前,Name,課,;,,N1,指標,,,up,1,2025,nan,2030",
     ]
     with pytest.raises(ImportRefused) as refused:
         run(sqlite_year, csv_file(tmp_path, rows))
@@ -86,6 +87,8 @@ def test_one_bad_row_imports_nothing_and_every_bad_row_is_listed(sqlite_year: Ye
     assert "row 6: target_value is empty" in problems
     assert "row 7: title_ja of action 5-1-1 differs from row 2" in problems
     assert "row 8: target_year 2025 is before baseline_year 2030" in problems
+    assert "row 9: owners ';' has no email in it" in problems
+    assert "row 9: target_value 'nan': not a number" in problems
     assert counts(sqlite_year) == before
 
 

@@ -63,12 +63,21 @@ class CouncilIn(_Strict):
     vice_chair: str | None = None
     members: list[str] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _distinct_chairs(self) -> CouncilIn:
+        if self.vice_chair and self.vice_chair.lower() == self.chair.lower():
+            raise ValueError(f"vice_chair {self.vice_chair} is also the chair")
+        return self
+
     def seats(self) -> list[tuple[str, str]]:
         seats = [(self.chair.lower(), "chair")]
         if self.vice_chair:
             seats.append((self.vice_chair.lower(), "vice_chair"))
         seated = {email for email, _ in seats}
-        seats += [(m.lower(), "member") for m in self.members if m.lower() not in seated]
+        for member in self.members:
+            if member.lower() not in seated:
+                seats.append((member.lower(), "member"))
+                seated.add(member.lower())
         return seats
 
 

@@ -210,9 +210,11 @@ class CycleStore:
     def _apply_end_action(
         self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
     ) -> None:
+        """The first year to end an action ends it; an overlapping year's later decision
+        closes that year's books without rewriting how and when the action ended."""
         conn.execute(
             update(Action)
-            .where(Action.id == instance.data["action_id"])  # type: ignore[arg-type]
+            .where(Action.id == instance.data["action_id"], Action.status == "active")  # type: ignore[arg-type]
             .values(status=data["status"], ended_fy=instance.data["fy"])
         )
 
