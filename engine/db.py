@@ -42,10 +42,6 @@ def open_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-def is_sqlite(engine: Engine | Connection) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """One unit of work: everything written inside commits together or not at all."""

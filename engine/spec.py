@@ -77,9 +77,6 @@ class Trigger:
     automatic: bool = False
     """Fire as the system as soon as the source state is entered and the guards pass."""
 
-    def field_named(self, name: str) -> Field | None:
-        return next((f for f in self.fields if f.name == name), None)
-
 
 @dataclass(frozen=True)
 class State:
