@@ -14,8 +14,9 @@ from app.config import Settings
 from engine import db
 from engine.runtime import Workflow
 from workflows.action_cycle import ACTION_CYCLE
+from workflows.calendar import Calendar
 from workflows.directory import sync_directory
-from workflows.store import CycleStore, YearStart
+from workflows.store import CycleStore
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -37,10 +38,12 @@ class Pdca:
         return self._engine or db.open_engine(self.settings.database.url)
 
     @cached_property
+    def calendar(self) -> Calendar:
+        return Calendar(self.settings.calendar)
+
+    @cached_property
     def workflow(self) -> Workflow:
-        month, day = self.settings.calendar.start_month_day
-        year_start = YearStart(self.settings.calendar.timezone, month, day)
-        return Workflow(ACTION_CYCLE, CycleStore(year_start))
+        return Workflow(ACTION_CYCLE, CycleStore(self.calendar))
 
     @property
     def strategy_code(self) -> str:

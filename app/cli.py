@@ -29,7 +29,7 @@ from engine.clock import utc_now
 from engine.errors import InvalidFields, Refused, WrongRole
 from workflows import service
 from workflows.action_cycle import ACTION_CYCLE
-from workflows.fiscal import fiscal_year_of, fy_label
+from workflows.fiscal import fy_label
 
 SAMPLE_ACTIONS = Path(__file__).parent / "sample" / "actions.csv"
 
@@ -114,8 +114,7 @@ def init(
         if not sample:
             return
         now = utc_now()
-        month, day = s.calendar.start_month_day
-        fy = fiscal_year_of(now.astimezone(_zone(pdca)), month, day)
+        fy = pdca.calendar.fiscal_year(now)
         with db.writing(pdca.engine) as conn:
             result = import_actions(conn, strategy=strategy, path=SAMPLE_ACTIONS)
             opened = service.open_cycles(conn, strategy=strategy, fy=fy, now=now)
@@ -127,7 +126,7 @@ def init(
 
 
 def _zone(pdca: Pdca) -> ZoneInfo:
-    return ZoneInfo(pdca.settings.calendar.timezone)
+    return pdca.calendar.zone
 
 
 @cli.command("import")

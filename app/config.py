@@ -7,17 +7,16 @@ can find it; nothing is opened or written until the whole file is valid.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from workflows.calendar import CalendarIn
 from workflows.directory import Directory
 
 DEFAULT_CONFIG = "config.toml"
@@ -64,37 +63,10 @@ class MailSettings(_Strict):
     base_url: str = "http://127.0.0.1:8000"
 
 
-class CalendarSettings(_Strict):
-    timezone: str = "Asia/Tokyo"
-    fiscal_year_start: str = "04-01"
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
-
-    @field_validator("fiscal_year_start")
-    @classmethod
-    def _month_day(cls, value: str) -> str:
-        match = re.fullmatch(r"(\d\d)-(\d\d)", value)
-        if not match or not (1 <= int(match[1]) <= 12 and 1 <= int(match[2]) <= 28):
-            raise ValueError("write MM-DD with a day from 01 to 28, e.g. 04-01")
-        return value
-
-    @property
-    def start_month_day(self) -> tuple[int, int]:
-        month, day = self.fiscal_year_start.split("-")
-        return int(month), int(day)
-
-
 class Settings(Directory):
     database: DatabaseSettings = DatabaseSettings()
     mail: MailSettings = MailSettings()
-    calendar: CalendarSettings = CalendarSettings()
+    calendar: CalendarIn = CalendarIn()
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:

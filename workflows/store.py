@@ -7,10 +7,8 @@ two councils; a vice chair holds the chair's role while the chair is marked abse
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Connection,
@@ -27,6 +25,7 @@ from sqlalchemy.orm import aliased
 
 from engine.runtime import Actor, Instance
 from workflows.action_cycle import INTERNAL_CHAIR, OWNER, PROMOTION_CHAIR
+from workflows.calendar import Calendar
 from workflows.models import (
     Action,
     ActionOwner,
@@ -47,15 +46,6 @@ cycle_table = Cycle.__table__  # type: ignore[attr-defined]
 COUNCIL_ROLES = {"internal": INTERNAL_CHAIR, "promotion": PROMOTION_CHAIR}
 
 
-@dataclass(frozen=True)
-class YearStart:
-    """When a fiscal year begins, in the city's time zone."""
-
-    timezone: str = "Asia/Tokyo"
-    month: int = 4
-    day: int = 1
-
-
 def _chair_seats() -> Any:
     """Membership rows that carry a council chair's role right now."""
     chair = aliased(Membership)
@@ -72,9 +62,8 @@ def _chair_seats() -> Any:
 class CycleStore:
     table = cycle_table
 
-    def __init__(self, year_start: YearStart | None = None) -> None:
-        self.year_start = year_start or YearStart()
-        self._zone = ZoneInfo(self.year_start.timezone)
+    def __init__(self, calendar: Calendar | None = None) -> None:
+        self.calendar = calendar or Calendar()
         self._load = (
             select(
                 Cycle.id, Cycle.state, Cycle.version, Cycle.action_id, Cycle.fy, Cycle.plan,
@@ -97,8 +86,7 @@ class CycleStore:
         self._roles = owner.union_all(chairs)
 
     def year_begins(self, fy: int) -> datetime:
-        start = datetime(fy, self.year_start.month, self.year_start.day)
-        return datetime.combine(start.date(), time(0), self._zone)
+        return self.calendar.year_begins(fy)
 
     # -- Store protocol ----------------------------------------------------------------
 
@@ -228,4 +216,4 @@ class CycleStore:
         )
 
 
-__all__ = ["CycleStore", "YearStart", "cycle_table"]
+__all__ = ["CycleStore", "cycle_table"]
