@@ -83,7 +83,8 @@ class Store(Protocol):
     """What a workflow supplies: how its instances are stored and who holds which role."""
 
     table: Table
-    """Has integer `id`, text `state` and integer `version` columns."""
+    """Has integer `id`, text `state` and integer `version` columns; an `updated_at`
+    column, if there is one, is stamped with the time of every move."""
 
     def load(self, conn: Connection, instance_id: int) -> Instance | None: ...
 
@@ -112,6 +113,7 @@ class Workflow:
         self.store = store
         self.machine = SpecMachine(spec)
         self._updates: dict[tuple[str, ...], Any] = {}
+        self._stamps = "updated_at" in store.table.c
 
     # -- reading -------------------------------------------------------------------------
 
@@ -192,6 +194,8 @@ class Workflow:
             raise GuardRefused(outcome.reasons or [f"{trigger.name} is not possible now"])
         version = instance.version + 1
         columns = {"state": outcome.dest, "version": version, **outcome.changes.columns}
+        if self._stamps:
+            columns["updated_at"] = to_storage(now)
         result = conn.execute(
             self._update_for(tuple(columns)),
             {"_id": instance.id, "_version": instance.version, **{f"_v_{k}": v for k, v in columns.items()}},

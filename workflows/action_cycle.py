@@ -155,7 +155,7 @@ def record_adoption(ctx: FireContext) -> Changes:
 
 
 def record_check_opened(ctx: FireContext) -> Changes:
-    return Changes({"opened_at": to_storage(ctx.now)})
+    return Changes({"check_opened_at": to_storage(ctx.now)})
 
 
 # -- the fields triggers take ------------------------------------------------------------

@@ -16,6 +16,8 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from workflows.models import Council, Membership, Person, Strategy
 
+SECRETARIAT = "secretariat"
+"""Stored as a body beside the two councils, so messages can address its members in SQL."""
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -152,9 +154,13 @@ def sync_directory(conn: Connection, directory: Directory) -> int:
     if gone:
         conn.execute(update(Person).where(Person.id.in_(gone)).values(active=False, admin=False))  # type: ignore[union-attr]
 
-    for key, council in directory.councils.items():
+    bodies = [(key, c.name_ja, c.name_en, c.seats()) for key, c in directory.councils.items()]
+    secretariat = directory.secretariat
+    bodies.append((SECRETARIAT, f"事務局 ({secretariat.division})", "Secretariat",
+                   [(e.lower(), "member") for e in dict.fromkeys(secretariat.members)]))
+    for key, name_ja, name_en, seats in bodies:
         council_id = conn.execute(select(Council.id).where(Council.key == key)).scalar()
-        names = {"name_ja": council.name_ja, "name_en": council.name_en}
+        names = {"name_ja": name_ja, "name_en": name_en}
         if council_id is None:
             council_id = conn.execute(insert(Council).values(key=key, **names)).inserted_primary_key[0]  # type: ignore[index]
         else:
@@ -164,7 +170,7 @@ def sync_directory(conn: Connection, directory: Directory) -> int:
             insert(Membership),
             [
                 {"council_id": council_id, "person_id": ids[email], "role": role}
-                for email, role in council.seats()
+                for email, role in seats
             ],
         )
     return int(strategy_id)

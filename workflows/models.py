@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from engine.audit import AuditEvent
+from engine.outbox import OutboxItem, OutboxMessage
 
 
 class Person(SQLModel, table=True):
@@ -124,7 +125,9 @@ class Cycle(SQLModel, table=True):
     returned_comment: str | None = Field(default=None, description="the latest return's comment")
     return_count: int = 0
     flags: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    opened_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = Field(default=None, description="when the state last changed")
+    check_opened_at: datetime | None = None
     closed_at: datetime | None = None
 
 
@@ -160,6 +163,8 @@ __all__ = [
     "Indicator",
     "Measurement",
     "Membership",
+    "OutboxItem",
+    "OutboxMessage",
     "Person",
     "Proposal",
     "Strategy",

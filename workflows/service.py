@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import JSON, Connection, and_, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from engine.audit import AuditEvent, audit_table
@@ -26,6 +26,7 @@ from workflows.models import (
     Proposal,
     Strategy,
 )
+from workflows.store import cycle_table
 
 OPENED = "open"
 """The audit trigger name for a cycle coming into being (it has no `from` state)."""
@@ -80,40 +81,38 @@ def open_cycles(
     conn: Connection, *, strategy: int, fy: int, now: datetime, codes: list[str] | None = None
 ) -> int:
     """Open the year's cycle in plan.drafting for every active action that has none yet,
-    starting from the action's current plan. Set-based; returns how many were opened."""
+    starting from the action's current plan. Two statements whatever the number of actions
+    (the cycles, then their audit rows); returns how many were opened."""
+    at = to_storage(now)
     has_cycle = select(Cycle.id).where(Cycle.action_id == Action.id, Cycle.fy == fy).exists()
-    chosen = select(Action.id, Action.plan).where(
-        Action.strategy_id == strategy, Action.status == "active", ~has_cycle
-    )
+    chosen = select(
+        Action.id, literal(fy), literal(ACTION_CYCLE.initial), literal(1), Action.plan,
+        literal([], JSON), literal(at, cycle_table.c.created_at.type), literal(at, cycle_table.c.updated_at.type),
+    ).where(Action.strategy_id == strategy, Action.status == "active", ~has_cycle)
     if codes is not None:
         chosen = chosen.where(Action.code.in_(codes))  # type: ignore[attr-defined]
-    rows = conn.execute(chosen).all()
-    if not rows:
-        return 0
-    at = to_storage(now)
-    conn.execute(
-        insert(Cycle),
-        [
-            {"action_id": r.id, "fy": fy, "state": ACTION_CYCLE.initial, "version": 1,
-             "plan": r.plan, "flags": []}
-            for r in rows
-        ],
-    )
     opened = conn.execute(
-        select(Cycle.id).where(
-            Cycle.fy == fy, Cycle.action_id.in_([r.id for r in rows])  # type: ignore[attr-defined]
+        insert(cycle_table).from_select(
+            ["action_id", "fy", "state", "version", "plan", "flags", "created_at", "updated_at"], chosen
+        ),
+        execution_options={"preserve_rowcount": True},
+    ).rowcount
+    if opened:
+        audited = select(AuditEvent.id).where(
+            AuditEvent.workflow == ACTION_CYCLE.name, AuditEvent.instance_id == Cycle.id,
+            AuditEvent.trigger == OPENED,
+        ).exists()
+        conn.execute(
+            insert(audit_table).from_select(
+                ["workflow", "instance_id", "at", "actor", "trigger", "from_state", "to_state", "version", "fields"],
+                select(
+                    literal(ACTION_CYCLE.name), Cycle.id, literal(at, audit_table.c.at.type), literal("system"),
+                    literal(OPENED), literal(""), literal(ACTION_CYCLE.initial), literal(1),
+                    literal({"fy": fy}, JSON),
+                ).where(Cycle.fy == fy, Cycle.created_at == at, ~audited),
+            )
         )
-    ).scalars()
-    conn.execute(
-        insert(audit_table),
-        [
-            {"workflow": ACTION_CYCLE.name, "instance_id": cid, "at": at, "actor": "system",
-             "trigger": OPENED, "from_state": "", "to_state": ACTION_CYCLE.initial,
-             "version": 1, "fields": {"fy": fy}}
-            for cid in opened
-        ],
-    )
-    return len(rows)
+    return opened
 
 
 def _owners(conn: Connection, action_ids: list[int]) -> dict[int, list[str]]:

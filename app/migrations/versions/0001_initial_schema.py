@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 12:00:51.744956
+Create Date: 2026-11-29 12:17:40.387284
 """
 from alembic import op
 import sqlalchemy as sa
@@ -43,6 +43,28 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key')
     )
+    op.create_table('outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dedupe_key', sqlmodel.sql.sqltypes.AutoString(length=600), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('recipient', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=True),
+    sa.Column('fy', sa.Integer(), nullable=True),
+    sa.Column('due', sa.Date(), nullable=False),
+    sa.Column('step', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('dedupe_key')
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_kind'), ['kind'], unique=False)
+        batch_op.create_index('ix_outbox_status_next', ['status', 'next_attempt_at'], unique=False)
+
     op.create_table('person',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
@@ -101,6 +123,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_membership_council_id'), ['council_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_membership_person_id'), ['person_id'], unique=False)
 
+    op.create_table('outbox_item',
+    sa.Column('outbox_id', sa.Integer(), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['outbox_id'], ['outbox.id'], ),
+    sa.PrimaryKeyConstraint('outbox_id', 'instance_id')
+    )
     op.create_table('action_owner',
     sa.Column('action_id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
@@ -130,7 +158,9 @@ def upgrade() -> None:
     sa.Column('returned_comment', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('return_count', sa.Integer(), nullable=False),
     sa.Column('flags', sa.JSON(), nullable=False),
-    sa.Column('opened_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('check_opened_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('closed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['action_id'], ['action.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -211,6 +241,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_action_owner_person_id'))
 
     op.drop_table('action_owner')
+    op.drop_table('outbox_item')
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_membership_person_id'))
         batch_op.drop_index(batch_op.f('ix_membership_council_id'))
@@ -222,6 +253,11 @@ def downgrade() -> None:
     op.drop_table('action')
     op.drop_table('strategy')
     op.drop_table('person')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_status_next')
+        batch_op.drop_index(batch_op.f('ix_outbox_kind'))
+
+    op.drop_table('outbox')
     op.drop_table('council')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_event_instance')

@@ -1,0 +1,92 @@
+"""The outbox: every message a step or the clock decides to send, written in the same
+transaction as the decision. Delivery reads it later, so a crash loses nothing.
+
+Each row has a unique dedupe key (kind, scope, due date, step, recipient): queueing the
+same message twice is a no-op, which is what makes the clock's tick idempotent. A message
+about several instances (a council packet, an escalation) lists them in `outbox_item`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Index, Select, String, cast, literal, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, SQLModel
+
+KEY_SEPARATOR = "|"
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=600, unique=True)
+    kind: str = Field(max_length=64, index=True)
+    recipient: str = Field(max_length=320)
+    instance_id: int | None = Field(default=None, description="the instance a message is about, if one")
+    fy: int | None = None
+    due: date
+    step: str = Field(default="", max_length=16, description="which reminder of a series: -7, +14, ...")
+    status: str = Field(default="queued", max_length=16, description="queued | sending | sent | dead")
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class OutboxItem(SQLModel, table=True):
+    """An instance listed in a message about several."""
+
+    __tablename__ = "outbox_item"
+
+    outbox_id: int = Field(foreign_key="outbox.id", primary_key=True)
+    instance_id: int = Field(primary_key=True)
+
+
+outbox_table = OutboxMessage.__table__  # type: ignore[attr-defined]
+item_table = OutboxItem.__table__  # type: ignore[attr-defined]
+
+
+def dedupe_key(kind: str, scope: Any, due: date, step: str, recipient: Any) -> Any:
+    """The key as a SQL expression, so a whole set of messages is keyed in one statement.
+    `scope` and `recipient` may be columns; e.g. 'report_reminder|cycle:12|2027-05-28|-7|a@b.jp'."""
+    sep = KEY_SEPARATOR
+    return (
+        literal(f"{kind}{sep}", String) + cast(scope, String)
+        + literal(f"{sep}{due.isoformat()}{sep}{step}{sep}", String) + cast(recipient, String)
+    )
+
+
+def insert_ignoring_duplicates(conn: Connection, table: Any) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def queue(conn: Connection, rows: Select[Any]) -> list[int]:
+    """Insert the messages `rows` selects (columns named as in the outbox) unless already
+    queued; return the ids of the new ones."""
+    columns = [c.name for c in rows.selected_columns]
+    statement = (
+        insert_ignoring_duplicates(conn, outbox_table)
+        .from_select(columns, rows.where(true()))  # SQLite's upsert needs a WHERE after SELECT
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(outbox_table.c.id)
+    )
+    return list(conn.execute(statement).scalars())
+
+
+def attach_items(conn: Connection, message_ids: list[int], instances: Select[Any]) -> None:
+    """List the instances `instances` selects (one id column) in each of these messages."""
+    if not message_ids:
+        return
+    subject = instances.subquery()
+    pairs = select(outbox_table.c.id, *subject.c).where(outbox_table.c.id.in_(message_ids), true())
+    conn.execute(
+        insert_ignoring_duplicates(conn, item_table)
+        .from_select(["outbox_id", "instance_id"], pairs)
+        .on_conflict_do_nothing()
+    )
