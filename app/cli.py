@@ -17,19 +17,25 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.bootstrap import Pdca
 from app.config import ConfigError, load_settings
 from app.diagram import mermaid
+from app.ics import milestones_ics
 from app.importing import ImportRefused, import_actions
+from app.simulate import copy_to, print_replay
+from app.simulate import simulate as run_simulation
 from engine import db
 from engine.clock import utc_now
 from engine.errors import InvalidFields, Refused, WrongRole
 from workflows import service
 from workflows.action_cycle import ACTION_CYCLE
 from workflows.fiscal import fy_label
+from workflows.service import roles_of_person
+from workflows.tick import tick as run_tick
 
 SAMPLE_ACTIONS = Path(__file__).parent / "sample" / "actions.csv"
 
@@ -314,6 +320,96 @@ def absent(
             raise WrongRole(f"{as_} is not an admin", roles=("admin",), holders=())
         service.set_absent(conn, email=email, absent=not back, now=utc_now(), by=admin.email)
     out.print(f"{email} is marked {'back' if back else 'absent'}")
+
+
+def _at(at: str | None, pdca: Pdca) -> datetime:
+    if at is None:
+        return utc_now()
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        raise typer.BadParameter(f"{at!r} is not an ISO date or date-time", param_hint="--at") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=pdca.calendar.zone)
+
+
+@cli.command()
+def calendar(
+    fy: Annotated[int | None, typer.Option("--fy", help="the fiscal year checked (default: the current one)")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    ics: Annotated[bool, typer.Option("--ics", help="write an iCalendar file to standard output")] = False,
+    person: Annotated[str | None, typer.Option("--person", help="with --ics: only what concerns this person")] = None,
+) -> None:
+    """The resolved dates of one fiscal year's calendar, and what happens on each."""
+    with _pdca() as pdca:
+        year = fy if fy is not None else pdca.calendar.fiscal_year(utc_now())
+        milestones = pdca.calendar.year(year)
+        language = "ja"
+        if person is not None:
+            with db.reading(pdca.engine) as conn:
+                roles = roles_of_person(conn, person)
+                language = service.actor_language(conn, person)
+            milestones = [m for m in milestones if roles.intersection(m.kind.concerns)]
+        if ics:
+            title = f"{pdca.settings.strategy.name_ja} {fy_label(year)}"
+            sys.stdout.buffer.write(milestones_ics(
+                milestones, strategy=pdca.strategy_code, title=title, language=language, stamp=utc_now()))
+            return
+    rows = [
+        {"name": m.name, "fy": m.fy, "date": m.day.isoformat(), "rule_date": m.when.rule.isoformat(),
+         "shifted": m.when.moved, "reasons": list(m.when.reasons), "override": m.override,
+         "what_ja": m.what("ja"), "what_en": m.what("en"), "concerns": list(m.kind.concerns)}
+        for m in milestones
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("date", "milestone", "what happens", title=f"{fy_label(year)} calendar")
+    for r in rows:
+        when = r["date"] + (f"\n(rule {r['rule_date']}: {'; '.join(r['reasons'])})" if r["shifted"] else "")
+        when += "\n(override)" if r["override"] else ""
+        table.add_row(when, r["name"], f"{r['what_ja']}\n{r['what_en']}")
+    out.print(table)
+
+
+@cli.command()
+def tick(
+    at: Annotated[str | None, typer.Option("--at", help="ISO date-time to tick at (default: now)")] = None,
+) -> None:
+    """Run the clock once: do whatever the calendar says is due by then (idempotent)."""
+    with _pdca() as pdca:
+        now = _at(at, pdca)
+        with db.writing(pdca.engine) as conn:
+            strategy = service.strategy_id(conn, pdca.strategy_code)
+            report = run_tick(conn, pdca.workflow, pdca.calendar, strategy=strategy, now=now)
+    moved = ", ".join(f"{k} {v}" for k, v in sorted(report.transitions.items()) if v) or "none"
+    queued = ", ".join(f"{k} {v}" for k, v in sorted(report.messages.items()) if v) or "none"
+    out.print(f"tick {now.isoformat()}: transitions: {moved}; messages queued: {queued}", highlight=False)
+
+
+@cli.command()
+def simulate(
+    from_: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="first day, YYYY-MM-DD")],
+    to: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="last day, YYYY-MM-DD")],
+    actors: Annotated[str, typer.Option("--actors", help="auto: simulated owners and chairs act; none")] = "none",
+    db_path: Annotated[Path | None, typer.Option("--db", help="simulate on a copy of the SQLite database here")] = None,
+) -> None:
+    """Replay every day in between through the same tick, then show what happened by month."""
+    if actors not in ("auto", "none"):
+        raise typer.BadParameter("use auto or none", param_hint="--actors")
+    if to < from_:
+        raise typer.BadParameter("--to is before --from", param_hint="--to")
+    with _pdca() as pdca:
+        if db_path is not None:
+            pdca = copy_to(pdca, db_path)
+        total = (to - from_).days + 1
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("simulating", total=total)
+            replay = run_simulation(pdca, from_.date(), to.date(), actors=actors == "auto",
+                                    progress=lambda day: bar.update(task, advance=1, description=day.isoformat()))
+        print_replay(out, replay)
+        if db_path is not None:
+            pdca.close()
+            out.print(f"simulated on {db_path}; the configured database is unchanged")
 
 
 @cli.command()

@@ -84,7 +84,11 @@ def attach_items(conn: Connection, message_ids: list[int], instances: Select[Any
     if not message_ids:
         return
     subject = instances.subquery()
-    pairs = select(outbox_table.c.id, *subject.c).where(outbox_table.c.id.in_(message_ids), true())
+    pairs = (
+        select(outbox_table.c.id, *subject.c)
+        .select_from(outbox_table.join(subject, true()))  # every listed instance in every message
+        .where(outbox_table.c.id.in_(message_ids))
+    )
     conn.execute(
         insert_ignoring_duplicates(conn, item_table)
         .from_select(["outbox_id", "instance_id"], pairs)

@@ -14,14 +14,17 @@ from engine.audit import AuditEvent, audit_table
 from engine.clock import from_storage, to_storage
 from engine.errors import NotFound
 from engine.runtime import Actor, Workflow
-from workflows.action_cycle import ACTION_CYCLE
+from workflows.action_cycle import ACTION_CYCLE, INTERNAL_CHAIR, OWNER, PROMOTION_CHAIR
+from workflows.calendar import INTERNAL, PROMOTION
 from workflows.fiscal import fy_label
 from workflows.models import (
     Action,
     ActionOwner,
+    Council,
     Cycle,
     Indicator,
     Measurement,
+    Membership,
     Person,
     Proposal,
     Strategy,
@@ -270,3 +273,31 @@ def set_absent(conn: Connection, *, email: str, absent: bool, now: datetime, by:
          "from_state": "back" if absent else "absent", "to_state": "absent" if absent else "back",
          "version": 0, "fields": {"email": actor.email}},
     )
+
+
+def roles_of_person(conn: Connection, email: str) -> set[str]:
+    """Every role a person may hold in the calendar, regardless of absences: for deciding
+    which milestones concern them."""
+    actor = actor_for(conn, email)
+    roles: set[str] = set()
+    if conn.execute(select(ActionOwner.action_id).where(ActionOwner.person_id == actor.person_id)).first():
+        roles.add(OWNER)
+    seats = conn.execute(
+        select(Council.key, Membership.role)
+        .join(Membership, Membership.council_id == Council.id)
+        .where(Membership.person_id == actor.person_id)
+    ).all()
+    bodies = {"internal": (INTERNAL, INTERNAL_CHAIR), "promotion": (PROMOTION, PROMOTION_CHAIR)}
+    for key, role in seats:
+        if key in bodies:
+            member, chair = bodies[key]
+            roles.add(member)
+            if role in ("chair", "vice_chair"):
+                roles.add(chair)
+        else:
+            roles.add(key)
+    return roles
+
+
+def actor_language(conn: Connection, email: str) -> str:
+    return conn.execute(select(Person.language).where(Person.email == email.lower())).scalar() or "ja"

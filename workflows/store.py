@@ -46,7 +46,7 @@ cycle_table = Cycle.__table__  # type: ignore[attr-defined]
 COUNCIL_ROLES = {"internal": INTERNAL_CHAIR, "promotion": PROMOTION_CHAIR}
 
 
-def _chair_seats() -> Any:
+def chair_seats() -> Any:
     """Membership rows that carry a council chair's role right now."""
     chair = aliased(Membership)
     chair_person = aliased(Person)
@@ -81,7 +81,7 @@ class CycleStore:
         chairs = (
             select(Council.key)
             .join(Membership, Membership.council_id == Council.id)
-            .where(Membership.person_id == bindparam("person_id"), _chair_seats())
+            .where(Membership.person_id == bindparam("person_id"), chair_seats())
         )
         self._roles = owner.union_all(chairs)
 
@@ -119,7 +119,7 @@ class CycleStore:
                 select(Person.email)
                 .join(Membership, Membership.person_id == Person.id)
                 .join(Council, Council.id == Membership.council_id)
-                .where(Council.key.in_(keys), _chair_seats(), Person.active)  # type: ignore[attr-defined]
+                .where(Council.key.in_(keys), chair_seats(), Person.active)  # type: ignore[attr-defined]
                 .order_by(Membership.role, Person.email)
             ).scalars().all()
         return emails

@@ -1,0 +1,199 @@
+"""What the calendar makes happen, decided from `now` alone: the city's clockwork.
+
+`tick(now)` is the only scheduled behaviour. Every rule is a few set-based statements
+(no Python loop over cycles) and idempotent: a message is queued under a dedupe key of
+(kind, cycle or person, due date, step, recipient) and a system trigger moves only cycles
+still in its source state. Ticking twice, hourly, or once after a week of downtime
+therefore has the same outcome as ticking once a day; after downtime each reminder series
+sends the one step that fits today, not every step it missed.
+
+For the calendar of fiscal year N (dates in calendar year N+1):
+  plan window opens   open FY N+1 cycles in plan.drafting; ask their owners for plans
+  before plan due     remind owners of plans still in drafting; after it, repeat
+  year start          start FY N+1's approved plans; escalate those not approved
+  check opens         open FY N's checks; ask owners for their reports
+  around report due   remind owners before and after; escalate late ones
+  council meetings    send each member the packet of items waiting for that council
+  before decisions    remind the internal chair of items waiting for a decision
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Date, Integer, String, literal, null, select, union
+
+from engine.bulk import fire_all
+from engine.calendar import reminder_step, repeating_step
+from engine.clock import to_storage
+from engine.outbox import attach_items, dedupe_key, outbox_table, queue
+from engine.runtime import Workflow
+from workflows.calendar import Calendar
+from workflows.directory import SECRETARIAT
+from workflows.models import Action, ActionOwner, Council, Cycle, Membership, Person
+from workflows.service import open_cycles
+from workflows.store import chair_seats
+
+PLANNING = ("plan.drafting",)
+UNAPPROVED = ("plan.drafting", "plan.review")
+REPORTING = ("check.self_assessment",)
+WAITING_FOR_DECISION = ("act.deciding", "act.revision_review")
+
+
+@dataclass
+class TickReport:
+    today: date
+    transitions: Counter[str] = field(default_factory=Counter)
+    messages: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: TickReport) -> None:
+        self.transitions.update(other.transitions)
+        self.messages.update(other.messages)
+
+
+@dataclass
+class _Tick:
+    conn: Connection
+    workflow: Workflow
+    calendar: Calendar
+    strategy: int
+    now: datetime
+    report: TickReport
+
+    @property
+    def at(self) -> datetime:
+        return to_storage(self.now)
+
+    def active(self) -> Any:
+        """Cycles of this strategy's actions that have not ended."""
+        return Cycle.action_id.in_(  # type: ignore[attr-defined]
+            select(Action.id).where(Action.strategy_id == self.strategy, Action.status == "active")
+        )
+
+    def cycles(self, fy: int, states: tuple[str, ...]) -> Any:
+        return select(Cycle.id).where(Cycle.fy == fy, Cycle.state.in_(states), self.active())  # type: ignore[attr-defined]
+
+    def _message_columns(self, kind: str, fy: int, due: date, step: str) -> list[Any]:
+        return [
+            literal(kind).label("kind"),
+            literal(fy).label("fy"),
+            literal(due, Date).label("due"),
+            literal(step).label("step"),
+            literal("queued").label("status"),
+            literal(0).label("attempts"),
+            literal(self.at, outbox_table.c.created_at.type).label("created_at"),
+        ]
+
+    def to_owners(self, kind: str, fy: int, states: tuple[str, ...], due: date, step: str) -> None:
+        """One message per cycle in `states` to each of its owners."""
+        scope = literal("cycle:", String) + Cycle.id.cast(String)  # type: ignore[union-attr]
+        rows = (
+            select(
+                dedupe_key(kind, scope, due, step, Person.email).label("dedupe_key"),
+                Person.email.label("recipient"),  # type: ignore[attr-defined]
+                Cycle.id.label("instance_id"),  # type: ignore[union-attr]
+                *self._message_columns(kind, fy, due, step),
+            )
+            .join(ActionOwner, ActionOwner.action_id == Cycle.action_id)
+            .join(Person, Person.id == ActionOwner.person_id)
+            .where(Cycle.fy == fy, Cycle.state.in_(states), self.active(), Person.active)  # type: ignore[attr-defined]
+        )
+        self.report.messages[kind] += len(queue(self.conn, rows))
+
+    def to_people(self, kind: str, fy: int, due: date, step: str, people: Any, items: Any) -> None:
+        """One message to each person `people` selects (id, email), listing the cycles
+        `items` selects; nothing when there is nothing to list."""
+        if not self.conn.execute(select(items.exists())).scalar():
+            return
+        who = people.subquery()
+        scope = literal("person:", String) + who.c.id.cast(String)
+        rows = select(
+            dedupe_key(kind, scope, due, step, who.c.email).label("dedupe_key"),
+            who.c.email.label("recipient"),
+            null().cast(Integer).label("instance_id"),
+            *self._message_columns(kind, fy, due, step),
+        )
+        created = queue(self.conn, rows)
+        attach_items(self.conn, created, items)
+        self.report.messages[kind] += len(created)
+
+    def fire(self, trigger: str, where: Any, values: dict[str, Any] | None = None) -> None:
+        moved = fire_all(self.conn, self.workflow, trigger, where=where, now=self.now, values=values)
+        self.report.transitions[trigger] += moved
+
+
+def _body(key: str, seats: Any = None) -> Any:
+    query = (
+        select(Person.id, Person.email)
+        .join(Membership, Membership.person_id == Person.id)
+        .join(Council, Council.id == Membership.council_id)
+        .where(Council.key == key, Person.active)
+    )
+    return query.where(seats) if seats is not None else query
+
+
+def _reminder_kind(base: str, step: str) -> str:
+    return f"{base}_reminder" if step.startswith("-") else f"{base}_overdue"
+
+
+def tick(
+    conn: Connection, workflow: Workflow, calendar: Calendar, *, strategy: int, now: datetime
+) -> TickReport:
+    """Do everything the calendar says is due by `now`, once."""
+    today = calendar.today(now)
+    t = _Tick(conn, workflow, calendar, strategy, now, TickReport(today))
+    for fy in (today.year - 2, today.year - 1):
+        _year(t, fy, today)
+    return t.report
+
+
+def _year(t: _Tick, fy: int, today: date) -> None:
+    cal, settings = t.calendar, t.calendar.settings
+    d = {m.name: m.day for m in cal.year(fy)}
+    if today < d["plan_window_opens"] or today > d["publication"] + timedelta(days=settings.repeat_days):
+        return
+    following = fy + 1
+    chairs_and_secretariat = union(_body("internal", chair_seats()), _body(SECRETARIAT))
+    remind = {"before": settings.reminder_days, "every": settings.repeat_days}
+
+    # Plans for the following year.
+    opened = open_cycles(t.conn, strategy=t.strategy, fy=following, now=t.now)
+    t.report.transitions["open"] += opened
+    if today <= d["plan_due"]:
+        t.to_owners("plan_requested", following, PLANNING, d["plan_due"], "open")
+    step = reminder_step(today, d["plan_due"], **remind, until=d["year_start"] - timedelta(days=1))
+    if step:
+        t.to_owners(_reminder_kind("plan", step), following, PLANNING, d["plan_due"], step)
+    if today >= d["year_start"]:
+        t.fire("start", (Cycle.fy == following) & t.active())
+        step = repeating_step(today, d["year_start"], settings.repeat_days, until=d["publication"])
+        if step:
+            t.to_people("plan_escalation", following, d["year_start"], step, chairs_and_secretariat,
+                        t.cycles(following, UNAPPROVED))
+
+    # The check of this year.
+    if today >= d["check_opens"]:
+        t.fire("open_check", (Cycle.fy == fy) & t.active(), {"check_opened_at": t.at})
+        if today <= d["report_due"]:
+            t.to_owners("report_requested", fy, REPORTING, d["report_due"], "open")
+    step = reminder_step(today, d["report_due"], **remind, until=d["decisions_due"])
+    if step:
+        t.to_owners(_reminder_kind("report", step), fy, REPORTING, d["report_due"], step)
+    late_from = d["report_due"] + timedelta(days=settings.escalate_after_days)
+    step = repeating_step(today, late_from, settings.repeat_days, until=d["decisions_due"])
+    if step:
+        t.to_people("report_escalation", fy, d["report_due"], step, chairs_and_secretariat,
+                    t.cycles(fy, REPORTING))
+    for meeting, council, waiting in (
+        ("internal_council_meeting", "internal", ("check.internal_review",)),
+        ("promotion_council_meeting", "promotion", ("check.council_evaluation",)),
+    ):
+        if d[meeting] <= today <= d["decisions_due"]:
+            t.to_people(f"{council}_packet", fy, d[meeting], "", _body(council), t.cycles(fy, waiting))
+    step = reminder_step(today, d["decisions_due"], **remind, until=d["publication"])
+    if step:
+        t.to_people(_reminder_kind("decision", step), fy, d["decisions_due"], step,
+                    _body("internal", chair_seats()), t.cycles(fy, WAITING_FOR_DECISION))
