@@ -413,6 +413,33 @@ def simulate(
 
 
 @cli.command()
+def scheduler(
+    standby_seconds: Annotated[int, typer.Option("--standby-seconds", help="how often a standby retries")] = 30,
+) -> None:
+    """Run the scheduler: the daily tick at [calendar] tick_hour, plus a catch-up tick now."""
+    import logging
+    import time as clock
+
+    from app import scheduler as scheduling
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    with _pdca() as pdca:
+        config = str(_state.config) if _state.config else None
+        while True:
+            with scheduling.leadership(pdca.engine) as lead:
+                if lead:
+                    out.print(f"scheduling: daily tick at {pdca.settings.calendar.tick_hour}:00 "
+                              f"{pdca.settings.calendar.timezone}; Ctrl-C stops")
+                    try:
+                        scheduling.build(pdca.settings, config=config).start()
+                    except (KeyboardInterrupt, SystemExit):
+                        return
+                    return
+            err.print(f"another node holds the scheduler lock; standing by ({standby_seconds} s)")
+            clock.sleep(standby_seconds)
+
+
+@cli.command()
 def diagram() -> None:
     """The action cycle as a Mermaid state diagram (paste into any Mermaid viewer)."""
     sys.stdout.write(mermaid(ACTION_CYCLE))

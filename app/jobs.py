@@ -1,0 +1,28 @@
+"""The functions the scheduler runs, named by "module:function" so its job store holds
+only their names. Each builds its own wiring from the config, as a fresh process would."""
+
+from __future__ import annotations
+
+import logging
+
+from app.bootstrap import Pdca
+from app.config import load_settings
+from engine import db
+from engine.clock import utc_now
+from workflows import service
+from workflows.tick import tick
+
+log = logging.getLogger("pdca.jobs")
+
+
+def daily_tick(config: str | None = None) -> None:
+    pdca = Pdca(load_settings(config))
+    try:
+        now = utc_now()
+        with db.writing(pdca.engine) as conn:
+            strategy = service.strategy_id(conn, pdca.strategy_code)
+            report = tick(conn, pdca.workflow, pdca.calendar, strategy=strategy, now=now)
+        log.info("tick %s: transitions %s; messages %s", now.isoformat(), dict(report.transitions),
+                 dict(report.messages))
+    finally:
+        pdca.close()
