@@ -140,6 +140,10 @@ class Year:
     def state(self, code: str, fy: int | None = None) -> str:
         return self.story(code, fy)["state"]
 
+    def actions(self, fy: int = 2026) -> list[dict[str, Any]]:
+        with db.reading(self.engine) as conn:
+            return service.list_cycles(conn, strategy=self.strategy, fy=fy)
+
     def set_absent(self, email: str, absent: bool = True) -> None:
         with db.writing(self.engine) as conn:
             service.set_absent(conn, email=email, absent=absent, now=NOW, by=ADMIN)

@@ -125,14 +125,19 @@ class _Tick:
         self.report.transitions[trigger] += moved
 
 
-def _body(key: str, seats: Any = None) -> Any:
-    query = (
+def _chairs(key: str) -> Any:
+    """Whoever holds the council chair's role now and is not away: while the chair is marked
+    absent, the vice chair is told instead."""
+    return _body(key).where(chair_seats(), Person.absent.is_(False))  # type: ignore[attr-defined]
+
+
+def _body(key: str) -> Any:
+    return (
         select(Person.id, Person.email)
         .join(Membership, Membership.person_id == Person.id)
         .join(Council, Council.id == Membership.council_id)
         .where(Council.key == key, Person.active)
     )
-    return query.where(seats) if seats is not None else query
 
 
 def _reminder_kind(base: str, step: str) -> str:
@@ -156,7 +161,7 @@ def _year(t: _Tick, fy: int, today: date) -> None:
     if today < d["plan_window_opens"] or today > d["publication"] + timedelta(days=settings.repeat_days):
         return
     following = fy + 1
-    chairs_and_secretariat = union(_body("internal", chair_seats()), _body(SECRETARIAT))
+    chairs_and_secretariat = union(_chairs("internal"), _body(SECRETARIAT))
     remind = {"before": settings.reminder_days, "every": settings.repeat_days}
 
     # Plans for the following year.
@@ -196,4 +201,4 @@ def _year(t: _Tick, fy: int, today: date) -> None:
     step = reminder_step(today, d["decisions_due"], **remind, until=d["publication"])
     if step:
         t.to_people(_reminder_kind("decision", step), fy, d["decisions_due"], step,
-                    _body("internal", chair_seats()), t.cycles(fy, WAITING_FOR_DECISION))
+                    _chairs("internal"), t.cycles(fy, WAITING_FOR_DECISION))
