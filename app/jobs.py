@@ -4,6 +4,7 @@ only their names. Each builds its own wiring from the config, as a fresh process
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from app.bootstrap import Pdca
 from app.config import load_settings
@@ -15,10 +16,11 @@ from workflows.tick import tick
 log = logging.getLogger("pdca.jobs")
 
 
-def daily_tick(config: str | None = None) -> None:
+def daily_tick(config: str | None = None, at: str | None = None) -> None:
+    """`at` (ISO date-time) is for replays and tests; the scheduler leaves it to the clock."""
     pdca = Pdca(load_settings(config))
     try:
-        now = utc_now()
+        now = datetime.fromisoformat(at) if at else utc_now()
         with db.writing(pdca.engine) as conn:
             strategy = service.strategy_id(conn, pdca.strategy_code)
             report = tick(conn, pdca.workflow, pdca.calendar, strategy=strategy, now=now)

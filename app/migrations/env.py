@@ -5,15 +5,8 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import workflows.models  # noqa: F401  (registers the tables)
+from app.schema import include_object
 from engine import db
-
-
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    """Autogenerate leaves alone the tables other tools own (e.g. the scheduler's jobs)."""
-    if type_ == "table" and reflected and compare_to is None:
-        return name in SQLModel.metadata.tables
-    return True
-
 
 config = context.config
 engine = config.attributes.get("engine") or db.open_engine(context.get_x_argument(as_dictionary=True)["url"])
