@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
-    "engine": {"workflows", "app", "notifications", "publishing", "typer", "fastapi"},
+    "engine": {"workflows", "app", "notifications", "publishing", "typer", "fastapi", "jpholiday", "apscheduler"},
     "workflows": {"app", "typer", "rich"},
 }
 
