@@ -200,7 +200,8 @@ def show(
 ) -> None:
     """One cycle: its state, record, history, and what can happen next and by whom."""
     with _pdca() as pdca, db.reading(pdca.engine) as conn:
-        story = service.cycle_story(conn, pdca.workflow, _cycle_id(pdca, conn, code, fy))
+        story = service.cycle_story(conn, pdca.workflow, _cycle_id(pdca, conn, code, fy), calendar=pdca.calendar,
+                                    today=pdca.calendar.today(utc_now()))
     if as_json:
         _print_json(story)
         return
@@ -212,6 +213,11 @@ def _print_story(s: dict[str, Any], zone: Any) -> None:
     out.print(f"{s['fy_label']}  owner {s['owner']} ({', '.join(s['owners'])})")
     label = s["state_label"]
     out.print(f"state [bold]{s['state']}[/] ({label['ja']} / {label['en']})  version {s['version']}")
+    if s["deadline"]:
+        d = s["deadline"]
+        left = d["days_left"]
+        when = f"{left} days left" if left >= 0 else f"{-left} days late"
+        out.print(f"due {d['date']} ({d['name']}, {when})", highlight=False)
     if s["action_status"] != "active":
         out.print(f"action {s['action_status']}")
     record = {k: v for k, v in s["record"].items() if v not in (None, "", 0)}

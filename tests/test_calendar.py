@@ -121,3 +121,14 @@ def test_the_ics_file_parses_back_with_what_concerns_each_person(tmp_path: Path)
                                      tmp_path=tmp_path))
     assert {str(e["categories"].cats[0]) for e in member.walk("VEVENT")} == {"promotion_council_meeting",
                                                                              "publication"}
+
+
+def test_each_waiting_state_knows_its_deadline() -> None:
+    from workflows.service import deadline
+
+    cal = Calendar()
+    assert deadline(cal, 2026, "check.self_assessment", date(2027, 5, 21)) == {
+        "name": "report_due", "date": "2027-05-28", "days_left": 7}
+    assert deadline(cal, 2027, "plan.drafting")["date"] == "2027-02-26"  # FY2027's plan, in FY2026's calendar
+    assert deadline(cal, 2026, "act.deciding", date(2027, 9, 3))["days_left"] == -3
+    assert deadline(cal, 2026, "do.implementing") is None

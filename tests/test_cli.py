@@ -65,6 +65,7 @@ def test_one_action_walks_a_whole_cycle_and_show_tells_the_story(pdca) -> None: 
 
 def test_show_json_lists_allowed_triggers_with_people_and_fields(pdca) -> None:  # type: ignore[no-untyped-def]
     story = json.loads(pdca("show", "1-1-2", "--json"))
+    assert story["deadline"]["name"] == "plan_due"
     assert story["allowed"] == [{
         "trigger": "submit_plan", "to": "plan.review", "by": [OWNER],
         "fields": [{"name": "plan", "type": "longtext", "required": False,

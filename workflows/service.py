@@ -4,7 +4,7 @@ transaction."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Connection, and_, func, insert, literal, select, update
@@ -15,7 +15,7 @@ from engine.clock import from_storage, to_storage
 from engine.errors import NotFound
 from engine.runtime import Actor, Workflow
 from workflows.action_cycle import ACTION_CYCLE, INTERNAL_CHAIR, OWNER, PROMOTION_CHAIR
-from workflows.calendar import INTERNAL, PROMOTION
+from workflows.calendar import INTERNAL, KINDS, PROMOTION, Calendar
 from workflows.fiscal import fy_label
 from workflows.models import (
     Action,
@@ -170,7 +170,23 @@ def _iso(moment: datetime | None) -> str | None:
     return from_storage(moment).isoformat() if moment else None
 
 
-def cycle_story(conn: Connection, workflow: Workflow, cycle_id: int) -> dict[str, Any]:
+def deadline(calendar: Calendar, fy: int, state: str, today: date | None = None) -> dict[str, Any] | None:
+    """The date whoever must act in this state is due by, and how many days are left."""
+    name = ACTION_CYCLE.state(state).deadline
+    if name is None:
+        return None
+    # A plan for FY N is due in the calendar of FY N-1 (the plan window precedes the year).
+    milestone = calendar.milestone(fy - 1 if KINDS[name].about_next_year else fy, name)
+    out: dict[str, Any] = {"name": name, "date": milestone.day.isoformat()}
+    if today is not None:
+        out["days_left"] = (milestone.day - today).days
+    return out
+
+
+def cycle_story(
+    conn: Connection, workflow: Workflow, cycle_id: int, *, calendar: Calendar | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
     """Everything about one cycle: where it stands, what was recorded, how it got here,
     and what can happen next (and by whom)."""
     instance = workflow.store.load(conn, cycle_id)
@@ -253,6 +269,7 @@ def cycle_story(conn: Connection, workflow: Workflow, cycle_id: int) -> dict[str
             }
             for e in history
         ],
+        "deadline": deadline(calendar, cycle.fy, cycle.state, today) if calendar else None,
         "allowed": workflow.allowed(conn, instance),
     }
 
