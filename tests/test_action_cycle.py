@@ -418,3 +418,19 @@ def test_a_later_decision_in_an_overlapping_year_does_not_rewrite_how_the_action
         ended = conn.execute(select(Action.status, Action.ended_fy).where(Action.code == CODE)).one()
     assert tuple(ended) == ("discontinued", FY)
     assert year.story(CODE, 2026)["record"]["decision"] == "complete"
+
+
+def test_the_flat_machine_decides_as_the_hierarchical_one_would(y27: Year) -> None:
+    """The runtime fires on a flat machine for speed; a nested one must agree on every step."""
+    from engine.machine import SpecMachine
+
+    nested = SpecMachine(ACTION_CYCLE, hierarchical=True)
+    flat = y27.pdca.workflow.machine
+    y27.pdca.workflow.machine = nested
+    try:
+        walk(y27, ROUTE["act.revision_review"])
+        step(y27, "approve_revision")
+    finally:
+        y27.pdca.workflow.machine = flat
+    assert y27.state(CODE, FY) == "closed"
+    assert nested._machine.get_state("check.self_assessment").name == "self_assessment"

@@ -194,6 +194,7 @@ class Calendar:
         self.settings = settings or CalendarIn()
         self.zone = ZoneInfo(self.settings.timezone)
         self.start = _month_day(self.settings.fiscal_year_start)
+        self._resolved: dict[tuple[int, str], Milestone] = {}
 
     @cached_property
     def _extra_closed(self) -> frozenset[date]:
@@ -221,6 +222,13 @@ class Calendar:
         return datetime.combine(date(fy, *self.start), time(0), self.zone)
 
     def milestone(self, fy: int, name: str) -> Milestone:
+        """Resolved once per year and name: every tick and every page asks again."""
+        key = (fy, name)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(fy, name)
+        return self._resolved[key]
+
+    def _resolve(self, fy: int, name: str) -> Milestone:
         override = self.settings.overrides.get(fy, {}).get(name)
         if name == "year_start":
             day = date(fy + 1, *self.start)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -46,6 +47,7 @@ cycle_table = Cycle.__table__  # type: ignore[attr-defined]
 COUNCIL_ROLES = {"internal": INTERNAL_CHAIR, "promotion": PROMOTION_CHAIR}
 
 
+@cache
 def chair_seats() -> Any:
     """Membership rows that carry a council chair's role right now."""
     chair = aliased(Membership)
