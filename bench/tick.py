@@ -1,16 +1,19 @@
 """One tick over many actions: the set-based clock against a plain Python loop over ORM objects.
 
 The database is built from the sample `config.toml` (migrated, directory synced) with N
-generated active actions, each owned by one person and with one FY2026 cycle; the cycles'
-states go round-robin over every state of the action cycle. Building it is not timed. The
-file is then copied, so each measurement starts from an identical fresh database.
+generated active actions, each owned by one person, as it stands on the morning measured:
+each action has a FY2026 cycle, the states going round-robin over every state of the
+action cycle, and the FY2027 cycle the plan window opened in January (one in ten plans
+still not approved, the rest implementing). Building it is not timed. The file is then
+copied, so each measurement starts from an identical fresh database.
 
 The tick runs at 06:00 on 2027-04-09 (Asia/Tokyo), the day FY2026's check opens, when much
 happens at once. What `workflows.tick.tick` decides to do there, and the loop does too:
-  - open FY2027's cycle in plan.drafting for every active action (the plan window is open
-    and none has one yet), with an audit row each;
-  - FY2027 began on 04-01 and no plan is approved, so on the escalation series' +7 day the
-    internal chair and the secretariat get one message each listing every unapproved cycle;
+  - open FY2027's cycle for any active action without one (none here: the plan window did
+    that in January; `--fresh-year` leaves them out, the worst case of a first tick after a
+    large import, when every one is opened with its audit row);
+  - FY2027 began on 04-01, so on the escalation series' +7 day the internal chair and the
+    secretariat get one message each listing every plan still not approved;
   - open FY2026's check: every do.implementing cycle moves to check.self_assessment
     (version + 1, check_opened_at, updated_at, an audit row each);
   - ask for reports: one outbox message per cycle now in check.self_assessment per owner,
@@ -92,8 +95,13 @@ def _pdca(path: Path) -> Pdca:
     return Pdca(load_settings(CONFIG, env={"PDCA_DATABASE_URL": f"sqlite:///{path}"}))
 
 
-def build(path: Path, n: int) -> int:
-    """A database with n actions and their FY2026 cycles; returns the strategy id."""
+def next_year_state(i: int) -> str:
+    return UNAPPROVED[i % 20] if i % 20 < len(UNAPPROVED) else "do.implementing"
+
+
+def build(path: Path, n: int, *, fresh_year: bool = False) -> int:
+    """A database with n actions, their FY2026 cycles and (unless `fresh_year`) their
+    FY2027 cycles; returns the strategy id."""
     pdca = _pdca(path)
     try:
         pdca.migrate()
@@ -122,6 +130,15 @@ def build(path: Path, n: int) -> int:
                     for i, a in enumerate(action_ids)
                 ],
             )
+            if not fresh_year:
+                conn.execute(
+                    insert(Cycle),
+                    [
+                        {"action_id": a, "fy": FY + 1, "state": next_year_state(i), "version": 1,
+                         "plan": f"計画 {i}", "flags": [], "created_at": CREATED, "updated_at": CREATED}
+                        for i, a in enumerate(action_ids)
+                    ],
+                )
         with pdca.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
@@ -291,6 +308,8 @@ def outcome(pdca: Pdca) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--n", type=int, default=100_000, help="actions (default 100000)")
+    parser.add_argument("--fresh-year", action="store_true",
+                        help="no FY2027 cycles yet: the tick opens them all (a first tick after a large import)")
     args = parser.parse_args(argv)
     if args.n < 10:
         parser.error("--n must be at least 10")
@@ -299,8 +318,8 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="pdca-bench-") as name:
         tmp = Path(name)
         small, full = tmp / "small.sqlite3", tmp / "full.sqlite3"
-        small_strategy = build(small, small_n)
-        strategy = build(full, n)
+        small_strategy = build(small, small_n, fresh_year=args.fresh_year)
+        strategy = build(full, n, fresh_year=args.fresh_year)
 
         pdca = copy(small, "small-memory.sqlite3")
         try:

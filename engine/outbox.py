@@ -66,17 +66,26 @@ def insert_ignoring_duplicates(conn: Connection, table: Any) -> Any:
     return dialect.insert(table)
 
 
-def queue(conn: Connection, rows: Select[Any]) -> list[int]:
-    """Insert the messages `rows` selects (columns named as in the outbox) unless already
-    queued; return the ids of the new ones."""
+def _queue_statement(conn: Connection, rows: Select[Any]) -> Any:
     columns = [c.name for c in rows.selected_columns]
-    statement = (
+    return (
         insert_ignoring_duplicates(conn, outbox_table)
         .from_select(columns, rows.where(true()))  # SQLite's upsert needs a WHERE after SELECT
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(outbox_table.c.id)
     )
-    return list(conn.execute(statement).scalars())
+
+
+def queue(conn: Connection, rows: Select[Any]) -> int:
+    """Insert the messages `rows` selects (columns named as in the outbox) unless already
+    queued; return how many are new. Nothing is read back, so memory stays flat however
+    many there are."""
+    result = conn.execute(_queue_statement(conn, rows), execution_options={"preserve_rowcount": True})
+    return result.rowcount
+
+
+def queue_returning_ids(conn: Connection, rows: Select[Any]) -> list[int]:
+    """As `queue`, returning the new messages' ids (for the few that list items)."""
+    return list(conn.execute(_queue_statement(conn, rows).returning(outbox_table.c.id)).scalars())
 
 
 def attach_items(conn: Connection, message_ids: list[int], instances: Select[Any]) -> None:

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Date, Integer, String, literal, null, select,
 from engine.bulk import fire_all
 from engine.calendar import reminder_step, repeating_step
 from engine.clock import to_storage
-from engine.outbox import attach_items, dedupe_key, outbox_table, queue
+from engine.outbox import attach_items, dedupe_key, outbox_table, queue, queue_returning_ids
 from engine.runtime import Workflow
 from workflows.calendar import Calendar
 from workflows.directory import SECRETARIAT
@@ -101,7 +101,7 @@ class _Tick:
             .join(Person, Person.id == ActionOwner.person_id)
             .where(Cycle.fy == fy, Cycle.state.in_(states), self.active(), Person.active)  # type: ignore[attr-defined]
         )
-        self.report.messages[kind] += len(queue(self.conn, rows))
+        self.report.messages[kind] += queue(self.conn, rows)
 
     def to_people(self, kind: str, fy: int, due: date, step: str, people: Any, items: Any) -> None:
         """One message to each person `people` selects (id, email), listing the cycles
@@ -116,7 +116,7 @@ class _Tick:
             null().cast(Integer).label("instance_id"),
             *self._message_columns(kind, fy, due, step),
         )
-        created = queue(self.conn, rows)
+        created = queue_returning_ids(self.conn, rows)
         attach_items(self.conn, created, items)
         self.report.messages[kind] += len(created)
 
