@@ -35,7 +35,11 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     created_at: datetime
+    claimed_at: datetime | None = Field(default=None, description="when a sender took it; stale claims are retaken")
     sent_at: datetime | None = None
+    message_id: str | None = Field(default=None, max_length=200)
+    raw: bytes | None = Field(default=None, description="the message as rendered once; a resend sends these bytes")
+    digest_id: int | None = Field(default=None, foreign_key="outbox.id", description="folded into this daily digest")
 
 
 class OutboxItem(SQLModel, table=True):

@@ -49,6 +49,7 @@ class PersonIn(_Strict):
     division: str | None = None
     language: Literal["ja", "en"] = "ja"
     admin: bool = False
+    digest: bool = False
 
     @field_validator("email")
     @classmethod

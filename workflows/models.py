@@ -26,6 +26,7 @@ class Person(SQLModel, table=True):
     admin: bool = False
     advisor: bool = Field(default=False, description="asked for scientific or local advice")
     absent: bool = Field(default=False, description="a chair marked absent lets the vice chair act")
+    digest: bool = Field(default=False, description="reminders come as one message a day")
     active: bool = Field(default=True, description="false once removed from the config")
 
 

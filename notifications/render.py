@@ -1,0 +1,122 @@
+"""Turning a message's context into an email: subject, plain text and HTML in the
+recipient's language (jinja2 templates under templates/ja and templates/en), with headers
+that let a mail client thread, filter and de-duplicate it.
+
+Rendering happens once per message; the bytes are stored with the outbox row, so a resend
+after a crash is byte-for-byte the same message with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+WEEKDAYS_JA = "月火水木金土日"
+TOPICS = {
+    "ja": {"plan": "計画", "report": "実施状況報告", "decision": "対応方針の決定"},
+    "en": {"plan": "plan", "report": "report", "decision": "decisions"},
+}
+
+
+def header_safe(value: str) -> str:
+    """No line breaks or control characters: a name or title can never add a header."""
+    return CONTROL.sub(" ", value).strip()
+
+
+def _md(d: date) -> str:
+    return f"{d.month}/{d.day}"
+
+
+def _ymd(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日（{WEEKDAYS_JA[d.weekday()]}）"
+
+
+def _dm(d: date) -> str:
+    return f"{d.day} {d:%b}"
+
+
+def _long(d: date) -> str:
+    return f"{d:%A} {d.day} {d:%B %Y}"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the messages come from, and the list they belong to."""
+
+    from_address: str
+    from_name: str
+    reply_to: str | None
+    list_name: str
+    list_id: str
+
+    @property
+    def domain(self) -> str:
+        return self.from_address.rpartition("@")[2] or "localhost"
+
+
+class Renderer:
+    def __init__(self, identity: Identity) -> None:
+        self.identity = identity
+        self.env = Environment(
+            loader=PackageLoader("notifications", "templates"),
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=False,
+        )
+        self.env.filters.update(md=_md, ymd=_ymd, dm=_dm, long=_long, topic=self._topic)
+
+    @staticmethod
+    def _topic(context: dict[str, Any]) -> str:
+        return TOPICS[context["language"]].get(context["topic"], context["topic"])
+
+    def render(self, context: dict[str, Any]) -> Rendered:
+        language = context["language"] if context["language"] in TOPICS else "ja"
+        family = context["family"]
+
+        def macro(name: str) -> str:
+            module = self.env.get_template(f"{language}/{name}").module
+            return str(getattr(module, family)(context))
+
+        return Rendered(
+            subject=header_safe(macro("subjects.j2")),
+            text=macro("mail.txt").strip() + "\n",
+            html=macro("mail.html").strip() + "\n",
+        )
+
+    def message_id(self, dedupe_key: str) -> str:
+        digest = hashlib.sha256(dedupe_key.encode()).hexdigest()[:40]
+        return f"<{digest}@{self.identity.domain}>"
+
+    def build(self, rendered: Rendered, *, recipient: str, name: str, dedupe_key: str, now: datetime) -> bytes:
+        ident = self.identity
+        message = MIMEMultipart("alternative")
+        message["Subject"] = Header(rendered.subject, "utf-8").encode()
+        message["From"] = formataddr((header_safe(ident.from_name), ident.from_address), charset="utf-8")
+        message["To"] = formataddr((header_safe(name), recipient), charset="utf-8")
+        if ident.reply_to:
+            message["Reply-To"] = ident.reply_to
+        message["Date"] = format_datetime(now)
+        message["Message-ID"] = self.message_id(dedupe_key)
+        message["List-Id"] = f"{Header(header_safe(ident.list_name), 'utf-8').encode()} <{ident.list_id}>"
+        message["Auto-Submitted"] = "auto-generated"
+        message["X-Auto-Response-Suppress"] = "All"
+        message.attach(MIMEText(rendered.text, "plain", "utf-8"))
+        message.attach(MIMEText(rendered.html, "html", "utf-8"))
+        return message.as_bytes()
