@@ -31,6 +31,7 @@ from app.simulate import simulate as run_simulation
 from engine import db
 from engine.clock import utc_now
 from engine.errors import InvalidFields, Refused, WrongRole
+from notifications.drain import list_messages, retry
 from workflows import service
 from workflows.action_cycle import ACTION_CYCLE
 from workflows.fiscal import fy_label
@@ -443,6 +444,62 @@ def scheduler(
                     return
             err.print(f"another node holds the scheduler lock; standing by ({standby_seconds} s)")
             clock.sleep(standby_seconds)
+
+
+outbox_cli = typer.Typer(help="The outbox: messages queued, sent, retrying or dead.", invoke_without_command=True)
+cli.add_typer(outbox_cli, name="outbox")
+
+
+@outbox_cli.callback()
+def outbox(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option("--status", help="queued, sending, sent, dead or folded")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List the newest messages (200 at most)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _pdca() as pdca, db.reading(pdca.engine) as conn:
+        rows = list_messages(conn, status=status)
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("id", "kind", "to", "status", "tries", "due", "next try / sent", "error")
+    for r in rows:
+        when = r["sent_at"] or r["next_attempt_at"] or ""
+        table.add_row(str(r["id"]), r["kind"], r["recipient"], r["status"], str(r["attempts"]), str(r["due"]),
+                      str(when)[:16], r["last_error"] or "")
+    out.print(table)
+
+
+@outbox_cli.command("send")
+def outbox_send(
+    at: Annotated[str | None, typer.Option("--at", help="ISO date-time (default: now)")] = None,
+) -> None:
+    """Deliver everything due now (what the scheduler does every minute)."""
+    from app.mail import delivery
+
+    with _pdca() as pdca:
+        report = delivery(pdca).drain(_at(at, pdca))
+    out.print(f"sent {report.sent}, retrying {report.retrying}, dead {report.dead}, folded into digests "
+              f"{report.folded}")
+    for error in report.errors:
+        err.print(f"  {error}", highlight=False, markup=False)
+
+
+@outbox_cli.command("retry")
+def outbox_retry(
+    ids: Annotated[list[int] | None, typer.Argument(help="ids of dead messages")] = None,
+    all_dead: Annotated[bool, typer.Option("--all-dead", help="every dead message")] = False,
+) -> None:
+    """Queue dead messages again."""
+    if not ids and not all_dead:
+        raise typer.BadParameter("give message ids or --all-dead")
+    with _pdca() as pdca, db.writing(pdca.engine) as conn:
+        count = retry(conn, ids=ids or (), all_dead=all_dead)
+    out.print(f"{count} message(s) queued again")
+    if count == 0:
+        raise typer.Exit(1)
 
 
 @cli.command()

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -61,6 +61,18 @@ class MailSettings(_Strict):
     username: str | None = None
     password_env: str | None = None
     base_url: str = "http://127.0.0.1:8000"
+    connections: int = Field(default=4, ge=1, le=32)
+    timeout_seconds: float = Field(default=30, gt=0, le=600)
+    max_attempts: int = Field(default=8, ge=1, le=50)
+    first_retry_seconds: int = Field(default=60, ge=1)
+    longest_wait_seconds: int = Field(default=6 * 3600, ge=60)
+    digest_hour: int = Field(default=8, ge=0, le=23)
+
+    @model_validator(mode="after")
+    def _smtp_password(self) -> MailSettings:
+        if self.backend == "smtp" and self.username and not self.password_env:
+            raise ValueError("password_env: name the environment variable that holds the SMTP password")
+        return self
 
 
 class Settings(Directory):

@@ -28,3 +28,16 @@ def daily_tick(config: str | None = None, at: str | None = None) -> None:
                  dict(report.messages))
     finally:
         pdca.close()
+
+
+def drain_outbox(config: str | None = None, at: str | None = None) -> None:
+    from app.mail import delivery
+
+    pdca = Pdca(load_settings(config))
+    try:
+        now = datetime.fromisoformat(at) if at else utc_now()
+        report = delivery(pdca).drain(now)
+        if report.sent or report.retrying or report.dead:
+            log.info("outbox: sent %d, retrying %d, dead %d", report.sent, report.retrying, report.dead)
+    finally:
+        pdca.close()

@@ -1,4 +1,5 @@
-"""The one scheduler of a deployment (APScheduler 3.x): it only calls `tick`.
+"""The one scheduler of a deployment (APScheduler 3.x): it calls `tick` daily and drains
+the outbox every minute.
 
 Jobs live in a persistent job store in the pdca database (table `apscheduler_jobs`, which
 the migrations leave alone). A run missed while the process was down fires once when it
@@ -24,6 +25,7 @@ from engine.clock import utc_now
 
 JOBS_TABLE = "apscheduler_jobs"
 TICK_JOB = "app.jobs:daily_tick"
+DRAIN_JOB = "app.jobs:drain_outbox"
 LEADER_LOCK = 0x70646361  # "pdca"
 GRACE = timedelta(hours=12)
 
@@ -39,6 +41,8 @@ def configure(scheduler: BaseScheduler, settings: Settings, *, config: str | Non
                       name="daily tick", replace_existing=True, kwargs=kwargs)
     scheduler.add_job(TICK_JOB, "date", run_date=utc_now(), id="catch_up_tick",
                       name="catch-up tick at start", replace_existing=True, kwargs=kwargs)
+    scheduler.add_job(DRAIN_JOB, "interval", minutes=1, id="drain_outbox", name="outbox drain",
+                      replace_existing=True, kwargs=kwargs, misfire_grace_time=60)
     return scheduler
 
 

@@ -65,6 +65,11 @@ def dedupe_key(kind: str, scope: Any, due: date, step: str, recipient: Any) -> A
     )
 
 
+def dedupe_key_text(kind: str, scope: str, due: date, step: str, recipient: str) -> str:
+    """The same key as `dedupe_key`, for one message built in Python."""
+    return KEY_SEPARATOR.join((kind, scope, due.isoformat(), step, recipient))
+
+
 def insert_ignoring_duplicates(conn: Connection, table: Any) -> Any:
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)

@@ -152,3 +152,24 @@ def contexts(
         out[m.id] = context  # type: ignore[index]
     return out
 
+
+
+class MessageDirectory:
+    """The people side of delivery: contexts to render, who reads a daily digest, who the
+    admins are."""
+
+    digestible = DIGESTIBLE
+
+    def __init__(self, *, base_url: str, strategy_code: str) -> None:
+        self.base_url = base_url
+        self.strategy_code = strategy_code
+
+    def contexts(self, conn: Connection, rows: Sequence[OutboxMessage]) -> dict[int, dict[str, Any]]:
+        return contexts(conn, rows, base_url=self.base_url, strategy_code=self.strategy_code)
+
+    def digest_recipients(self, conn: Connection) -> set[str]:
+        return set(conn.execute(select(Person.email).where(Person.digest, Person.active)).scalars())
+
+    def admins(self, conn: Connection) -> list[str]:
+        admins = select(Person.email).where(Person.admin, Person.active).order_by(Person.email)
+        return list(conn.execute(admins).scalars())

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 12:17:40.387284
+Create Date: 2026-11-29 12:42:54.910258
 """
 from alembic import op
 import sqlalchemy as sa
@@ -57,7 +57,12 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('claimed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('raw', sa.LargeBinary(), nullable=True),
+    sa.Column('digest_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['digest_id'], ['outbox.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('dedupe_key')
     )
@@ -75,6 +80,7 @@ def upgrade() -> None:
     sa.Column('admin', sa.Boolean(), nullable=False),
     sa.Column('advisor', sa.Boolean(), nullable=False),
     sa.Column('absent', sa.Boolean(), nullable=False),
+    sa.Column('digest', sa.Boolean(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('email')

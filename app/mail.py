@@ -1,0 +1,41 @@
+"""Wiring delivery from `[mail]`: the renderer's identity, the sender the backend names,
+the retry policy, and the people directory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import timedelta
+
+from app.bootstrap import Pdca
+from notifications.drain import Delivery, Policy
+from notifications.render import Identity, Renderer
+from notifications.senders import ConsoleSender, FileSender, Sender, SmtpSender, SmtpSettings
+from workflows.messages import MessageDirectory
+
+
+def sender_factory(pdca: Pdca) -> Callable[[], Sender]:
+    mail = pdca.settings.mail
+    if mail.backend == "file":
+        return lambda: FileSender(mail.dir)
+    if mail.backend == "console":
+        return ConsoleSender
+    password = os.environ.get(mail.password_env, "") if mail.password_env else None
+    smtp = SmtpSettings(host=mail.host, port=mail.port, security=mail.security, username=mail.username,
+                        password=password, timeout=mail.timeout_seconds, connections=mail.connections)
+    return lambda: SmtpSender(smtp)
+
+
+def delivery(pdca: Pdca, *, sender: Callable[[], Sender] | None = None) -> Delivery:
+    s = pdca.settings
+    identity = Identity(
+        from_address=s.mail.from_address, from_name=s.strategy.name_ja, reply_to=s.mail.reply_to,
+        list_name=s.strategy.name_ja, list_id=f"{s.strategy.code}.{s.mail.from_address.rpartition('@')[2]}",
+    )
+    policy = Policy(
+        max_attempts=s.mail.max_attempts, first_retry=timedelta(seconds=s.mail.first_retry_seconds),
+        longest_wait=timedelta(seconds=s.mail.longest_wait_seconds), digest_hour=s.mail.digest_hour,
+        timezone=s.calendar.timezone,
+    )
+    directory = MessageDirectory(base_url=s.mail.base_url, strategy_code=s.strategy.code)
+    return Delivery(pdca.engine, Renderer(identity), directory, sender or sender_factory(pdca), policy)

@@ -1,0 +1,278 @@
+"""Draining the outbox: claim what is due, render it once, send it, record the outcome.
+
+- A claim marks rows `sending` (on PostgreSQL with FOR UPDATE SKIP LOCKED, so several
+  senders share the work); a claim older than the lease is taken again, so a sender that
+  died mid-batch loses nothing. The rendered bytes are stored before sending, so the resend
+  is the same message with the same Message-ID, recognisable as a duplicate.
+- Failures for now (4xx, dropped connections) are retried with exponential backoff and
+  jitter up to a limit; failures for good (5xx, refused recipients) are `dead` at once,
+  with the reason. While anything is dead, the admins get one message a day about it.
+- People who chose a daily digest get their reminders folded into one message a day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, and_, func, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from engine import db
+from engine.clock import to_storage
+from engine.outbox import OutboxMessage, dedupe_key_text, outbox_table, queue
+from notifications.render import Renderer
+from notifications.senders import Outgoing, Result, Sender
+
+DEAD_LETTERS = "dead_letters"
+DIGEST = "digest"
+
+
+class Directory(Protocol):
+    """What delivery needs to know about people, from whoever knows them."""
+
+    def contexts(self, conn: Connection, rows: Sequence[OutboxMessage]) -> dict[int, dict[str, Any]]: ...
+
+    def digest_recipients(self, conn: Connection) -> set[str]: ...
+
+    def admins(self, conn: Connection) -> list[str]: ...
+
+    digestible: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_attempts: int = 8
+    first_retry: timedelta = timedelta(minutes=1)
+    longest_wait: timedelta = timedelta(hours=6)
+    batch: int = 500
+    lease: timedelta = timedelta(minutes=10)
+    digest_hour: int = 8
+    timezone: str = "Asia/Tokyo"
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    retrying: int = 0
+    dead: int = 0
+    folded: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Delivery:
+    def __init__(
+        self,
+        engine: Engine,
+        renderer: Renderer,
+        directory: Directory,
+        sender: Callable[[], Sender],
+        policy: Policy | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.engine = engine
+        self.renderer = renderer
+        self.directory = directory
+        self.new_sender = sender
+        self.policy = policy or Policy()
+        self.zone = ZoneInfo(self.policy.timezone)
+        self.rng = rng or random.Random()
+
+    # -- the drain -----------------------------------------------------------------------
+
+    def drain(self, now: datetime) -> DrainReport:
+        """Send everything due by `now`; the one function the scheduler calls every minute."""
+        return asyncio.run(self.drain_async(now))
+
+    async def drain_async(self, now: datetime) -> DrainReport:
+        report = DrainReport()
+        self._fold_digests(now, report)
+        self._notice_dead(now)
+        sender = self.new_sender()
+        try:
+            while True:
+                outgoing = self._claim_and_render(now)
+                if not outgoing:
+                    break
+                self._record(await sender.send(outgoing), now, report)
+                if len(outgoing) < self.policy.batch:
+                    break
+        finally:
+            await sender.close()
+        return report
+
+    def _due(self, now: datetime) -> Any:
+        at = to_storage(now)
+        o = OutboxMessage
+        return or_(
+            and_(o.status == "queued", or_(o.next_attempt_at.is_(None), o.next_attempt_at <= at)),  # type: ignore[union-attr]
+            and_(o.status == "sending", o.claimed_at < to_storage(now - self.policy.lease)),  # type: ignore[operator]
+        )
+
+    def _claim_and_render(self, now: datetime) -> list[Outgoing]:
+        with db.writing(self.engine) as conn:
+            chosen = select(OutboxMessage.id).where(self._due(now)).order_by(OutboxMessage.id).limit(self.policy.batch)  # type: ignore[arg-type]
+            if conn.dialect.name == "postgresql":
+                chosen = chosen.with_for_update(skip_locked=True)
+            ids = list(conn.execute(chosen).scalars())
+            if not ids:
+                return []
+            conn.execute(
+                update(outbox_table).where(outbox_table.c.id.in_(ids))
+                .values(status="sending", claimed_at=to_storage(now))
+            )
+            session = Session(bind=conn, expire_on_commit=False)
+            claimed = select(OutboxMessage).where(OutboxMessage.id.in_(ids))  # type: ignore[union-attr]
+            rows = list(session.scalars(claimed.order_by(OutboxMessage.id)))  # type: ignore[arg-type]
+            self._render(conn, session, [r for r in rows if r.raw is None], now)
+            session.flush()
+            return [Outgoing(r.id, self.renderer.identity.from_address, r.recipient, r.message_id or "", r.raw or b"")  # type: ignore[arg-type]
+                    for r in rows]
+
+    def _render(self, conn: Connection, session: Session, rows: list[OutboxMessage], now: datetime) -> None:
+        if not rows:
+            return
+        contexts = self.directory.contexts(conn, rows)
+        for row in rows:
+            context = contexts[row.id]  # type: ignore[index]
+            if row.kind == DIGEST:
+                context["entries"] = self._digest_entries(conn, row)
+            elif row.kind == DEAD_LETTERS:
+                context["entries"] = self._dead_entries(conn)
+            rendered = self.renderer.render(context)
+            row.message_id = self.renderer.message_id(row.dedupe_key)
+            row.raw = self.renderer.build(rendered, recipient=row.recipient, name=context["recipient"]["name"],
+                                          dedupe_key=row.dedupe_key, now=now)
+
+    def _digest_entries(self, conn: Connection, digest: OutboxMessage) -> list[dict[str, Any]]:
+        folded = list(Session(bind=conn).scalars(
+            select(OutboxMessage).where(OutboxMessage.digest_id == digest.id).order_by(OutboxMessage.id)  # type: ignore[arg-type]
+        ))
+        contexts = self.directory.contexts(conn, folded)
+        entries = []
+        for row in folded:
+            context = contexts[row.id]  # type: ignore[index]
+            item = context["item"] or {}
+            url = item.get("url", context["base_url"])
+            entries.append({"subject": self.renderer.render(context).subject, "url": url})
+        return entries
+
+    def _dead_entries(self, conn: Connection) -> list[dict[str, Any]]:
+        rows = conn.execute(
+            select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.recipient, OutboxMessage.last_error)
+            .where(OutboxMessage.status == "dead", OutboxMessage.kind != DEAD_LETTERS)
+            .order_by(OutboxMessage.id).limit(100)  # type: ignore[arg-type]
+        )
+        return [{"id": r.id, "kind": r.kind, "recipient": r.recipient, "error": r.last_error or ""} for r in rows]
+
+    def _record(self, results: Sequence[Result], now: datetime, report: DrainReport) -> None:
+        at = to_storage(now)
+        with db.writing(self.engine) as conn:
+            attempts = dict(conn.execute(
+                select(OutboxMessage.id, OutboxMessage.attempts).where(OutboxMessage.id.in_([r.id for r in results]))  # type: ignore[union-attr]
+            ).all())
+            for result in results:
+                tries = attempts[result.id] + 1
+                if result.delivered:
+                    values: dict[str, Any] = {"status": "sent", "sent_at": at, "last_error": None}
+                    report.sent += 1
+                elif result.permanent or tries >= self.policy.max_attempts:
+                    values = {"status": "dead", "last_error": result.error}
+                    report.dead += 1
+                    report.errors.append(f"#{result.id}: {result.error}")
+                else:
+                    values = {"status": "queued", "last_error": result.error,
+                              "next_attempt_at": to_storage(now + self.backoff(tries))}
+                    report.retrying += 1
+                conn.execute(update(outbox_table).where(outbox_table.c.id == result.id)
+                             .values(attempts=tries, claimed_at=None, **values))
+
+    def backoff(self, attempts: int) -> timedelta:
+        """1, 2, 4, 8 ... minutes (capped), each stretched by up to a quarter at random so
+        that many failures do not all come back at the same moment."""
+        wait = min(self.policy.first_retry * (2 ** (attempts - 1)), self.policy.longest_wait)
+        return wait * (1 + self.rng.random() / 4)
+
+    # -- digests and the daily dead-letter notice ------------------------------------------
+
+    def _next_digest(self, now: datetime) -> datetime:
+        local = now.astimezone(self.zone)
+        today = datetime.combine(local.date(), time(self.policy.digest_hour), self.zone)
+        return today if local < today else today + timedelta(days=1)
+
+    def _fold_digests(self, now: datetime, report: DrainReport) -> None:
+        with db.writing(self.engine) as conn:
+            people = self.directory.digest_recipients(conn)
+            if not people:
+                return
+            waiting = select(OutboxMessage.recipient).where(
+                OutboxMessage.status == "queued", OutboxMessage.digest_id.is_(None),  # type: ignore[union-attr]
+                OutboxMessage.kind.in_(self.directory.digestible),  # type: ignore[attr-defined]
+                OutboxMessage.recipient.in_(people),  # type: ignore[attr-defined]
+            )
+            recipients = set(conn.execute(waiting.distinct()).scalars())
+            send_at = self._next_digest(now)
+            for email in sorted(recipients):
+                digest_id = self._queue_one(conn, DIGEST, email, send_at, now)
+                folded = conn.execute(
+                    update(outbox_table)
+                    .where(outbox_table.c.recipient == email, outbox_table.c.status == "queued",
+                           outbox_table.c.digest_id.is_(None),
+                           outbox_table.c.kind.in_(self.directory.digestible))
+                    .values(status="folded", digest_id=digest_id),
+                    execution_options={"preserve_rowcount": True},
+                ).rowcount
+                report.folded += folded
+
+    def _notice_dead(self, now: datetime) -> None:
+        with db.writing(self.engine) as conn:
+            dead = conn.execute(select(func.count()).select_from(outbox_table).where(
+                outbox_table.c.status == "dead", outbox_table.c.kind != DEAD_LETTERS)).scalar_one()
+            if not dead:
+                return
+            for email in self.directory.admins(conn):
+                self._queue_one(conn, DEAD_LETTERS, email, now, now)
+
+    def _queue_one(self, conn: Connection, kind: str, email: str, send_at: datetime, now: datetime) -> int:
+        """A message to one person about the outbox itself: one per person and day."""
+        day = send_at.astimezone(self.zone).date()
+        key = dedupe_key_text(kind, f"person:{email}", day, "", email)
+        rows = select(
+            literal(key).label("dedupe_key"), literal(kind).label("kind"), literal(email).label("recipient"),
+            literal(day).label("due"), literal("").label("step"), literal("queued").label("status"),
+            literal(0).label("attempts"), literal(to_storage(now), outbox_table.c.created_at.type).label("created_at"),
+            literal(to_storage(send_at), outbox_table.c.next_attempt_at.type).label("next_attempt_at"),
+        )
+        queue(conn, rows)
+        return int(conn.execute(select(outbox_table.c.id).where(outbox_table.c.dedupe_key == key)).scalar_one())
+
+
+def list_messages(conn: Connection, *, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    query = select(
+        OutboxMessage.id, OutboxMessage.kind, OutboxMessage.recipient, OutboxMessage.status, OutboxMessage.attempts,
+        OutboxMessage.due, OutboxMessage.step, OutboxMessage.next_attempt_at, OutboxMessage.last_error,
+        OutboxMessage.created_at, OutboxMessage.sent_at, OutboxMessage.message_id,
+    ).order_by(OutboxMessage.id.desc()).limit(limit)  # type: ignore[union-attr]
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    return [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row._mapping.items()}
+        for row in conn.execute(query)
+    ]
+
+
+def retry(conn: Connection, *, ids: Sequence[int] = (), all_dead: bool = False) -> int:
+    """Queue dead messages again, with a fresh count of attempts; their rendered bytes (and
+    so their Message-ID) stay the same."""
+    chosen = outbox_table.c.status == "dead"
+    if not all_dead:
+        chosen = and_(chosen, outbox_table.c.id.in_(list(ids)))
+    return conn.execute(
+        update(outbox_table).where(chosen).values(status="queued", attempts=0, next_attempt_at=None, claimed_at=None),
+        execution_options={"preserve_rowcount": True},
+    ).rowcount
