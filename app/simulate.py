@@ -8,7 +8,7 @@ depends only on the cycle's id, so a replay is reproducible.
 
 from __future__ import annotations
 
-import shutil
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +26,7 @@ from app.config import DatabaseSettings
 from engine import db
 from engine.clock import from_storage, to_storage
 from engine.errors import Refused
+from engine.outbox import OutboxMessage
 from engine.runtime import Actor
 from workflows import service
 from workflows.models import Action, ActionOwner, Council, Cycle, Indicator, Membership, Person
@@ -217,12 +218,27 @@ def simulate(
         with db.writing(pdca.engine) as conn:
             report: TickReport = tick(conn, pdca.workflow, cal, strategy=strategy, now=now)
         month.transitions.update(report.transitions)
-        month.messages.update(report.messages)
         if people is not None:
             people.act(day, month)
         if progress is not None:
             progress(day)
+    _count_messages(pdca, replay, start, end)
     return replay
+
+
+def _count_messages(pdca: Pdca, replay: Replay, start: date, end: date) -> None:
+    """Messages by the month they were queued in: the clock's and those people's steps
+    queued (returned, decided, ...)."""
+    zone = pdca.calendar.zone
+    first = to_storage(datetime.combine(start, time(0), zone))
+    last = to_storage(datetime.combine(end + timedelta(days=1), time(0), zone))
+    with db.reading(pdca.engine) as conn:
+        rows = conn.execute(
+            select(OutboxMessage.kind, OutboxMessage.created_at)
+            .where(OutboxMessage.created_at >= first, OutboxMessage.created_at < last)
+        )
+        for kind, created in rows:
+            replay.month(from_storage(created).astimezone(zone).date()).messages[kind] += 1
 
 
 def copy_to(pdca: Pdca, path: Path) -> Pdca:
@@ -232,10 +248,14 @@ def copy_to(pdca: Pdca, path: Path) -> Pdca:
         raise Refused("--db copies a SQLite database; for PostgreSQL point PDCA_DATABASE_URL at a scratch database")
     if path.exists():
         raise Refused(f"{path} exists already; name a new file")
-    with pdca.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(url.database, path)
+    # SQLite's backup API copies a consistent snapshot, WAL included, even while others read.
+    source, target = sqlite3.connect(url.database), sqlite3.connect(path)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
     settings = pdca.settings.model_copy(update={"database": DatabaseSettings(url=f"sqlite:///{path.resolve()}")})
     return Pdca(settings)
 

@@ -37,8 +37,8 @@ def test_or_after_it_when_configured() -> None:
 
 
 def test_the_year_end_closure_and_extra_closed_days() -> None:
-    cal = calendar(milestones={"plan_window_opens": "01-02"})
-    assert cal.due(2026, "plan_window_opens") == date(2026, 12, 28)
+    with pytest.raises(ValidationError, match=re.escape("2026-12-28 is not in 2027")):  # moved back into December
+        calendar(milestones={"plan_window_opens": "01-02"})
     cal = calendar(milestones={"plan_window_opens": "01-02"}, shift="next", closed_dates=["2027-01-04"])
     opens = cal.milestone(2026, "plan_window_opens")
     assert opens.day == date(2027, 1, 5)
@@ -132,3 +132,10 @@ def test_each_waiting_state_knows_its_deadline() -> None:
     assert deadline(cal, 2027, "plan.drafting")["date"] == "2027-02-26"  # FY2027's plan, in FY2026's calendar
     assert deadline(cal, 2026, "act.deciding", date(2027, 9, 3))["days_left"] == -3
     assert deadline(cal, 2026, "do.implementing") is None
+
+
+def test_rules_are_checked_for_every_year_not_just_one() -> None:
+    with pytest.raises(ValidationError, match=re.escape("must come after report_due")):
+        CalendarIn.model_validate({"milestones": {"report_due": "06-16", "internal_council_meeting": "06-17"}})
+    with pytest.raises(ValidationError, match="is not in"):
+        CalendarIn.model_validate({"milestones": {"plan_window_opens": "01-04"}})

@@ -96,10 +96,23 @@ def record_plan(ctx: FireContext) -> Changes:
     return Changes({"plan": ctx.fields.get("plan") or _data(ctx, "plan"), "returned_comment": None})
 
 
+def notify_owners(kind: str) -> tuple[str, dict[str, Any]]:
+    """An effect: the cycle's owners get a notice of this step (queued, sent later)."""
+    return ("notify", {"kind": kind})
+
+
 def record_return(ctx: FireContext) -> Changes:
     return Changes(
         {"returned_comment": ctx.comment, "return_count": _data(ctx, "return_count") + 1}
     )
+
+
+def record_return_to_owner(ctx: FireContext) -> Changes:
+    return Changes(record_return(ctx).columns, [notify_owners("returned")])
+
+
+def record_approval(ctx: FireContext) -> Changes:
+    return Changes({}, [notify_owners("decided")])
 
 
 def record_report(ctx: FireContext) -> Changes:
@@ -116,14 +129,14 @@ def record_report(ctx: FireContext) -> Changes:
 
 
 def record_acceptance(ctx: FireContext) -> Changes:
-    return Changes({"internal_comment": ctx.comment})
+    return Changes({"internal_comment": ctx.comment}, [notify_owners("decided")])
 
 
 def record_evaluation(ctx: FireContext) -> Changes:
     f = ctx.fields
     return Changes(
         {"council_grade": f["grade"], "evaluation": f["evaluation"]},
-        [("proposals", {"texts": f.get("proposals", [])})],
+        [("proposals", {"texts": f.get("proposals", [])}), notify_owners("decided")],
     )
 
 
@@ -135,8 +148,8 @@ def record_decision(decision: str) -> Any:
     def record(ctx: FireContext) -> Changes:
         columns = {"decision": decision, "decision_reason": ctx.comment}
         if decision == "revise":
-            return Changes(columns)
-        effects: list[tuple[str, dict[str, Any]]] = []
+            return Changes(columns, [notify_owners("revision_requested")])
+        effects: list[tuple[str, dict[str, Any]]] = [notify_owners("decided")]
         if decision in ("complete", "discontinue"):
             status = "completed" if decision == "complete" else "discontinued"
             effects.append(("end_action", {"status": status}))
@@ -151,7 +164,7 @@ def record_revision(ctx: FireContext) -> Changes:
 
 
 def record_adoption(ctx: FireContext) -> Changes:
-    return Changes(_closing(ctx), [("adopt_plan", {"plan": _data(ctx, "revised_plan")})])
+    return Changes(_closing(ctx), [("adopt_plan", {"plan": _data(ctx, "revised_plan")}), notify_owners("decided")])
 
 
 def record_check_opened(ctx: FireContext) -> Changes:
@@ -191,9 +204,10 @@ TRIGGERS = (
             fields=(Field("plan", "longtext", Label("計画", "Plan"), required=False),),
             guards=(ACTIVE, Guard("plan_written", plan_written)), record=record_plan),
     Trigger("approve_plan", "plan.review", "plan.approved", (INTERNAL_CHAIR,),
-            Label("計画を承認", "Approve the plan"), fields=(OPTIONAL_COMMENT,), guards=(ACTIVE,)),
+            Label("計画を承認", "Approve the plan"), fields=(OPTIONAL_COMMENT,), guards=(ACTIVE,),
+            record=record_approval),
     Trigger("return_plan", "plan.review", "plan.drafting", (INTERNAL_CHAIR,),
-            Label("計画を差し戻す", "Return the plan"), fields=(COMMENT,), record=record_return),
+            Label("計画を差し戻す", "Return the plan"), fields=(COMMENT,), record=record_return_to_owner),
     Trigger("start", "plan.approved", "do.implementing", (SYSTEM,),
             Label("実施開始", "Start"), automatic=True,
             guards=(ACTIVE, Guard("fiscal_year_begun", fiscal_year_begun))),
@@ -216,7 +230,7 @@ TRIGGERS = (
             guards=(ACTIVE, Guard("every_indicator_reported", every_indicator_reported)),
             record=record_acceptance),
     Trigger("return_report", "check.internal_review", "check.self_assessment", (INTERNAL_CHAIR,),
-            Label("報告を差し戻す", "Return the report"), fields=(COMMENT,), record=record_return),
+            Label("報告を差し戻す", "Return the report"), fields=(COMMENT,), record=record_return_to_owner),
     Trigger("approve_evaluation", "check.council_evaluation", "act.deciding", (PROMOTION_CHAIR,),
             Label("評価を承認", "Approve the evaluation"),
             fields=(
@@ -251,7 +265,7 @@ TRIGGERS = (
             record=record_adoption),
     Trigger("return_revision", "act.revision_review", "act.revising", (INTERNAL_CHAIR,),
             Label("見直し案を差し戻す", "Return the revision"), fields=(COMMENT,),
-            record=record_return),
+            record=record_return_to_owner),
 )
 
 ACTION_CYCLE = WorkflowSpec("action_cycle", STATES, "plan.drafting", TRIGGERS)

@@ -28,6 +28,7 @@ from workflows.fiscal import fiscal_year_of, fy_label
 MONTH_DAY = re.compile(r"^(\d\d)-(\d\d)$")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SECRETARIAT = "secretariat"
+CHECKED_FROM = 2026
 INTERNAL = "internal_council"
 PROMOTION = "promotion_council"
 
@@ -159,9 +160,13 @@ class CalendarIn(_Strict):
         if problems:
             raise ValueError("; ".join(problems))
         calendar = Calendar(self)
-        years = sorted({*self.overrides, 2026})
-        for fy in years:
+        # Weekdays and leap years repeat every 28 years: a rule in order for 28 years
+        # is in order for every year; an override is checked for its own year.
+        for fy in sorted({*self.overrides, *range(CHECKED_FROM, CHECKED_FROM + 28)}):
             problems += calendar.problems(fy)
+            if len(problems) >= 3:
+                problems = [*problems[:3], "(and so on in other years)"]
+                break
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -255,9 +260,9 @@ class Calendar:
                     f"FY{fy}: {b.name} ({b.day.isoformat()}) must come after {a.name} ({a.day.isoformat()})"
                 )
         for m in resolved:
-            if m.override and m.day.year != fy + 1:
-                found.append(f"overrides.{fy}.{m.name}: {m.day.isoformat()} is not in {fy + 1}, "
-                             f"the year FY{fy} is checked in")
+            if m.day.year != fy + 1:
+                where = f"overrides.{fy}.{m.name}" if m.override else f"milestones.{m.name} (FY{fy})"
+                found.append(f"{where}: {m.day.isoformat()} is not in {fy + 1}, the year FY{fy} is checked in")
         return found
 
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Date, Select, String, literal, select
 
 from engine.audit import AuditEvent
-from engine.outbox import OutboxItem, OutboxMessage
+from engine.outbox import OutboxItem, OutboxMessage, dedupe_key, outbox_table
 from workflows.action_cycle import ACTION_CYCLE
 from workflows.fiscal import fy_label, wareki
-from workflows.models import Action, Cycle, Person, Strategy
+from workflows.models import Action, ActionOwner, Cycle, Person, Strategy
 
 # kind -> (family of templates, the council a packet goes to)
 KINDS: dict[str, str] = {
@@ -45,6 +46,36 @@ TOPIC = {"plan": "plan", "report": "report", "decision": "decision"}
 DIGESTIBLE = frozenset({"plan_requested", "report_requested", "plan_reminder", "report_reminder",
                         "plan_overdue", "report_overdue"})
 """Kinds a person who chose a daily digest receives folded into one message a day."""
+
+
+def message_columns(kind: str, fy: int, due: date, step: str, at: datetime) -> list[Any]:
+    """The outbox columns every queued message of one kind, year, due date and step shares."""
+    return [
+        literal(kind).label("kind"),
+        literal(fy).label("fy"),
+        literal(due, Date).label("due"),
+        literal(step).label("step"),
+        literal("queued").label("status"),
+        literal(0).label("attempts"),
+        literal(at, outbox_table.c.created_at.type).label("created_at"),
+    ]
+
+
+def to_owners(kind: str, fy: int, due: date, step: str, at: datetime, where: Any) -> Select[Any]:
+    """One message per cycle `where` selects to each of its active owners, as rows for
+    `engine.outbox.queue`."""
+    scope = literal("cycle:", String) + Cycle.id.cast(String)  # type: ignore[union-attr]
+    return (
+        select(
+            dedupe_key(kind, scope, due, step, Person.email).label("dedupe_key"),
+            Person.email.label("recipient"),  # type: ignore[attr-defined]
+            Cycle.id.label("instance_id"),  # type: ignore[union-attr]
+            *message_columns(kind, fy, due, step, at),
+        )
+        .join(ActionOwner, ActionOwner.action_id == Cycle.action_id)
+        .join(Person, Person.id == ActionOwner.person_id)
+        .where(where, Person.active)
+    )
 
 
 def _topic(kind: str) -> str:

@@ -24,9 +24,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from engine.clock import to_storage
+from engine.outbox import queue
 from engine.runtime import Actor, Instance
 from workflows.action_cycle import INTERNAL_CHAIR, OWNER, PROMOTION_CHAIR
 from workflows.calendar import Calendar
+from workflows.messages import to_owners
 from workflows.models import (
     Action,
     ActionOwner,
@@ -207,6 +210,16 @@ class CycleStore:
             .where(Action.id == instance.data["action_id"], Action.status == "active")  # type: ignore[arg-type]
             .values(status=data["status"], ended_fy=instance.data["fy"])
         )
+
+    def _apply_notify(
+        self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
+    ) -> None:
+        """Queue the owners' notice in this transaction; its step names the version the
+        step created, so each notice is queued once."""
+        step = f"v{instance.version + 1}"
+        today = self.calendar.today(ctx.now)
+        rows = to_owners(data["kind"], instance.data["fy"], today, step, to_storage(ctx.now), Cycle.id == instance.id)
+        queue(conn, rows)
 
     def _apply_adopt_plan(
         self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext

@@ -24,16 +24,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Date, Integer, String, literal, null, select, union
+from sqlalchemy import Connection, Integer, String, literal, null, select, union
 
 from engine.bulk import fire_all
 from engine.calendar import reminder_step, repeating_step
 from engine.clock import to_storage
-from engine.outbox import attach_items, dedupe_key, outbox_table, queue, queue_returning_ids
+from engine.outbox import attach_items, dedupe_key, queue, queue_returning_ids
 from engine.runtime import Workflow
 from workflows.calendar import Calendar
 from workflows.directory import SECRETARIAT
-from workflows.models import Action, ActionOwner, Council, Cycle, Membership, Person
+from workflows.messages import message_columns, to_owners
+from workflows.models import Action, Council, Cycle, Membership, Person
 from workflows.service import open_cycles
 from workflows.store import chair_seats
 
@@ -76,32 +77,10 @@ class _Tick:
     def cycles(self, fy: int, states: tuple[str, ...]) -> Any:
         return select(Cycle.id).where(Cycle.fy == fy, Cycle.state.in_(states), self.active())  # type: ignore[attr-defined]
 
-    def _message_columns(self, kind: str, fy: int, due: date, step: str) -> list[Any]:
-        return [
-            literal(kind).label("kind"),
-            literal(fy).label("fy"),
-            literal(due, Date).label("due"),
-            literal(step).label("step"),
-            literal("queued").label("status"),
-            literal(0).label("attempts"),
-            literal(self.at, outbox_table.c.created_at.type).label("created_at"),
-        ]
-
     def to_owners(self, kind: str, fy: int, states: tuple[str, ...], due: date, step: str) -> None:
         """One message per cycle in `states` to each of its owners."""
-        scope = literal("cycle:", String) + Cycle.id.cast(String)  # type: ignore[union-attr]
-        rows = (
-            select(
-                dedupe_key(kind, scope, due, step, Person.email).label("dedupe_key"),
-                Person.email.label("recipient"),  # type: ignore[attr-defined]
-                Cycle.id.label("instance_id"),  # type: ignore[union-attr]
-                *self._message_columns(kind, fy, due, step),
-            )
-            .join(ActionOwner, ActionOwner.action_id == Cycle.action_id)
-            .join(Person, Person.id == ActionOwner.person_id)
-            .where(Cycle.fy == fy, Cycle.state.in_(states), self.active(), Person.active)  # type: ignore[attr-defined]
-        )
-        self.report.messages[kind] += queue(self.conn, rows)
+        where = (Cycle.fy == fy) & Cycle.state.in_(states) & self.active()  # type: ignore[attr-defined]
+        self.report.messages[kind] += queue(self.conn, to_owners(kind, fy, due, step, self.at, where))
 
     def to_people(self, kind: str, fy: int, due: date, step: str, people: Any, items: Any) -> None:
         """One message to each person `people` selects (id, email), listing the cycles
@@ -114,7 +93,7 @@ class _Tick:
             dedupe_key(kind, scope, due, step, who.c.email).label("dedupe_key"),
             who.c.email.label("recipient"),
             null().cast(Integer).label("instance_id"),
-            *self._message_columns(kind, fy, due, step),
+            *message_columns(kind, fy, due, step, self.at),
         )
         created = queue_returning_ids(self.conn, rows)
         attach_items(self.conn, created, items)
