@@ -1,0 +1,251 @@
+"""Delivery against a real SMTP server: every message once, in its reader's language, with
+faults losing nothing and doubling nothing."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from email.message import Message
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.mail import delivery
+from engine import db
+from engine.outbox import OutboxMessage
+from notifications.drain import Delivery
+from notifications.senders import FileSender, SmtpSender, SmtpSettings
+from tests.conftest import ADMIN, CHAIR, CONFIG, Year
+from tests.smtp_server import SmtpServer
+from workflows.models import Action, Person
+from workflows.tick import tick
+
+JST = ZoneInfo("Asia/Tokyo")
+OWNER_PAIRS = 13
+
+
+def at(day: str, hour: int = 6, minute: int = 0) -> datetime:
+    return datetime.combine(date.fromisoformat(day), time(hour, minute), JST)
+
+
+def tick_at(year: Year, day: str) -> None:
+    with db.writing(year.engine) as conn:
+        tick(conn, year.pdca.workflow, year.pdca.calendar, strategy=year.strategy, now=at(day))
+
+
+def outbox(year: Year, **where: Any) -> list[OutboxMessage]:
+    query = select(OutboxMessage).order_by(OutboxMessage.id)  # type: ignore[arg-type]
+    for key, value in where.items():
+        query = query.where(getattr(OutboxMessage, key) == value)
+    with Session(year.engine) as session:
+        return list(session.scalars(query))
+
+
+def subject(message: Message) -> str:
+    return str(make_header(decode_header(message["Subject"])))
+
+
+def body(message: Message, subtype: str = "plain") -> str:
+    for part in message.walk():
+        if part.get_content_type() == f"text/{subtype}":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError(f"no text/{subtype} part")
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+def over_smtp(year: Year, server: SmtpServer) -> Delivery:
+    settings = SmtpSettings(host="127.0.0.1", port=server.port, security="none", timeout=5, connections=2)
+    d = delivery(year.pdca, sender=lambda: SmtpSender(settings))
+    d.rng = random.Random(7)
+    return d
+
+
+def test_reminders_arrive_once_each_in_the_readers_language(sqlite_year: Year, smtp: SmtpServer) -> None:
+    tick_at(sqlite_year, "2027-01-15")
+    report = over_smtp(sqlite_year, smtp).drain(at("2027-01-15", 6, 1))
+    assert (report.sent, report.retrying, report.dead) == (OWNER_PAIRS, 0, 0)
+    assert over_smtp(sqlite_year, smtp).drain(at("2027-01-15", 6, 2)).sent == 0
+    received = {r.recipients[0]: r for r in smtp.handler.received}
+    assert len(smtp.handler.received) == OWNER_PAIRS
+    assert len({r.message["Message-ID"] for r in smtp.handler.received}) == OWNER_PAIRS
+    ja = received["kasen@city.example.jp"].message
+    assert subject(ja) == "【提出依頼 2/26まで】令和9年度 計画 1-1-1 湿地の再生"
+    assert "河川 四郎 様" in body(ja) and "http://127.0.0.1:8000/actions/1-1-1/2027" in body(ja)
+    assert "2027年2月26日（金）" in body(ja)
+    en = received["zoo@city.example.jp"].message
+    assert subject(en) == "[Please submit by 26 Feb] FY2027 plan, action 1-2-2 Protecting rare species"
+    assert "Dear Nanami Dosho," in body(en)
+    assert '<a href="http://127.0.0.1:8000/actions/1-2-2/2027"' in body(en, "html")
+    assert en.get_content_type() == "multipart/alternative"
+    assert en["Auto-Submitted"] == "auto-generated"
+    assert en["List-Id"].endswith("<biodiversity-2026.city.example.jp>")
+    assert en["Message-ID"] == outbox(sqlite_year, recipient="zoo@city.example.jp")[0].message_id
+    assert received["zoo@city.example.jp"].sender == "biodiversity@city.example.jp"
+
+
+def test_a_451_is_retried_later_and_delivered_once(sqlite_year: Year, smtp: SmtpServer) -> None:
+    tick_at(sqlite_year, "2027-01-15")
+    smtp.handler.script.extend(["451", "451"])
+    first = over_smtp(sqlite_year, smtp).drain(at("2027-01-15", 6, 1))
+    assert (first.sent, first.retrying) == (OWNER_PAIRS - 2, 2)
+    waiting = outbox(sqlite_year, status="queued")
+    assert {m.attempts for m in waiting} == {1} and all("451" in (m.last_error or "") for m in waiting)
+    assert over_smtp(sqlite_year, smtp).drain(at("2027-01-15", 6, 1)).sent == 0  # not before its time
+    later = over_smtp(sqlite_year, smtp).drain(at("2027-01-15", 6, 5))
+    assert later.sent == 2
+    assert len(smtp.handler.received) == OWNER_PAIRS
+    assert len({r.message["Message-ID"] for r in smtp.handler.received}) == OWNER_PAIRS
+
+
+def test_a_dropped_connection_is_reopened_and_nothing_is_lost(sqlite_year: Year, smtp: SmtpServer) -> None:
+    tick_at(sqlite_year, "2027-01-15")
+    smtp.handler.script.extend(["ok", "drop", "ok", "drop"])
+    over_smtp(sqlite_year, smtp).drain(at("2027-01-15", 6, 1))
+    over_smtp(sqlite_year, smtp).drain(at("2027-01-15", 7))
+    assert {m.status for m in outbox(sqlite_year)} == {"sent"}
+    assert sorted(r.recipients[0] for r in smtp.handler.received) == sorted(m.recipient for m in outbox(sqlite_year))
+
+
+def test_a_550_is_dead_with_its_reason_and_the_admins_hear_once_a_day(sqlite_year: Year, smtp: SmtpServer) -> None:
+    tick_at(sqlite_year, "2027-01-15")
+    smtp.handler.refuse.add("kasen@city.example.jp")
+    smtp.handler.script.append("550")
+    report = over_smtp(sqlite_year, smtp).drain(at("2027-01-15", 6, 1))
+    assert report.dead == 2
+    dead = outbox(sqlite_year, status="dead")
+    assert sorted(m.last_error or "" for m in dead)[0].startswith("550 5.7.1") or any(
+        "recipient refused: 550" in (m.last_error or "") for m in dead)
+    assert any("no such user" in (m.last_error or "") for m in dead)
+    over_smtp(sqlite_year, smtp).drain(at("2027-01-15", 6, 2))
+    over_smtp(sqlite_year, smtp).drain(at("2027-01-15", 18))
+    notices = [r for r in smtp.handler.received if subject(r.message).startswith("【配信エラー】")]
+    assert sorted(r.recipients[0] for r in notices) == sorted([ADMIN, "jimukyoku@city.example.jp"])
+    assert "no such user" in body(notices[0].message)
+    over_smtp(sqlite_year, smtp).drain(at("2027-01-16", 6))
+    assert len([r for r in smtp.handler.received if subject(r.message).startswith("【配信エラー】")]) == 4
+
+
+def test_the_server_down_then_back_loses_nothing_and_doubles_nothing(sqlite_year: Year, smtp: SmtpServer) -> None:
+    tick_at(sqlite_year, "2027-01-15")
+    smtp.stop()
+    down = over_smtp(sqlite_year, smtp).drain(at("2027-01-15", 6, 1))
+    assert (down.sent, down.retrying) == (0, OWNER_PAIRS)
+    smtp.start()
+    assert over_smtp(sqlite_year, smtp).drain(at("2027-01-15", 8)).sent == OWNER_PAIRS
+    assert over_smtp(sqlite_year, smtp).drain(at("2027-01-15", 9)).sent == 0
+    assert len(smtp.handler.received) == OWNER_PAIRS
+
+
+def test_after_many_failures_a_message_is_dead_and_can_be_retried(sqlite_year: Year, smtp: SmtpServer) -> None:
+    tick_at(sqlite_year, "2027-01-15")
+    smtp.stop()
+    moment = at("2027-01-15", 6, 1)
+    for _ in range(sqlite_year.pdca.settings.mail.max_attempts):
+        over_smtp(sqlite_year, smtp).drain(moment)
+        moment += timedelta(hours=8)
+    assert {m.status for m in outbox(sqlite_year) if m.kind == "plan_requested"} == {"dead"}
+    smtp.start()
+    env = {"PDCA_CONFIG": str(CONFIG), "PDCA_DATABASE_URL": sqlite_year.pdca.settings.database.url}
+    result = CliRunner().invoke(cli, ["outbox", "retry", "--all-dead"], env=env)
+    assert result.exit_code == 0 and f"{OWNER_PAIRS} message(s) queued again" in result.output
+    before = {m.id: m.message_id for m in outbox(sqlite_year, kind="plan_requested")}
+    assert over_smtp(sqlite_year, smtp).drain(moment).sent >= OWNER_PAIRS
+    assert {m.id: m.message_id for m in outbox(sqlite_year, kind="plan_requested")} == before
+
+
+def test_a_sender_that_died_mid_batch_is_taken_over_with_the_same_message(sqlite_year: Year, smtp: SmtpServer) -> None:
+    tick_at(sqlite_year, "2027-01-15")
+    d = over_smtp(sqlite_year, smtp)
+    crashed = d._claim_and_render(at("2027-01-15", 6, 1))  # claimed and rendered, then the process died
+    assert {m.status for m in outbox(sqlite_year)} == {"sending"}
+    assert d.drain(at("2027-01-15", 6, 5)).sent == 0  # still within the claim's lease
+    assert d.drain(at("2027-01-15", 6, 20)).sent == OWNER_PAIRS
+    sent_ids = {r.message["Message-ID"] for r in smtp.handler.received}
+    assert sent_ids == {o.message_id for o in crashed}
+
+
+def test_a_digest_reader_gets_one_message_a_day(sqlite_year: Year, smtp: SmtpServer) -> None:
+    with db.writing(sqlite_year.engine) as conn:
+        conn.execute(update(Person).where(Person.email == "jimukyoku@city.example.jp").values(digest=True))
+    tick_at(sqlite_year, "2027-01-15")  # jimukyoku owns five actions: five requests
+    first = over_smtp(sqlite_year, smtp).drain(at("2027-01-15", 6, 1))
+    assert (first.sent, first.folded) == (OWNER_PAIRS - 5, 5)
+    assert over_smtp(sqlite_year, smtp).drain(at("2027-01-15", 7, 59)).sent == 0
+    assert over_smtp(sqlite_year, smtp).drain(at("2027-01-15", 8, 0)).sent == 1
+    digest = [r for r in smtp.handler.received if r.recipients == ["jimukyoku@city.example.jp"]]
+    assert len(digest) == 1
+    assert subject(digest[0].message) == "【まとめ 1/15】お知らせ 5件"
+    text = body(digest[0].message)
+    assert "1-2-1 外来種の防除" in text and "2-1-2 地下水かん養の推進" in text and "4-1-2" in text
+
+
+def test_owners_hear_when_their_report_is_returned(sqlite_year: Year, smtp: SmtpServer) -> None:
+    year = sqlite_year
+    year.fire("1-1-2", "submit_plan", "nourin@city.example.jp")
+    year.fire("1-1-2", "approve_plan", CHAIR, comment="承認します")
+    year.fire("1-1-2", "open_check", ADMIN)
+    year.fire("1-1-2", "submit_report", "nourin@city.example.jp", status="implemented", content="実施",
+              self_grade="B", **{"indicators.S1": "40", "indicators.S2": "500"})
+    year.fire("1-1-2", "return_report", CHAIR, comment="S2 の根拠を書いてください")
+    over_smtp(year, smtp).drain(at("2026-11-03"))
+    subjects = [subject(r.message) for r in smtp.handler.received]
+    assert subjects == ["【計画承認済】令和8年度 1-1-2 里山林の保全管理", "【差戻し】令和8年度 1-1-2 里山林の保全管理"]
+    assert "S2 の根拠を書いてください" in body(smtp.handler.received[1].message)
+    assert "承認します" in body(smtp.handler.received[0].message)
+
+
+def test_a_title_cannot_add_a_header(sqlite_year: Year, tmp_path: Path) -> None:
+    with db.writing(sqlite_year.engine) as conn:
+        conn.execute(update(Action).where(Action.code == "1-1-1").values(title_ja="湿地\r\nBcc: evil@example.com"))
+    tick_at(sqlite_year, "2027-01-15")
+    d = delivery(sqlite_year.pdca, sender=lambda: FileSender(tmp_path))
+    assert d.drain(at("2027-01-15", 6, 1)).sent == OWNER_PAIRS
+    for path in tmp_path.glob("*.eml"):
+        message = message_from_bytes(path.read_bytes())
+        assert message["Bcc"] is None
+        assert "\n" not in subject(message)
+
+
+def test_the_file_backend_writes_one_readable_eml_per_message(sqlite_year: Year, tmp_path: Path) -> None:
+    tick_at(sqlite_year, "2027-01-15")
+    d = delivery(sqlite_year.pdca, sender=lambda: FileSender(tmp_path))
+    d.drain(at("2027-01-15", 6, 1))
+    files = sorted(tmp_path.glob("*.eml"))
+    assert len(files) == OWNER_PAIRS
+    parsed = [message_from_bytes(f.read_bytes()) for f in files]
+    assert {m["To"].split("<")[-1].rstrip(">") for m in parsed} == {m.recipient for m in outbox(sqlite_year)}
+    assert all(m["Date"] and m["Message-ID"] and body(m) and body(m, "html") for m in parsed)
+    with db.writing(sqlite_year.engine) as conn:  # sent again, e.g. after a crash: the same file, no copy
+        conn.execute(update(OutboxMessage).values(status="queued"))
+    d.drain(at("2027-01-15", 6, 2))
+    assert sorted(tmp_path.glob("*.eml")) == files
+
+
+def test_pdca_outbox_lists_and_sends(sqlite_year: Year, tmp_path: Path) -> None:
+    tick_at(sqlite_year, "2027-01-15")
+    env = {"PDCA_CONFIG": str(CONFIG), "PDCA_DATABASE_URL": sqlite_year.pdca.settings.database.url}
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["outbox", "--status", "queued", "--json"], env=env)
+    assert listed.exit_code == 0
+    import json
+
+    rows = json.loads(listed.stdout)
+    assert len(rows) == OWNER_PAIRS and {r["kind"] for r in rows} == {"plan_requested"}
+    assert runner.invoke(cli, ["outbox", "retry", "--all-dead"], env=env).exit_code == 1  # nothing dead
