@@ -26,6 +26,7 @@ from app.config import ConfigError, load_settings
 from app.diagram import mermaid
 from app.ics import milestones_ics
 from app.importing import ImportRefused, import_actions
+from app.mail import delivery as mail_delivery
 from app.simulate import copy_to, print_replay
 from app.simulate import simulate as run_simulation
 from engine import db
@@ -399,6 +400,7 @@ def simulate(
     to: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="last day, YYYY-MM-DD")],
     actors: Annotated[str, typer.Option("--actors", help="auto: simulated owners and chairs act; none")] = "none",
     db_path: Annotated[Path | None, typer.Option("--db", help="simulate on a copy of the SQLite database here")] = None,
+    send: Annotated[bool, typer.Option("--send", help="also deliver the outbox each evening, through [mail]")] = False,
 ) -> None:
     """Replay every day in between through the same tick, then show what happened by month."""
     if actors not in ("auto", "none"):
@@ -411,7 +413,8 @@ def simulate(
         total = (to - from_).days + 1
         with Progress(console=err, transient=True) as bar:
             task = bar.add_task("simulating", total=total)
-            replay = run_simulation(pdca, from_.date(), to.date(), actors=actors == "auto",
+            deliver = mail_delivery(pdca) if send else None
+            replay = run_simulation(pdca, from_.date(), to.date(), actors=actors == "auto", deliver=deliver,
                                     progress=lambda day: bar.update(task, advance=1, description=day.isoformat()))
         print_replay(out, replay)
         if db_path is not None:
@@ -477,10 +480,8 @@ def outbox_send(
     at: Annotated[str | None, typer.Option("--at", help="ISO date-time (default: now)")] = None,
 ) -> None:
     """Deliver everything due now (what the scheduler does every minute)."""
-    from app.mail import delivery
-
     with _pdca() as pdca:
-        report = delivery(pdca).drain(_at(at, pdca))
+        report = mail_delivery(pdca).drain(_at(at, pdca))
     out.print(f"sent {report.sent}, retrying {report.retrying}, dead {report.dead}, folded into digests "
               f"{report.folded}")
     for error in report.errors:

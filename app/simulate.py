@@ -28,12 +28,14 @@ from engine.clock import from_storage, to_storage
 from engine.errors import Refused
 from engine.outbox import OutboxMessage
 from engine.runtime import Actor
+from notifications.drain import Delivery
 from workflows import service
 from workflows.models import Action, ActionOwner, Council, Cycle, Indicator, Membership, Person
 from workflows.store import chair_seats
 from workflows.tick import TickReport, tick
 
 ACTING_HOUR = time(10, 0)
+DRAIN_HOUR = time(18, 0)
 WAITING = (
     "plan.drafting", "plan.review", "check.self_assessment", "check.internal_review",
     "check.council_evaluation", "act.deciding", "act.revising", "act.revision_review",
@@ -45,6 +47,7 @@ class Month:
     transitions: Counter[str] = field(default_factory=Counter)
     messages: Counter[str] = field(default_factory=Counter)
     refused: int = 0
+    sent: int = 0
 
 
 @dataclass
@@ -60,6 +63,7 @@ class Replay:
             total.transitions.update(m.transitions)
             total.messages.update(m.messages)
             total.refused += m.refused
+            total.sent += m.sent
         return total
 
 
@@ -205,8 +209,10 @@ class Actors:
 
 
 def simulate(
-    pdca: Pdca, start: date, end: date, *, actors: bool, progress: Callable[[date], None] | None = None
+    pdca: Pdca, start: date, end: date, *, actors: bool, progress: Callable[[date], None] | None = None,
+    deliver: Delivery | None = None,
 ) -> Replay:
+    """Replay the days; with `deliver`, the outbox is also drained every simulated evening."""
     replay = Replay()
     cal = pdca.calendar
     with db.reading(pdca.engine) as conn:
@@ -220,6 +226,9 @@ def simulate(
         month.transitions.update(report.transitions)
         if people is not None:
             people.act(day, month)
+        if deliver is not None:
+            report = deliver.drain(datetime.combine(day, DRAIN_HOUR, cal.zone))
+            month.sent += report.sent
         if progress is not None:
             progress(day)
     _count_messages(pdca, replay, start, end)
@@ -269,5 +278,7 @@ def print_replay(console: Console, replay: Replay) -> None:
     total = replay.totals()
     table.add_row("total", str(sum(total.transitions.values())), str(sum(total.messages.values())))
     console.print(table)
+    if total.sent:
+        console.print(f"{total.sent} message(s) delivered")
     if total.refused:
         console.print(f"{total.refused} simulated step(s) were refused (see `pdca show`)")

@@ -250,3 +250,21 @@ def test_pdca_outbox_lists_and_sends(sqlite_year: Year, tmp_path: Path) -> None:
     rows = json.loads(listed.stdout)
     assert len(rows) == OWNER_PAIRS and {r["kind"] for r in rows} == {"plan_requested"}
     assert runner.invoke(cli, ["outbox", "retry", "--all-dead"], env=env).exit_code == 1  # nothing dead
+
+
+def test_a_simulated_year_delivers_every_message_once(sqlite_year: Year, smtp: SmtpServer) -> None:
+    from app.simulate import simulate
+
+    replay = simulate(sqlite_year.pdca, date(2026, 4, 1), date(2027, 10, 31), actors=True,
+                      deliver=over_smtp(sqlite_year, smtp))
+    queued = outbox(sqlite_year)
+    assert {m.status for m in queued} == {"sent"}
+    assert replay.totals().sent == len(queued) == len(smtp.handler.received)
+    assert {r.message["Message-ID"] for r in smtp.handler.received} == {m.message_id for m in queued}
+    kinds = {m.kind for m in queued}
+    assert {"plan_escalation", "report_requested", "report_overdue", "report_escalation", "internal_packet",
+            "promotion_packet", "decided", "returned"} <= kinds
+    english = [r for r in smtp.handler.received if r.recipients == ["zoo@city.example.jp"]]
+    assert english and all(subject(r.message).startswith("[") for r in english)
+    packets = [r for r in smtp.handler.received if subject(r.message).startswith("【会議資料")]
+    assert all("/actions/" in body(r.message) and "/councils/" in body(r.message) for r in packets)
