@@ -13,7 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
     "engine": {"workflows", "app", "notifications", "publishing", "typer", "fastapi", "jpholiday", "apscheduler"},
-    "workflows": {"app", "typer", "rich"},
+    "workflows": {"app", "notifications", "typer", "rich"},
+    "notifications": {"workflows", "app", "typer", "rich"},
 }
 
 
