@@ -268,3 +268,25 @@ def test_a_simulated_year_delivers_every_message_once(sqlite_year: Year, smtp: S
     assert english and all(subject(r.message).startswith("[") for r in english)
     packets = [r for r in smtp.handler.received if subject(r.message).startswith("【会議資料")]
     assert all("/actions/" in body(r.message) and "/councils/" in body(r.message) for r in packets)
+
+
+def test_two_senders_share_the_outbox_on_postgresql(year: Year, smtp: SmtpServer) -> None:
+    if year.engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite one sender runs")
+    import dataclasses
+    import threading
+
+    for day in ("2027-01-15", "2027-02-12", "2027-02-19"):  # requests and two rounds of reminders
+        tick_at(year, day)
+    total = len(outbox(year))
+    senders = [over_smtp(year, smtp) for _ in range(2)]
+    for d in senders:
+        d.policy = dataclasses.replace(d.policy, batch=5)  # small claims, so the two interleave
+    threads = [threading.Thread(target=d.drain, args=(at("2027-02-19", 7),)) for d in senders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {m.status for m in outbox(year)} == {"sent"}
+    assert len(smtp.handler.received) == total
+    assert len({r.message["Message-ID"] for r in smtp.handler.received}) == total
