@@ -50,7 +50,7 @@ class Policy:
     max_attempts: int = 8
     first_retry: timedelta = timedelta(minutes=1)
     longest_wait: timedelta = timedelta(hours=6)
-    batch: int = 500
+    batch: int = 200
     lease: timedelta = timedelta(minutes=10)
     digest_hour: int = 8
     timezone: str = "Asia/Tokyo"
@@ -94,15 +94,22 @@ class Delivery:
         self._fold_digests(now, report)
         self._notice_dead(now)
         sender = self.new_sender()
+        # While one batch is on the wire, the next is claimed and rendered in a thread:
+        # rendering is the larger cost, and the sends mostly wait on the network.
+        upcoming: asyncio.Future[list[Outgoing]] | None = asyncio.ensure_future(
+            asyncio.to_thread(self._claim_and_render, now))
         try:
-            while True:
-                outgoing = self._claim_and_render(now)
+            while upcoming is not None:
+                outgoing = await upcoming
+                upcoming = None
                 if not outgoing:
                     break
+                if len(outgoing) == self.policy.batch:
+                    upcoming = asyncio.ensure_future(asyncio.to_thread(self._claim_and_render, now))
                 self._record(await sender.send(outgoing), now, report)
-                if len(outgoing) < self.policy.batch:
-                    break
         finally:
+            if upcoming is not None:
+                await upcoming  # its rows stay claimed; the lease hands them to the next drain
             await sender.close()
         return report
 
@@ -176,13 +183,17 @@ class Delivery:
             attempts = dict(conn.execute(
                 select(OutboxMessage.id, OutboxMessage.attempts).where(OutboxMessage.id.in_([r.id for r in results]))  # type: ignore[union-attr]
             ).all())
+            delivered = [r.id for r in results if r.delivered]
+            if delivered:  # the common case, in one statement
+                conn.execute(update(outbox_table).where(outbox_table.c.id.in_(delivered)).values(
+                    status="sent", sent_at=at, last_error=None, claimed_at=None, attempts=outbox_table.c.attempts + 1))
+                report.sent += len(delivered)
             for result in results:
                 tries = attempts[result.id] + 1
                 if result.delivered:
-                    values: dict[str, Any] = {"status": "sent", "sent_at": at, "last_error": None}
-                    report.sent += 1
-                elif result.permanent or tries >= self.policy.max_attempts:
-                    values = {"status": "dead", "last_error": result.error}
+                    continue
+                if result.permanent or tries >= self.policy.max_attempts:
+                    values: dict[str, Any] = {"status": "dead", "last_error": result.error}
                     report.dead += 1
                     report.errors.append(f"#{result.id}: {result.error}")
                 else:

@@ -81,6 +81,9 @@ class Renderer:
             trim_blocks=False,
         )
         self.env.filters.update(md=_md, ymd=_ymd, dm=_dm, long=_long, topic=self._topic)
+        # The same for every message: encoded once.
+        self._from = formataddr((header_safe(identity.from_name), identity.from_address), charset="utf-8")
+        self._list_id = f"{Header(header_safe(identity.list_name), 'utf-8').encode()} <{identity.list_id}>"
 
     @staticmethod
     def _topic(context: dict[str, Any]) -> str:
@@ -106,15 +109,18 @@ class Renderer:
 
     def build(self, rendered: Rendered, *, recipient: str, name: str, dedupe_key: str, now: datetime) -> bytes:
         ident = self.identity
-        message = MIMEMultipart("alternative")
+        # A boundary from the key: no random one to check against the body, and the same
+        # message renders to the same bytes.
+        boundary = f"=_pdca_{hashlib.sha256(dedupe_key.encode()).hexdigest()[:32]}"
+        message = MIMEMultipart("alternative", boundary=boundary)
         message["Subject"] = Header(rendered.subject, "utf-8").encode()
-        message["From"] = formataddr((header_safe(ident.from_name), ident.from_address), charset="utf-8")
+        message["From"] = self._from
         message["To"] = formataddr((header_safe(name), recipient), charset="utf-8")
         if ident.reply_to:
             message["Reply-To"] = ident.reply_to
         message["Date"] = format_datetime(now)
         message["Message-ID"] = self.message_id(dedupe_key)
-        message["List-Id"] = f"{Header(header_safe(ident.list_name), 'utf-8').encode()} <{ident.list_id}>"
+        message["List-Id"] = self._list_id
         message["Auto-Submitted"] = "auto-generated"
         message["X-Auto-Response-Suppress"] = "All"
         message.attach(MIMEText(rendered.text, "plain", "utf-8"))
