@@ -41,6 +41,8 @@ KINDS: dict[str, str] = {
     "revision_requested": "revision",
     "digest": "digest",
     "dead_letters": "dead_letters",
+    "sign_in_link": "sign_in",
+    "publication_done": "published",
 }
 TOPIC = {"plan": "plan", "report": "report", "decision": "decision"}
 DIGESTIBLE = frozenset({"plan_requested", "report_requested", "plan_reminder", "report_reminder",
