@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Index, Select, String, cast, literal, select, true
+from sqlalchemy import Connection, Index, Select, String, bindparam, cast, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 
@@ -65,6 +65,19 @@ def dedupe_key(kind: str, scope: Any, due: date, step: str, recipient: Any) -> A
     )
 
 
+def dedupe_key_bound(kind: str, scope: Any, recipient: Any) -> Any:
+    """As `dedupe_key`, with the due date and step left to a bound parameter `key_middle`
+    (see `key_middle`), so one prepared statement serves every date and step."""
+    return (
+        literal(f"{kind}{KEY_SEPARATOR}", String) + cast(scope, String)
+        + bindparam("key_middle", type_=String) + cast(recipient, String)
+    )
+
+
+def key_middle(due: date, step: str) -> str:
+    return f"{KEY_SEPARATOR}{due.isoformat()}{KEY_SEPARATOR}{step}{KEY_SEPARATOR}"
+
+
 def dedupe_key_text(kind: str, scope: str, due: date, step: str, recipient: str) -> str:
     """The same key as `dedupe_key`, for one message built in Python."""
     return KEY_SEPARATOR.join((kind, scope, due.isoformat(), step, recipient))
@@ -75,7 +88,9 @@ def insert_ignoring_duplicates(conn: Connection, table: Any) -> Any:
     return dialect.insert(table)
 
 
-def _queue_statement(conn: Connection, rows: Select[Any]) -> Any:
+def queue_statement(conn: Connection, rows: Select[Any]) -> Any:
+    """The INSERT ... SELECT ... ON CONFLICT DO NOTHING for `rows`, to prepare once and
+    execute with parameters."""
     columns = [c.name for c in rows.selected_columns]
     return (
         insert_ignoring_duplicates(conn, outbox_table)
@@ -88,13 +103,13 @@ def queue(conn: Connection, rows: Select[Any]) -> int:
     """Insert the messages `rows` selects (columns named as in the outbox) unless already
     queued; return how many are new. Nothing is read back, so memory stays flat however
     many there are."""
-    result = conn.execute(_queue_statement(conn, rows), execution_options={"preserve_rowcount": True})
+    result = conn.execute(queue_statement(conn, rows), execution_options={"preserve_rowcount": True})
     return result.rowcount
 
 
 def queue_returning_ids(conn: Connection, rows: Select[Any]) -> list[int]:
     """As `queue`, returning the new messages' ids (for the few that list items)."""
-    return list(conn.execute(_queue_statement(conn, rows).returning(outbox_table.c.id)).scalars())
+    return list(conn.execute(queue_statement(conn, rows).returning(outbox_table.c.id)).scalars())
 
 
 def attach_items(conn: Connection, message_ids: list[int], instances: Select[Any]) -> None:

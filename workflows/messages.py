@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Date, Select, String, literal, select
+from sqlalchemy import Connection, Date, Integer, Select, String, bindparam, literal, select
 
 from engine.audit import AuditEvent
-from engine.outbox import OutboxItem, OutboxMessage, dedupe_key, outbox_table
+from engine.outbox import OutboxItem, OutboxMessage, dedupe_key, dedupe_key_bound, outbox_table
 from workflows.action_cycle import ACTION_CYCLE
 from workflows.fiscal import fy_label, wareki
 from workflows.models import Action, ActionOwner, Cycle, Person, Strategy
@@ -77,6 +77,30 @@ def to_owners(kind: str, fy: int, due: date, step: str, at: datetime, where: Any
         .join(ActionOwner, ActionOwner.action_id == Cycle.action_id)
         .join(Person, Person.id == ActionOwner.person_id)
         .where(where, Person.active)
+    )
+
+
+def notice_to_owners(kind: str) -> Select[Any]:
+    """A notice of one cycle's step to its owners, with everything that varies bound:
+    `cycle`, `fy`, `due`, `step`, `key_middle` and `at`. Prepared once per kind, it keeps a
+    transition's cost flat."""
+    scope = literal("cycle:", String) + Cycle.id.cast(String)  # type: ignore[union-attr]
+    return (
+        select(
+            dedupe_key_bound(kind, scope, Person.email).label("dedupe_key"),
+            Person.email.label("recipient"),  # type: ignore[attr-defined]
+            Cycle.id.label("instance_id"),  # type: ignore[union-attr]
+            literal(kind).label("kind"),
+            bindparam("fy", type_=Integer).label("fy"),
+            bindparam("due", type_=Date).label("due"),
+            bindparam("step", type_=String).label("step"),
+            literal("queued").label("status"),
+            literal(0).label("attempts"),
+            bindparam("at", type_=outbox_table.c.created_at.type).label("created_at"),
+        )
+        .join(ActionOwner, ActionOwner.action_id == Cycle.action_id)
+        .join(Person, Person.id == ActionOwner.person_id)
+        .where(Cycle.id == bindparam("cycle"), Person.active)
     )
 
 

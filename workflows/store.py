@@ -25,11 +25,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from engine.clock import to_storage
-from engine.outbox import queue
+from engine.outbox import key_middle, queue_statement
 from engine.runtime import Actor, Instance
 from workflows.action_cycle import INTERNAL_CHAIR, OWNER, PROMOTION_CHAIR
 from workflows.calendar import Calendar
-from workflows.messages import to_owners
+from workflows.messages import notice_to_owners
 from workflows.models import (
     Action,
     ActionOwner,
@@ -69,6 +69,7 @@ class CycleStore:
 
     def __init__(self, calendar: Calendar | None = None) -> None:
         self.calendar = calendar or Calendar()
+        self._notices: dict[tuple[str, str], Any] = {}
         self._load = (
             select(
                 Cycle.id, Cycle.state, Cycle.version, Cycle.action_id, Cycle.fy, Cycle.plan,
@@ -218,8 +219,13 @@ class CycleStore:
         step created, so each notice is queued once."""
         step = f"v{instance.version + 1}"
         today = self.calendar.today(ctx.now)
-        rows = to_owners(data["kind"], instance.data["fy"], today, step, to_storage(ctx.now), Cycle.id == instance.id)
-        queue(conn, rows)
+        key = (data["kind"], conn.dialect.name)
+        if key not in self._notices:
+            self._notices[key] = queue_statement(conn, notice_to_owners(data["kind"]))
+        conn.execute(self._notices[key], {
+            "cycle": instance.id, "fy": instance.data["fy"], "due": today, "step": step,
+            "key_middle": key_middle(today, step), "at": to_storage(ctx.now),
+        })
 
     def _apply_adopt_plan(
         self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
