@@ -36,6 +36,7 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime
     claimed_at: datetime | None = Field(default=None, description="when a sender took it; stale claims are retaken")
+    claimed_by: str | None = Field(default=None, max_length=32, description="the drain run holding the claim")
     sent_at: datetime | None = None
     message_id: str | None = Field(default=None, max_length=200)
     raw: bytes | None = Field(default=None, description="the message as rendered once; a resend sends these bytes")

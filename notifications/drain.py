@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time as time_module
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -65,6 +67,19 @@ class DrainReport:
     errors: list[str] = field(default_factory=list)
 
 
+class _Run:
+    """One drain: a token that marks its claims, and a clock that starts at the given `now`
+    and advances with real time, so a long run's later claims are stamped when they happen."""
+
+    def __init__(self, now: datetime) -> None:
+        self.token = uuid.uuid4().hex
+        self.started = now
+        self._mono = time_module.monotonic()
+
+    def now(self) -> datetime:
+        return self.started + timedelta(seconds=time_module.monotonic() - self._mono)
+
+
 class Delivery:
     def __init__(
         self,
@@ -93,11 +108,12 @@ class Delivery:
         report = DrainReport()
         self._fold_digests(now, report)
         self._notice_dead(now)
+        run = _Run(now)
         sender = self.new_sender()
         # While one batch is on the wire, the next is claimed and rendered in a thread:
         # rendering is the larger cost, and the sends mostly wait on the network.
         upcoming: asyncio.Future[list[Outgoing]] | None = asyncio.ensure_future(
-            asyncio.to_thread(self._claim_and_render, now))
+            asyncio.to_thread(self._claim_and_render, run))
         try:
             while upcoming is not None:
                 outgoing = await upcoming
@@ -105,15 +121,19 @@ class Delivery:
                 if not outgoing:
                     break
                 if len(outgoing) == self.policy.batch:
-                    upcoming = asyncio.ensure_future(asyncio.to_thread(self._claim_and_render, now))
-                self._record(await sender.send(outgoing), now, report)
-        finally:
+                    upcoming = asyncio.ensure_future(asyncio.to_thread(self._claim_and_render, run))
+                self._record(await sender.send(outgoing), run, report)
+        except BaseException as exc:
             if upcoming is not None:
-                await upcoming  # its rows stay claimed; the lease hands them to the next drain
+                await asyncio.gather(upcoming, return_exceptions=True)
+            self._release(run, f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
             await sender.close()
         return report
 
     def _due(self, now: datetime) -> Any:
+        """Queued and due, or claimed by a sender whose lease ran out (it died)."""
         at = to_storage(now)
         o = OutboxMessage
         return or_(
@@ -121,17 +141,28 @@ class Delivery:
             and_(o.status == "sending", o.claimed_at < to_storage(now - self.policy.lease)),  # type: ignore[operator]
         )
 
-    def _claim_and_render(self, now: datetime) -> list[Outgoing]:
+    def _claim_and_render(self, run: _Run) -> list[Outgoing]:
+        """Claim a batch for this run, counting the attempt now: a message whose sender keeps
+        dying is still given up after `max_attempts`."""
+        now = run.now()
         with db.writing(self.engine) as conn:
-            chosen = select(OutboxMessage.id).where(self._due(now)).order_by(OutboxMessage.id).limit(self.policy.batch)  # type: ignore[arg-type]
+            chosen = select(OutboxMessage.id, OutboxMessage.attempts).where(self._due(now))
+            chosen = chosen.order_by(OutboxMessage.id).limit(self.policy.batch)  # type: ignore[arg-type]
             if conn.dialect.name == "postgresql":
                 chosen = chosen.with_for_update(skip_locked=True)
-            ids = list(conn.execute(chosen).scalars())
+            found = conn.execute(chosen).all()
+            spent = [i for i, tries in found if tries >= self.policy.max_attempts]
+            if spent:
+                conn.execute(update(outbox_table).where(outbox_table.c.id.in_(spent)).values(
+                    status="dead", claimed_by=None,
+                    last_error=f"no outcome after {self.policy.max_attempts} attempts (the sender stopped each time)"))
+            ids = [i for i, tries in found if tries < self.policy.max_attempts]
             if not ids:
                 return []
             conn.execute(
                 update(outbox_table).where(outbox_table.c.id.in_(ids))
-                .values(status="sending", claimed_at=to_storage(now))
+                .values(status="sending", claimed_at=to_storage(now), claimed_by=run.token,
+                        attempts=outbox_table.c.attempts + 1)
             )
             session = Session(bind=conn, expire_on_commit=False)
             claimed = select(OutboxMessage).where(OutboxMessage.id.in_(ids))  # type: ignore[union-attr]
@@ -177,21 +208,25 @@ class Delivery:
         )
         return [{"id": r.id, "kind": r.kind, "recipient": r.recipient, "error": r.last_error or ""} for r in rows]
 
-    def _record(self, results: Sequence[Result], now: datetime, report: DrainReport) -> None:
+    def _record(self, results: Sequence[Result], run: _Run, report: DrainReport) -> None:
+        """Write each outcome, only where this run still holds the claim."""
+        now = run.now()
         at = to_storage(now)
+        mine = and_(outbox_table.c.status == "sending", outbox_table.c.claimed_by == run.token)
         with db.writing(self.engine) as conn:
             attempts = dict(conn.execute(
-                select(OutboxMessage.id, OutboxMessage.attempts).where(OutboxMessage.id.in_([r.id for r in results]))  # type: ignore[union-attr]
+                select(outbox_table.c.id, outbox_table.c.attempts)
+                .where(outbox_table.c.id.in_([r.id for r in results]), mine)
             ).all())
-            delivered = [r.id for r in results if r.delivered]
+            delivered = [r.id for r in results if r.delivered and r.id in attempts]
             if delivered:  # the common case, in one statement
-                conn.execute(update(outbox_table).where(outbox_table.c.id.in_(delivered)).values(
-                    status="sent", sent_at=at, last_error=None, claimed_at=None, attempts=outbox_table.c.attempts + 1))
+                conn.execute(update(outbox_table).where(outbox_table.c.id.in_(delivered), mine).values(
+                    status="sent", sent_at=at, last_error=None, claimed_at=None, claimed_by=None))
                 report.sent += len(delivered)
             for result in results:
-                tries = attempts[result.id] + 1
-                if result.delivered:
+                if result.delivered or result.id not in attempts:
                     continue
+                tries = attempts[result.id]
                 if result.permanent or tries >= self.policy.max_attempts:
                     values: dict[str, Any] = {"status": "dead", "last_error": result.error}
                     report.dead += 1
@@ -200,8 +235,20 @@ class Delivery:
                     values = {"status": "queued", "last_error": result.error,
                               "next_attempt_at": to_storage(now + self.backoff(tries))}
                     report.retrying += 1
-                conn.execute(update(outbox_table).where(outbox_table.c.id == result.id)
-                             .values(attempts=tries, claimed_at=None, **values))
+                conn.execute(update(outbox_table).where(outbox_table.c.id == result.id, mine)
+                             .values(claimed_at=None, claimed_by=None, **values))
+
+    def _release(self, run: _Run, error: str) -> None:
+        """A run that stops halfway puts back what it claimed and did not record, to be
+        tried again after the usual wait."""
+        now = run.now()
+        with db.writing(self.engine) as conn:
+            conn.execute(
+                update(outbox_table)
+                .where(outbox_table.c.status == "sending", outbox_table.c.claimed_by == run.token)
+                .values(status="queued", claimed_at=None, claimed_by=None, last_error=error,
+                        next_attempt_at=to_storage(now + self.backoff(1)))
+            )
 
     def backoff(self, attempts: int) -> timedelta:
         """1, 2, 4, 8 ... minutes (capped), each stretched by up to a quarter at random so
@@ -221,24 +268,35 @@ class Delivery:
             people = self.directory.digest_recipients(conn)
             if not people:
                 return
-            waiting = select(OutboxMessage.recipient).where(
-                OutboxMessage.status == "queued", OutboxMessage.digest_id.is_(None),  # type: ignore[union-attr]
-                OutboxMessage.kind.in_(self.directory.digestible),  # type: ignore[attr-defined]
-                OutboxMessage.recipient.in_(people),  # type: ignore[attr-defined]
+            # Only messages never tried: one waiting to retry goes on by itself.
+            foldable = and_(
+                outbox_table.c.status == "queued", outbox_table.c.digest_id.is_(None),
+                outbox_table.c.attempts == 0, outbox_table.c.kind.in_(self.directory.digestible),
             )
+            waiting = select(outbox_table.c.recipient).where(foldable, outbox_table.c.recipient.in_(people))
             recipients = set(conn.execute(waiting.distinct()).scalars())
-            send_at = self._next_digest(now)
             for email in sorted(recipients):
-                digest_id = self._queue_one(conn, DIGEST, email, send_at, now)
+                digest_id = self._open_digest(conn, email, now)
                 folded = conn.execute(
-                    update(outbox_table)
-                    .where(outbox_table.c.recipient == email, outbox_table.c.status == "queued",
-                           outbox_table.c.digest_id.is_(None),
-                           outbox_table.c.kind.in_(self.directory.digestible))
+                    update(outbox_table).where(foldable, outbox_table.c.recipient == email)
                     .values(status="folded", digest_id=digest_id),
                     execution_options={"preserve_rowcount": True},
                 ).rowcount
                 report.folded += folded
+
+    def _open_digest(self, conn: Connection, email: str, now: datetime) -> int:
+        """The person's next digest that is still open: not yet rendered nor claimed (on
+        PostgreSQL, locked while we fold into it); if today's went out, tomorrow's."""
+        send_at = self._next_digest(now)
+        while True:
+            digest_id = self._queue_one(conn, DIGEST, email, send_at, now)
+            lock = select(outbox_table.c.status, outbox_table.c.raw.is_(None)).where(outbox_table.c.id == digest_id)
+            if conn.dialect.name == "postgresql":
+                lock = lock.with_for_update()
+            status, unrendered = conn.execute(lock).one()
+            if status == "queued" and unrendered:
+                return digest_id
+            send_at += timedelta(days=1)
 
     def _notice_dead(self, now: datetime) -> None:
         with db.writing(self.engine) as conn:

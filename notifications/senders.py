@@ -138,6 +138,13 @@ class SmtpSender:
             message = queue.get_nowait()
             try:
                 client = await self._ready(slot)
+            except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+                # Connecting, greeting or logging in failed: the server's trouble, not the
+                # message's, whatever the code. Try again later on a fresh connection.
+                results.append(Result(message.id, False, False, f"connection: {type(exc).__name__}: {exc}"))
+                await self._drop(slot)
+                continue
+            try:
                 errors, _ = await client.sendmail(message.sender, [message.recipient], message.raw)
             except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
                 results.append(_classify(message, exc))

@@ -22,7 +22,7 @@ from app.cli import cli
 from app.mail import delivery
 from engine import db
 from engine.outbox import OutboxMessage
-from notifications.drain import Delivery
+from notifications.drain import Delivery, _Run
 from notifications.senders import FileSender, SmtpSender, SmtpSettings
 from tests.conftest import ADMIN, CHAIR, CONFIG, Year
 from tests.smtp_server import SmtpServer
@@ -173,7 +173,7 @@ def test_after_many_failures_a_message_is_dead_and_can_be_retried(sqlite_year: Y
 def test_a_sender_that_died_mid_batch_is_taken_over_with_the_same_message(sqlite_year: Year, smtp: SmtpServer) -> None:
     tick_at(sqlite_year, "2027-01-15")
     d = over_smtp(sqlite_year, smtp)
-    crashed = d._claim_and_render(at("2027-01-15", 6, 1))  # claimed and rendered, then the process died
+    crashed = d._claim_and_render(_Run(at("2027-01-15", 6, 1)))  # claimed and rendered, then the process died
     assert {m.status for m in outbox(sqlite_year)} == {"sending"}
     assert d.drain(at("2027-01-15", 6, 5)).sent == 0  # still within the claim's lease
     assert d.drain(at("2027-01-15", 6, 20)).sent == OWNER_PAIRS
@@ -290,3 +290,44 @@ def test_two_senders_share_the_outbox_on_postgresql(year: Year, smtp: SmtpServer
     assert {m.status for m in outbox(year)} == {"sent"}
     assert len(smtp.handler.received) == total
     assert len({r.message["Message-ID"] for r in smtp.handler.received}) == total
+
+
+class Exploding:
+    """A sender that fails in a way nobody planned for."""
+
+    async def send(self, batch: Any) -> Any:
+        raise RuntimeError("the network card caught fire")
+
+    async def close(self) -> None:
+        return None
+
+
+def test_a_drain_that_blows_up_puts_its_claims_back_and_counts_the_tries(sqlite_year: Year) -> None:
+    tick_at(sqlite_year, "2027-01-15")
+    d = delivery(sqlite_year.pdca, sender=Exploding)
+    moment = at("2027-01-15", 6, 1)
+    for tries in range(1, sqlite_year.pdca.settings.mail.max_attempts + 1):
+        with pytest.raises(RuntimeError):
+            d.drain(moment)
+        rows = outbox(sqlite_year, kind="plan_requested")
+        assert {(m.status, m.attempts) for m in rows} == {("queued", tries)}
+        assert all("network card" in (m.last_error or "") for m in rows)
+        assert d.drain(moment).sent == 0  # put back with a wait, not at once
+        moment += timedelta(hours=8)
+    d.drain(moment)  # out of tries: given up, not sent again
+    assert {m.status for m in outbox(sqlite_year, kind="plan_requested")} == {"dead"}
+
+
+def test_an_outcome_is_recorded_only_by_the_run_holding_the_claim(sqlite_year: Year, smtp: SmtpServer) -> None:
+    tick_at(sqlite_year, "2027-01-15")
+    d = over_smtp(sqlite_year, smtp)
+    stale = _Run(at("2027-01-15", 6, 1))
+    d._claim_and_render(stale)
+    d.drain(at("2027-01-15", 6, 30))  # the lease ran out: another run took over and delivered
+    assert {m.status for m in outbox(sqlite_year)} == {"sent"}
+    from notifications.drain import DrainReport
+    from notifications.senders import Result
+
+    report = DrainReport()
+    d._record([Result(m.id, False, True, "550 late news") for m in outbox(sqlite_year)], stale, report)
+    assert report.dead == 0 and {m.status for m in outbox(sqlite_year)} == {"sent"}

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 12:42:54.910258
+Create Date: 2026-11-29 13:05:18.260609
 """
 from alembic import op
 import sqlalchemy as sa
@@ -58,6 +58,7 @@ def upgrade() -> None:
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('claimed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('raw', sa.LargeBinary(), nullable=True),
