@@ -8,13 +8,12 @@ after a crash is byte-for-byte the same message with the same Message-ID.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.header import Header
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 from typing import Any
 
@@ -108,21 +107,37 @@ class Renderer:
         return f"<{digest}@{self.identity.domain}>"
 
     def build(self, rendered: Rendered, *, recipient: str, name: str, dedupe_key: str, now: datetime) -> bytes:
+        """The message as bytes: multipart/alternative, UTF-8 parts in base64.
+
+        The structure never varies, so it is laid out here rather than through
+        `email.mime`, whose generator cost more than the SMTP exchange itself (0.4 ms
+        against 0.05 ms a message, measured by bench/mail.py). Headers that carry people's
+        words are still encoded by `email.header`; the tests parse every message back with
+        the `email` package."""
         ident = self.identity
-        # A boundary from the key: no random one to check against the body, and the same
-        # message renders to the same bytes.
+        # A boundary from the key: the same message always renders to the same bytes.
         boundary = f"=_pdca_{hashlib.sha256(dedupe_key.encode()).hexdigest()[:32]}"
-        message = MIMEMultipart("alternative", boundary=boundary)
-        message["Subject"] = Header(rendered.subject, "utf-8").encode()
-        message["From"] = self._from
-        message["To"] = formataddr((header_safe(name), recipient), charset="utf-8")
-        if ident.reply_to:
-            message["Reply-To"] = ident.reply_to
-        message["Date"] = format_datetime(now)
-        message["Message-ID"] = self.message_id(dedupe_key)
-        message["List-Id"] = self._list_id
-        message["Auto-Submitted"] = "auto-generated"
-        message["X-Auto-Response-Suppress"] = "All"
-        message.attach(MIMEText(rendered.text, "plain", "utf-8"))
-        message.attach(MIMEText(rendered.html, "html", "utf-8"))
-        return message.as_bytes()
+        headers = [
+            f"Subject: {Header(rendered.subject, 'utf-8').encode()}",
+            f"From: {self._from}",
+            f"To: {formataddr((header_safe(name), recipient), charset='utf-8')}",
+            *([f"Reply-To: {ident.reply_to}"] if ident.reply_to else []),
+            f"Date: {format_datetime(now)}",
+            f"Message-ID: {self.message_id(dedupe_key)}",
+            f"List-Id: {self._list_id}",
+            "Auto-Submitted: auto-generated",
+            "X-Auto-Response-Suppress: All",
+            "MIME-Version: 1.0",
+            f'Content-Type: multipart/alternative; boundary="{boundary}"',
+        ]
+        lines = ["\r\n".join(headers), ""]
+        for subtype, body in (("plain", rendered.text), ("html", rendered.html)):
+            lines += [
+                f"--{boundary}",
+                f'Content-Type: text/{subtype}; charset="utf-8"',
+                "Content-Transfer-Encoding: base64",
+                "",
+                base64.encodebytes(body.encode()).decode().replace("\n", "\r\n").rstrip("\r\n"),
+            ]
+        lines += [f"--{boundary}--", ""]
+        return "\r\n".join(lines).encode("ascii")
