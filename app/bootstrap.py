@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine
 
+import app.web.models  # noqa: F401  (the web's tables belong to the schema too)
 from app.config import Settings
 from engine import db
 from engine.runtime import Workflow

@@ -503,6 +503,57 @@ def outbox_retry(
         raise typer.Exit(1)
 
 
+token_cli = typer.Typer(help="Personal API tokens for scripts.")
+cli.add_typer(token_cli, name="token")
+
+
+@token_cli.command("create")
+def token_create(
+    email: Annotated[str, typer.Argument(help="whose token; it acts with their roles")],
+    name: Annotated[str, typer.Option("--name", help="what the token is for")] = "script",
+) -> None:
+    """Create an API token and print it once; only its digest is kept."""
+    from app.web.auth import create_api_token
+
+    with _pdca() as pdca, db.writing(pdca.engine) as conn:
+        secret = create_api_token(conn, email=email, name=name, now=utc_now())
+    if secret is None:
+        err.print(f"{email} is not a person in the config")
+        raise typer.Exit(1)
+    sys.stdout.write(secret + "\n")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help="default: [web] host")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="default: [web] port")] = None,
+    with_scheduler: Annotated[bool, typer.Option("--scheduler/--no-scheduler", help="run the clock too")] = True,
+) -> None:
+    """Run the web app (and, by default, the scheduler) in one process."""
+    import uvicorn
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from app import scheduler as scheduling
+    from app.web.main import create_app
+
+    with _pdca() as pdca:
+        settings = pdca.settings
+        bind_host, bind_port = host or settings.web.host, port or settings.web.port
+        background = None
+        if with_scheduler:
+            with scheduling.leadership(pdca.engine) as lead:
+                if lead:
+                    background = scheduling.configure(BackgroundScheduler(), settings,
+                                                      config=str(_state.config) if _state.config else None)
+                    background.start()
+        out.print(f"pdca at http://{bind_host}:{bind_port}/  (sign in at /sign-in; mail: {settings.mail.backend})")
+        try:
+            uvicorn.run(create_app(pdca), host=bind_host, port=bind_port, log_level="warning")
+        finally:
+            if background is not None:
+                background.shutdown(wait=False)
+
+
 @cli.command()
 def diagram() -> None:
     """The action cycle as a Mermaid state diagram (paste into any Mermaid viewer)."""

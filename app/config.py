@@ -75,10 +75,18 @@ class MailSettings(_Strict):
         return self
 
 
+class WebSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    sign_in_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_days: int = Field(default=14, ge=1, le=90)
+
+
 class Settings(Directory):
     database: DatabaseSettings = DatabaseSettings()
     mail: MailSettings = MailSettings()
     calendar: CalendarIn = CalendarIn()
+    web: WebSettings = WebSettings()
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:

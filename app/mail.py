@@ -4,10 +4,17 @@ the retry policy, and the people directory."""
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
 from app.bootstrap import Pdca
+from engine.clock import to_storage
+from engine.outbox import OutboxMessage, dedupe_key_text
 from notifications.drain import Delivery, Policy
 from notifications.render import Identity, Renderer
 from notifications.senders import ConsoleSender, FileSender, Sender, SmtpSender, SmtpSettings
@@ -39,3 +46,23 @@ def delivery(pdca: Pdca, *, sender: Callable[[], Sender] | None = None) -> Deliv
     )
     directory = MessageDirectory(base_url=s.mail.base_url, strategy_code=s.strategy.code)
     return Delivery(pdca.engine, Renderer(identity), directory, sender or sender_factory(pdca), policy)
+
+
+def queue_now(pdca: Pdca, conn: Connection, *, kind: str, email: str, extra: dict[str, Any], now: datetime) -> None:
+    """Queue a message rendered at once, for what exists only at this moment (a sign-in
+    link's secret is never stored, so it can only be written into the message now)."""
+    d = delivery(pdca)
+    day = pdca.calendar.today(now)
+    scope = f"person:{email}"
+    step = secrets.token_hex(6)
+    key = dedupe_key_text(kind, scope, day, step, email)
+    row = OutboxMessage(dedupe_key=key, kind=kind, recipient=email, due=day, step=step, status="queued",
+                        attempts=0, created_at=to_storage(now))
+    session = Session(bind=conn)
+    session.add(row)
+    session.flush()
+    context = d.directory.contexts(conn, [row])[row.id] | extra  # type: ignore[index]
+    rendered = d.renderer.render(context)
+    row.message_id = d.renderer.message_id(key)
+    row.raw = d.renderer.build(rendered, recipient=email, name=context["recipient"]["name"], dedupe_key=key, now=now)
+    session.flush()

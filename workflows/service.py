@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Connection, and_, func, insert, literal, select, update
+from sqlalchemy import JSON, Connection, and_, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.audit import AuditEvent, audit_table
@@ -29,7 +29,7 @@ from workflows.models import (
     Proposal,
     Strategy,
 )
-from workflows.store import cycle_table
+from workflows.store import chair_seats, cycle_table
 
 OPENED = "open"
 """The audit trigger name for a cycle coming into being (it has no `from` state)."""
@@ -318,3 +318,59 @@ def roles_of_person(conn: Connection, email: str) -> set[str]:
 
 def actor_language(conn: Connection, email: str) -> str:
     return conn.execute(select(Person.language).where(Person.email == email.lower())).scalar() or "ja"
+
+
+CHAIR_WAITS = {
+    "internal": ("plan.review", "check.internal_review", "act.deciding", "act.revision_review"),
+    "promotion": ("check.council_evaluation",),
+}
+"""The states in which each council's chair is the one to act."""
+
+
+def _work_rows(conn: Connection, query: Any, calendar: Calendar, today: date, language: str) -> list[dict[str, Any]]:
+    rows = []
+    for r in conn.execute(query.order_by(Cycle.fy, Action.code)):
+        due = deadline(calendar, r.fy, r.state, today)
+        rows.append({
+            "code": r.code, "fy": r.fy, "fy_label": fy_label(r.fy),
+            "title": (r.title_en or r.title_ja) if language == "en" else r.title_ja,
+            "owner": r.division, "state": r.state, "state_label": ACTION_CYCLE.state(r.state).label(language),
+            "due": due["date"] if due else None, "days_left": due["days_left"] if due else None,
+        })
+    return rows
+
+
+def _cycle_rows() -> Any:
+    return (
+        select(Cycle.fy, Cycle.state, Action.code, Action.title_ja, Action.title_en, Action.division)
+        .join(Action, Action.id == Cycle.action_id)
+        .where(Action.status == "active", Cycle.state != "closed")
+    )
+
+
+def work_for(
+    conn: Connection, *, person_id: int, calendar: Calendar, today: date, language: str = "ja"
+) -> list[dict[str, Any]]:
+    """What waits for this person: their own actions' open cycles, and what waits for a
+    council whose chair's role they hold now."""
+    owned = Action.id.in_(select(ActionOwner.action_id).where(ActionOwner.person_id == person_id))  # type: ignore[union-attr]
+    seats = set(conn.execute(
+        select(Council.key).join(Membership, Membership.council_id == Council.id)
+        .where(Membership.person_id == person_id, chair_seats())
+    ).scalars())
+    waiting = [Cycle.state.in_(CHAIR_WAITS[k]) for k in seats if k in CHAIR_WAITS]  # type: ignore[attr-defined]
+    return _work_rows(conn, _cycle_rows().where(or_(owned, *waiting)), calendar, today, language)
+
+
+def council_queue(
+    conn: Connection, *, key: str, calendar: Calendar, today: date, language: str = "ja"
+) -> list[dict[str, Any]]:
+    waiting = Cycle.state.in_(CHAIR_WAITS[key])  # type: ignore[attr-defined]
+    return _work_rows(conn, _cycle_rows().where(waiting), calendar, today, language)
+
+
+def sits_on(conn: Connection, *, person_id: int, key: str) -> bool:
+    return conn.execute(
+        select(Membership.id).join(Council, Council.id == Membership.council_id)
+        .where(Membership.person_id == person_id, Council.key == key)
+    ).first() is not None

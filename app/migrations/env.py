@@ -4,7 +4,8 @@ the URL from `alembic -x url=...` when run by hand."""
 from alembic import context
 from sqlmodel import SQLModel
 
-import workflows.models  # noqa: F401  (registers the tables)
+import app.web.models  # noqa: F401  (registers the tables)
+import workflows.models  # noqa: F401
 from app.schema import include_object
 from engine import db
 

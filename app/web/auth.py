@@ -1,0 +1,134 @@
+"""Signing people in: a one-time link by email, then a session cookie; API tokens for
+scripts. Every secret is random, single-purpose and stored only as a digest."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.web.models import ApiToken, SignInLink, WebSession, digest
+from engine.clock import to_storage
+from engine.runtime import Actor
+from workflows.models import Person
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """A signed-in person, as pages and the API see them."""
+
+    person_id: int
+    email: str
+    name: str
+    language: str
+    admin: bool
+    csrf: str = ""
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(email=self.email, person_id=self.person_id, is_admin=self.admin)
+
+
+def safe_next(url: str | None) -> str:
+    """Only a path on this site: a link must never send someone elsewhere after sign-in."""
+    if not url:
+        return "/"
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not url.startswith("/") or url.startswith("//"):
+        return "/"
+    return url
+
+
+def _person(conn: Connection, *, email: str | None = None, person_id: int | None = None) -> Person | None:
+    query = select(Person).where(Person.active)
+    query = query.where(Person.email == email.strip().lower()) if email else query.where(Person.id == person_id)
+    return Session(bind=conn).scalars(query).first()
+
+
+def _visitor(person: Person, csrf: str = "") -> Visitor:
+    name = (person.name_en or person.name) if person.language == "en" else person.name
+    return Visitor(person.id or 0, person.email, name, person.language, person.admin, csrf)
+
+
+def create_link(
+    conn: Connection, *, email: str, next_url: str, now: datetime, minutes: int
+) -> tuple[str, Visitor] | None:
+    """A fresh sign-in secret for this person (None when there is no such person: the
+    page says the same either way, so it does not reveal who has an account)."""
+    person = _person(conn, email=email)
+    if person is None:
+        return None
+    secret = secrets.token_urlsafe(32)
+    conn.execute(insert(SignInLink).values(
+        digest=digest(secret), person_id=person.id, next_url=safe_next(next_url),
+        created_at=to_storage(now), expires_at=to_storage(now + timedelta(minutes=minutes)),
+    ))
+    return secret, _visitor(person)
+
+
+def redeem_link(conn: Connection, secret: str, *, now: datetime, session_days: int) -> tuple[str, str] | None:
+    """Spend a link: (session secret, where to go), or None if it is unknown, used or old."""
+    link = Session(bind=conn).scalars(
+        select(SignInLink).where(SignInLink.digest == digest(secret)).with_for_update()
+    ).first()
+    if link is None:
+        return None
+    at = to_storage(now)
+    if link.used_at is not None or to_storage(link.expires_at) < at:
+        return None
+    spent = conn.execute(
+        update(SignInLink).where(SignInLink.id == link.id, SignInLink.used_at.is_(None)).values(used_at=at),  # type: ignore[union-attr]
+        execution_options={"preserve_rowcount": True},
+    ).rowcount
+    if spent != 1:
+        return None
+    session = secrets.token_urlsafe(32)
+    conn.execute(insert(WebSession).values(
+        digest=digest(session), person_id=link.person_id, csrf=secrets.token_urlsafe(24),
+        created_at=at, expires_at=to_storage(now + timedelta(days=session_days)),
+    ))
+    return session, link.next_url
+
+
+def session_visitor(conn: Connection, secret: str | None, *, now: datetime) -> Visitor | None:
+    if not secret:
+        return None
+    session = Session(bind=conn).scalars(
+        select(WebSession).where(WebSession.digest == digest(secret), WebSession.ended_at.is_(None))  # type: ignore[union-attr]
+    ).first()
+    if session is None or to_storage(session.expires_at) < to_storage(now):
+        return None
+    person = _person(conn, person_id=session.person_id)
+    return _visitor(person, session.csrf) if person else None
+
+
+def end_session(conn: Connection, secret: str | None, *, now: datetime) -> None:
+    if secret:
+        conn.execute(update(WebSession).where(WebSession.digest == digest(secret)).values(ended_at=to_storage(now)))
+
+
+def create_api_token(conn: Connection, *, email: str, name: str, now: datetime) -> str | None:
+    person = _person(conn, email=email)
+    if person is None:
+        return None
+    secret = "pdca_" + secrets.token_urlsafe(32)
+    conn.execute(insert(ApiToken).values(digest=digest(secret), person_id=person.id, name=name,
+                                         created_at=to_storage(now)))
+    return secret
+
+
+def token_visitor(conn: Connection, secret: str | None, *, now: datetime) -> Visitor | None:
+    if not secret:
+        return None
+    token = Session(bind=conn).scalars(
+        select(ApiToken).where(ApiToken.digest == digest(secret), ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+    ).first()
+    if token is None:
+        return None
+    conn.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=to_storage(now)))
+    person = _person(conn, person_id=token.person_id)
+    return _visitor(person) if person else None

@@ -1,0 +1,45 @@
+"""The pages' words, in Japanese (the default) and English."""
+
+from __future__ import annotations
+
+TEXT: dict[str, dict[str, str]] = {
+    "ja": {
+        "my_work": "自分の作業", "councils": "会議", "internal": "庁内推進会議", "promotion": "生物多様性推進会議",
+        "sign_in": "ログイン", "sign_out": "ログアウト", "email": "メールアドレス",
+        "send_link": "ログイン用リンクを送る", "link_sent": "ログイン用リンクを送りました",
+        "link_sent_text": "登録されているアドレスであれば、ログイン用リンクを送りました。メールを確認してください。",
+        "link_invalid": "リンクが無効です",
+        "link_invalid_text": "このリンクは期限切れか、すでに使われています。もう一度ログイン用リンクを送ってください。",
+        "action": "取組", "fy": "年度", "state": "状態", "owner": "担当課", "due": "期限", "days_left": "残り日数",
+        "late": "日超過", "days": "日", "nothing": "いま対応が必要なものはありません。",
+        "record": "記録", "indicators": "指標", "baseline": "基準値", "target": "目標値", "this_year": "今年度",
+        "history": "経緯", "next_steps": "次に行うこと", "by": "担当", "submit": "実行する",
+        "reason_if_none": "値がない場合はその理由", "one_per_line": "1行に1件",
+        "proposals": "改善提案", "waiting": "審議を待っている項目", "done": "完了しました",
+        "refused": "実行できませんでした", "forbidden": "権限がありません",
+        "not_found": "見つかりません", "language": "English", "returned_comment": "差し戻しコメント",
+        "version": "版", "when": "日時", "who": "実行者", "step": "操作", "comment": "コメント",
+    },
+    "en": {
+        "my_work": "My work", "councils": "Councils", "internal": "Internal council", "promotion": "Promotion council",
+        "sign_in": "Sign in", "sign_out": "Sign out", "email": "Email address",
+        "send_link": "Email me a sign-in link", "link_sent": "Sign-in link sent",
+        "link_sent_text": "If the address is registered, a sign-in link is on its way. Please check your email.",
+        "link_invalid": "This link does not work",
+        "link_invalid_text": "The link has expired or has been used already. Please ask for a new one.",
+        "action": "Action", "fy": "Fiscal year", "state": "State", "owner": "Division", "due": "Due",
+        "days_left": "Days left", "late": " days late", "days": " days", "nothing": "Nothing needs you right now.",
+        "record": "Record", "indicators": "Indicators", "baseline": "Baseline", "target": "Target",
+        "this_year": "This year", "history": "History", "next_steps": "What can happen next", "by": "By",
+        "submit": "Submit", "reason_if_none": "If there is no value, why", "one_per_line": "one per line",
+        "proposals": "Proposals", "waiting": "Items waiting for this council", "done": "Done",
+        "refused": "This could not be done", "forbidden": "You may not do this",
+        "not_found": "Not found", "language": "日本語", "returned_comment": "Returned with this comment",
+        "version": "Version", "when": "When", "who": "Who", "step": "Step", "comment": "Comment",
+    },
+}
+
+
+def translator(language: str):  # type: ignore[no-untyped-def]
+    words = TEXT.get(language, TEXT["ja"])
+    return lambda key: words.get(key, key)

@@ -1,0 +1,222 @@
+"""The web app: sign-in by emailed link, each person's work, the action page with the
+forms its next steps declare, the councils' queues. Server-rendered pages (Jinja2), no
+script and no external asset; every page and every step checks the person on the server.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from app.bootstrap import Pdca
+from app.mail import queue_now
+from app.web import api, auth
+from app.web.i18n import translator
+from engine import db
+from engine.clock import utc_now
+from engine.errors import GuardRefused, InvalidFields, NotAllowedNow, NotFound, Refused, Stale, WrongRole
+from workflows import service
+from workflows.action_cycle import ACTION_CYCLE
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "pdca_session"
+CSRF_COOKIE = "pdca_csrf"
+LANG_COOKIE = "pdca_lang"
+STATUS = {WrongRole: 403, Stale: 409, NotAllowedNow: 409, GuardRefused: 409, InvalidFields: 422, NotFound: 404}
+
+
+def status_of(exc: Refused) -> int:
+    return next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+
+
+class SignInRequired(Exception):
+    pass
+
+
+def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+    """The app for one deployment; `clock` is replaceable so tests pass the time."""
+    app = FastAPI(title="pdca", docs_url=None, redoc_url=None)
+    app.state.pdca = pdca
+    app.state.clock = clock
+    templates = Jinja2Templates(directory=HERE / "templates")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(api.router)
+    web = pdca.settings.web
+
+    def language(request: Request) -> str:
+        chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "ja"
+        return chosen if chosen in ("ja", "en") else "ja"
+
+    def page(request: Request, name: str, visitor: auth.Visitor | None, status: int = 200, **context: Any) -> Response:
+        lang = language(request)
+        response = templates.TemplateResponse(request, name, {
+            "lang": lang, "t": translator(lang), "visitor": visitor, "flash": request.query_params.get("done"),
+            "strategy": pdca.settings.strategy.name_en if lang == "en" else pdca.settings.strategy.name_ja,
+            **context,
+        }, status_code=status)
+        if "lang" in request.query_params:
+            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
+                                secure=request.url.scheme == "https")
+        return response
+
+    def visitor_of(request: Request) -> auth.Visitor:
+        with db.reading(pdca.engine) as conn:
+            visitor = auth.session_visitor(conn, request.cookies.get(SESSION_COOKIE), now=clock())
+        if visitor is None:
+            raise SignInRequired
+        return visitor
+
+    def check_csrf(visitor: auth.Visitor, token: str) -> None:
+        if not secrets.compare_digest(visitor.csrf, token or ""):
+            raise WrongRole("the form is out of date or did not come from this site; reload the page",
+                            roles=(), holders=())
+
+    @app.exception_handler(api.Unauthorized)
+    async def _no_token(_request: Request, exc: api.Unauthorized) -> Response:
+        return JSONResponse({"error": "unauthorized", "message": str(exc)}, status_code=401)
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in_first(request: Request, _exc: SignInRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/sign-in?next={target}", status_code=303)
+
+    # -- signing in ----------------------------------------------------------------------
+
+    @app.get("/sign-in", response_class=HTMLResponse)
+    def sign_in_form(request: Request, next: str = "/") -> Response:
+        token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+        response = page(request, "sign_in.html", None, csrf=token, next_url=auth.safe_next(next))
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="lax", secure=request.url.scheme == "https")
+        return response
+
+    @app.post("/sign-in", response_class=HTMLResponse)
+    def sign_in(request: Request, email: str = Form(...), csrf: str = Form(""), next: str = Form("/")) -> Response:
+        t = translator(language(request))
+        if not secrets.compare_digest(request.cookies.get(CSRF_COOKIE, ""), csrf):
+            return page(request, "message.html", None, 403, heading=t("forbidden"), error=True,
+                        text="The form did not come from this site; reload it and try again.")
+        now = clock()
+        with db.writing(pdca.engine) as conn:
+            created = auth.create_link(conn, email=email, next_url=next, now=now, minutes=web.sign_in_minutes)
+            if created is not None:
+                secret, visitor = created
+                link = f"{pdca.settings.mail.base_url.rstrip('/')}/sign-in/{secret}"
+                queue_now(pdca, conn, kind="sign_in_link", email=visitor.email, now=now,
+                          extra={"link": link, "expires_minutes": web.sign_in_minutes})
+        return page(request, "message.html", None, heading=t("link_sent"), text=t("link_sent_text"))
+
+    @app.get("/sign-in/{secret}", response_class=HTMLResponse)
+    def follow_link(request: Request, secret: str) -> Response:
+        with db.writing(pdca.engine) as conn:
+            redeemed = auth.redeem_link(conn, secret, now=clock(), session_days=web.session_days)
+        if redeemed is None:
+            t = translator(language(request))
+            return page(request, "message.html", None, 401, heading=t("link_invalid"), text=t("link_invalid_text"),
+                        error=True, back="/sign-in")
+        session, target = redeemed
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="lax",
+                            secure=request.url.scheme == "https", max_age=web.session_days * 86400)
+        return response
+
+    @app.post("/sign-out")
+    def sign_out(request: Request, csrf: str = Form("")) -> Response:
+        visitor = visitor_of(request)
+        check_csrf(visitor, csrf)
+        with db.writing(pdca.engine) as conn:
+            auth.end_session(conn, request.cookies.get(SESSION_COOKIE), now=clock())
+        response = RedirectResponse("/sign-in", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    # -- pages ---------------------------------------------------------------------------
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(request: Request) -> Response:
+        visitor = visitor_of(request)
+        now = clock()
+        with db.reading(pdca.engine) as conn:
+            rows = service.work_for(conn, person_id=visitor.person_id, calendar=pdca.calendar,
+                                    today=pdca.calendar.today(now), language=language(request))
+        return page(request, "home.html", visitor, rows=rows)
+
+    @app.get("/councils/{key}", response_class=HTMLResponse)
+    def council(request: Request, key: str) -> Response:
+        visitor = visitor_of(request)
+        t = translator(language(request))
+        if key not in service.CHAIR_WAITS:
+            return page(request, "message.html", visitor, 404, heading=t("not_found"), text=key, error=True)
+        with db.reading(pdca.engine) as conn:
+            if not (visitor.admin or service.sits_on(conn, person_id=visitor.person_id, key=key)):
+                return page(request, "message.html", visitor, 403, heading=t("forbidden"), error=True,
+                            text=f"{visitor.email} is not a member of this council")
+            rows = service.council_queue(conn, key=key, calendar=pdca.calendar,
+                                         today=pdca.calendar.today(clock()), language=language(request))
+        return page(request, "council.html", visitor, key=key, rows=rows)
+
+    def action_page(request: Request, visitor: auth.Visitor, code: str, fy: int, status: int = 200,
+                    **extra: Any) -> Response:
+        lang = language(request)
+        now = clock()
+        with db.reading(pdca.engine) as conn:
+            try:
+                strategy = service.strategy_id(conn, pdca.strategy_code)
+                cycle = service.find_cycle(conn, strategy=strategy, code=code, fy=fy)
+            except NotFound as exc:
+                t = translator(lang)
+                return page(request, "message.html", visitor, 404, heading=t("not_found"), text=exc.message, error=True)
+            story = service.cycle_story(conn, pdca.workflow, cycle, calendar=pdca.calendar,
+                                        today=pdca.calendar.today(now))
+        zone = pdca.calendar.zone
+        for h in story["history"]:
+            h["at"] = datetime.fromisoformat(h["at"]).astimezone(zone).isoformat()
+        steps = []
+        for allowed in story["allowed"]:
+            trigger = ACTION_CYCLE.trigger(allowed["trigger"], story["state"])
+            may = visitor.email in allowed["by"] or ("system" in allowed["by"] and visitor.admin)
+            if trigger is not None and may:
+                steps.append({"trigger": trigger.name, "label": trigger.label(lang), "fields": allowed["fields"]})
+        title = (story["title_en"] or story["title_ja"]) if lang == "en" else story["title_ja"]
+        return page(request, "action.html", visitor, status, s=story, steps=steps, title=title,
+                    form=extra.pop("form", {}), **extra)
+
+    @app.get("/actions/{code}/{fy}", response_class=HTMLResponse)
+    def action(request: Request, code: str, fy: int) -> Response:
+        return action_page(request, visitor_of(request), code, fy)
+
+    @app.post("/actions/{code}/{fy}/fire", response_class=HTMLResponse)
+    async def fire(request: Request, code: str, fy: int) -> Response:
+        visitor = visitor_of(request)
+        form = await request.form()
+        values = {k: str(v) for k, v in form.multi_items()}
+        raw = {k: v for k, v in values.items() if k not in ("csrf", "trigger", "version")}
+        trigger_name = values.get("trigger", "")
+        try:
+            check_csrf(visitor, values.get("csrf", ""))
+            version = int(values.get("version") or 0) or None
+            with db.writing(pdca.engine) as conn:
+                strategy = service.strategy_id(conn, pdca.strategy_code)
+                cycle = service.find_cycle(conn, strategy=strategy, code=code, fy=fy)
+                instance = pdca.workflow.store.load(conn, cycle)
+                trigger = ACTION_CYCLE.trigger(trigger_name, instance.state) if instance else None
+                for f in trigger.fields if trigger else ():
+                    if f.type == "lines" and f.name in raw:
+                        raw[f.name] = [line for line in str(raw[f.name]).splitlines() if line.strip()]
+                pdca.workflow.fire_in(conn, cycle, trigger_name, visitor.actor, raw, now=clock(),
+                                      expected_version=version)
+        except Refused as exc:
+            problems = list(exc.problems) if isinstance(exc, InvalidFields) else []
+            return action_page(request, visitor, code, fy, status_of(exc), error=exc.message, problems=problems,
+                               form=values)
+        done = translator(language(request))("done")
+        return RedirectResponse(f"/actions/{code}/{fy}?done={done}", status_code=303)
+
+    return app

@@ -1,0 +1,52 @@
+"""Who is signed in, and how: one-time sign-in links, browser sessions, API tokens.
+
+Secrets are never stored: only their SHA-256 digests, so a copy of the database signs
+nobody in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class SignInLink(SQLModel, table=True):
+    __tablename__ = "sign_in_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64, unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    next_url: str = Field(default="/", max_length=500)
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class WebSession(SQLModel, table=True):
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64, unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    csrf: str = Field(max_length=64)
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None = None
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64, unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    name: str = Field(max_length=100)
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None

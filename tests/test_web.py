@@ -1,0 +1,224 @@
+"""The web app through its HTTP interface: signing in from an emailed link, each person's
+work, the report form, refusals with the right status, the JSON API with tokens."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from email import message_from_bytes
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.web.auth import create_api_token
+from app.web.main import create_app
+from engine import db
+from engine.outbox import OutboxMessage
+from tests.conftest import ADMIN, CHAIR, NOW, OWNER, PROMOTION_CHAIR, Year
+
+REPORT = {"status": "implemented", "content": "間伐 4.2ha", "indicators.S1": "41.5", "indicators.S2.reason": "集計中",
+          "self_grade": "B"}
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@pytest.fixture
+def web(sqlite_year: Year, clock: Clock) -> Iterator[TestClient]:
+    with TestClient(create_app(sqlite_year.pdca, clock=clock), follow_redirects=False) as client:
+        yield client
+
+
+def emailed_link(year: Year, email: str) -> str:
+    with Session(year.engine) as session:
+        row = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "sign_in_link", OutboxMessage.recipient == email)
+            .order_by(OutboxMessage.id.desc())  # type: ignore[union-attr]
+        ).first()
+    assert row is not None and row.raw is not None
+    text = next(p for p in message_from_bytes(row.raw).walk() if p.get_content_type() == "text/plain")
+    payload = text.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    found = re.search(r"https?://\S+/sign-in/(\S+)", payload.decode())
+    assert found
+    return f"/sign-in/{found[1]}"
+
+
+def sign_in(client: TestClient, year: Year, email: str, next_url: str = "/") -> TestClient:
+    form = client.get(f"/sign-in?next={next_url}")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf
+    sent = client.post("/sign-in", data={"email": email, "csrf": csrf[1], "next": next_url})
+    assert sent.status_code == 200
+    landed = client.get(emailed_link(year, email))
+    assert landed.status_code == 303 and landed.headers["location"] == next_url
+    return client
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found
+    return found[1]
+
+
+def test_a_link_in_an_email_signs_in_once_and_lands_on_the_page(web: TestClient, sqlite_year: Year) -> None:
+    assert web.get("/actions/1-1-2/2026").headers["location"] == "/sign-in?next=/actions/1-1-2/2026"
+    sign_in(web, sqlite_year, OWNER, "/actions/1-1-2/2026")
+    cookie = web.cookies.get("pdca_session")
+    assert cookie
+    page = web.get("/actions/1-1-2/2026")
+    assert page.status_code == 200 and "里山林の保全管理" in page.text
+    again = TestClient(web.app, follow_redirects=False)
+    assert again.get(emailed_link(sqlite_year, OWNER)).status_code == 401  # used already
+
+
+def test_an_expired_link_is_refused(web: TestClient, sqlite_year: Year, clock: Clock) -> None:
+    form = web.get("/sign-in")
+    web.post("/sign-in", data={"email": OWNER, "csrf": csrf_of(form.text), "next": "/"})
+    clock.now = NOW + timedelta(minutes=31)
+    refused = web.get(emailed_link(sqlite_year, OWNER))
+    assert refused.status_code == 401 and "期限切れ" in refused.text
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(web: TestClient, sqlite_year: Year) -> None:
+    form = web.get("/sign-in")
+    answer = web.post("/sign-in", data={"email": "nobody@example.jp", "csrf": csrf_of(form.text), "next": "/"})
+    assert answer.status_code == 200 and "ログイン用リンクを送りました" in answer.text
+    with Session(sqlite_year.engine) as session:
+        assert session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "sign_in_link")).first() is None
+
+
+def test_sign_in_refuses_a_form_from_elsewhere_and_never_redirects_off_site(web: TestClient, sqlite_year: Year) -> None:
+    assert web.post("/sign-in", data={"email": OWNER, "csrf": "forged", "next": "/"}).status_code == 403
+    form = web.get("/sign-in?next=//evil.example.com/")
+    assert 'name="next" value="/"' in form.text
+
+
+def test_my_work_lists_what_waits_for_me(web: TestClient, sqlite_year: Year) -> None:
+    sign_in(web, sqlite_year, OWNER)
+    home = web.get("/")
+    assert "1-1-2" in home.text and "2-1-1" in home.text and "1-1-1" not in home.text
+    assert "計画作成中" in home.text
+
+
+def test_an_owner_reports_through_the_form_and_a_chair_accepts(web: TestClient, sqlite_year: Year) -> None:
+    year = sqlite_year
+    year.fire("1-1-2", "submit_plan", OWNER)
+    year.fire("1-1-2", "approve_plan", CHAIR)
+    year.fire("1-1-2", "open_check", ADMIN)
+    sign_in(web, year, OWNER)
+    page = web.get("/actions/1-1-2/2026")
+    assert 'name="indicators.S1"' in page.text and 'for="submit_report-status"' in page.text
+    done = web.post("/actions/1-1-2/2026/fire", data={"csrf": csrf_of(page.text), "trigger": "submit_report",
+                                                      "version": "5", **REPORT})
+    assert done.status_code == 303
+    assert year.state("1-1-2") == "check.internal_review"
+    refused = web.post("/actions/1-1-2/2026/fire", data={"csrf": csrf_of(page.text), "trigger": "accept_report",
+                                                         "version": "6"})
+    assert refused.status_code == 403 and "fukushichou" in refused.text
+    chair = TestClient(web.app, follow_redirects=False)
+    sign_in(chair, year, CHAIR)
+    queue = chair.get("/councils/internal")
+    assert queue.status_code == 200 and "1-1-2" in queue.text
+    page = chair.get("/actions/1-1-2/2026")
+    assert chair.post("/actions/1-1-2/2026/fire", data={"csrf": csrf_of(page.text), "trigger": "accept_report",
+                                                        "version": "6"}).status_code == 303
+    assert year.state("1-1-2") == "check.council_evaluation"
+
+
+def test_form_refusals_carry_their_status(web: TestClient, sqlite_year: Year) -> None:
+    year = sqlite_year
+    year.fire("1-1-2", "submit_plan", OWNER)
+    year.fire("1-1-2", "approve_plan", CHAIR)
+    year.fire("1-1-2", "open_check", ADMIN)
+    sign_in(web, year, OWNER)
+    csrf = csrf_of(web.get("/actions/1-1-2/2026").text)
+    invalid = web.post("/actions/1-1-2/2026/fire", data={"csrf": csrf, "trigger": "submit_report", "version": "5",
+                                                         "status": "done"})
+    assert invalid.status_code == 422 and "content" in invalid.text and 'value="done"' not in invalid.text
+    stale = web.post("/actions/1-1-2/2026/fire", data={"csrf": csrf, "trigger": "submit_report", "version": "3",
+                                                       **REPORT})
+    assert stale.status_code == 409 and "reload" in stale.text
+    forged = web.post("/actions/1-1-2/2026/fire", data={"csrf": "x", "trigger": "submit_report", "version": "5",
+                                                        **REPORT})
+    assert forged.status_code == 403
+    assert year.state("1-1-2") == "check.self_assessment"
+
+
+def test_council_pages_are_for_their_members(web: TestClient, sqlite_year: Year) -> None:
+    sign_in(web, sqlite_year, OWNER)
+    assert web.get("/councils/promotion").status_code == 403
+    member = TestClient(web.app, follow_redirects=False)
+    sign_in(member, sqlite_year, PROMOTION_CHAIR)
+    assert member.get("/councils/promotion").status_code == 200
+
+
+def test_pages_switch_to_english(web: TestClient, sqlite_year: Year) -> None:
+    sign_in(web, sqlite_year, OWNER)
+    english = web.get("/?lang=en")
+    assert "My work" in english.text and 'lang="en"' in english.text
+    assert "My work" in web.get("/").text  # remembered
+    assert "自分の作業" in web.get("/?lang=ja").text
+
+
+def test_signing_out_ends_the_session(web: TestClient, sqlite_year: Year) -> None:
+    sign_in(web, sqlite_year, OWNER)
+    csrf = csrf_of(web.get("/").text)
+    assert web.post("/sign-out", data={"csrf": csrf}).status_code == 303
+    assert web.get("/").status_code == 303
+
+
+# -- the JSON API ------------------------------------------------------------------------
+
+
+def token_for(year: Year, email: str) -> dict[str, str]:
+    with db.writing(year.engine) as conn:
+        secret = create_api_token(conn, email=email, name="test", now=NOW)
+    assert secret
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def fire(web: TestClient, headers: dict[str, str], trigger: str, **body: Any) -> Any:
+    return web.post("/api/cycles/1-1-2/2026/fire", headers=headers, json={"trigger": trigger, **body})
+
+
+def test_the_api_needs_a_token(web: TestClient) -> None:
+    for headers in ({}, {"Authorization": "Bearer pdca_nope"}):
+        answer = web.get("/api/cycles", headers=headers)
+        assert answer.status_code == 401 and answer.json()["error"] == "unauthorized"
+
+
+def test_the_api_lists_shows_and_fires_with_reasons(web: TestClient, sqlite_year: Year) -> None:
+    owner, chair = token_for(sqlite_year, OWNER), token_for(sqlite_year, CHAIR)
+    cycles = web.get("/api/cycles", headers=owner, params={"fy": 2026}).json()
+    assert len(cycles) == 12 and {"code", "fy", "state", "owner"} <= set(cycles[0])
+    story = web.get("/api/cycles/1-1-2/2026", headers=owner).json()
+    assert story["allowed"][0]["by"] == [OWNER]
+    wrong = fire(web, chair, "submit_plan")
+    assert wrong.status_code == 403 and wrong.json()["by"] == [OWNER]
+    not_now = fire(web, chair, "approve_plan")
+    assert not_now.status_code == 409 and not_now.json()["allowed"] == ["submit_plan"]
+    done = fire(web, owner, "submit_plan", fields={"plan": "計画"}, expected_version=1)
+    assert done.status_code == 200 and done.json()["events"][0]["to_state"] == "plan.review"
+    stale = fire(web, chair, "approve_plan", expected_version=1)
+    assert stale.status_code == 409 and stale.json()["error"] == "stale"
+    assert fire(web, chair, "approve_plan", expected_version=2).status_code == 200
+    fire(web, token_for(sqlite_year, ADMIN), "open_check")
+    invalid = fire(web, owner, "submit_report", fields={"status": "done", "indicators.S1": 3})
+    assert invalid.status_code == 422
+    assert {p["field"] for p in invalid.json()["problems"]} == {"status", "content", "indicators.S2", "self_grade"}
+    assert web.get("/api/cycles/9-9-9/2026", headers=owner).status_code == 404
