@@ -546,7 +546,17 @@ def serve(
                     background = scheduling.configure(BackgroundScheduler(), settings,
                                                       config=str(_state.config) if _state.config else None)
                     background.start()
-        out.print(f"pdca at http://{bind_host}:{bind_port}/  (sign in at /sign-in; mail: {settings.mail.backend})")
+        out.print(f"pdca at http://{bind_host}:{bind_port}/  (mail: {settings.mail.backend})")
+        admins = sorted(settings.admins())
+        if admins:
+            from app.web.auth import create_link
+
+            with db.writing(pdca.engine) as conn:
+                created = create_link(conn, email=admins[0], next_url="/admin", now=utc_now(),
+                                      minutes=settings.web.sign_in_minutes)
+            if created is not None:
+                out.print(f"sign in as {admins[0]} (once, within {settings.web.sign_in_minutes} min): "
+                          f"http://{bind_host}:{bind_port}/sign-in/{created[0]}", highlight=False)
         try:
             uvicorn.run(create_app(pdca), host=bind_host, port=bind_port, log_level="warning")
         finally:
@@ -562,4 +572,8 @@ def diagram() -> None:
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()
 
