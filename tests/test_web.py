@@ -222,3 +222,24 @@ def test_the_api_lists_shows_and_fires_with_reasons(web: TestClient, sqlite_year
     assert invalid.status_code == 422
     assert {p["field"] for p in invalid.json()["problems"]} == {"status", "content", "indicators.S2", "self_grade"}
     assert web.get("/api/cycles/9-9-9/2026", headers=owner).status_code == 404
+
+
+def test_admin_pages_show_the_year_the_late_the_outbox_and_the_audit(web: TestClient, sqlite_year: Year) -> None:
+    sign_in(web, sqlite_year, OWNER)
+    assert web.get("/admin").status_code == 403
+    admin = TestClient(web.app, follow_redirects=False)
+    sign_in(admin, sqlite_year, ADMIN)
+    calendar = admin.get("/admin?fy=2026")
+    assert calendar.status_code == 200 and "2027-05-28" in calendar.text and "2027-05-29 Saturday" in calendar.text
+    assert "1-1-2" in calendar.text  # FY2026 plans were due 2026-02-27: every one is late
+    ics = admin.get("/admin/calendar.ics?fy=2026")
+    assert ics.headers["content-type"].startswith("text/calendar") and b"BEGIN:VEVENT" in ics.content
+    outbox = admin.get("/admin/outbox")
+    assert "sign_in_link" in outbox.text
+    retried = admin.post("/admin/outbox/retry", data={"csrf": csrf_of(outbox.text)})
+    assert retried.status_code == 303
+    sqlite_year.fire("1-1-2", "submit_plan", OWNER)
+    audit = admin.get("/admin/audit?code=1-1-2")
+    assert "submit_plan" in audit.text and "2-1-1" not in audit.text
+    people = admin.get("/admin/people")
+    assert "fukushichou@city.example.jp" in people.text and "vice_chair" in people.text

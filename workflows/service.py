@@ -374,3 +374,47 @@ def sits_on(conn: Connection, *, person_id: int, key: str) -> bool:
         select(Membership.id).join(Council, Council.id == Membership.council_id)
         .where(Membership.person_id == person_id, Council.key == key)
     ).first() is not None
+
+
+def late_cycles(conn: Connection, *, calendar: Calendar, today: date, language: str = "ja") -> list[dict[str, Any]]:
+    """Every open cycle past its state's deadline, latest first."""
+    rows = _work_rows(conn, _cycle_rows(), calendar, today, language)
+    late = [r for r in rows if r["days_left"] is not None and r["days_left"] < 0]
+    return sorted(late, key=lambda r: r["days_left"])
+
+
+def audit_log(
+    conn: Connection, *, actor: str | None = None, trigger: str | None = None, code: str | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    query = (
+        select(AuditEvent.at, AuditEvent.actor, AuditEvent.on_behalf, AuditEvent.trigger, AuditEvent.from_state,
+               AuditEvent.to_state, AuditEvent.comment, Action.code, Cycle.fy)
+        .outerjoin(Cycle, and_(AuditEvent.workflow == ACTION_CYCLE.name, Cycle.id == AuditEvent.instance_id))
+        .outerjoin(Action, Action.id == Cycle.action_id)
+        .order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
+        .limit(limit)
+    )
+    if actor:
+        query = query.where(AuditEvent.actor == actor.lower())
+    if trigger:
+        query = query.where(AuditEvent.trigger == trigger)
+    if code:
+        query = query.where(Action.code == code)
+    return [{**r._mapping, "at": _iso(r.at)} for r in conn.execute(query)]
+
+
+def directory_view(conn: Connection) -> dict[str, Any]:
+    people = conn.execute(
+        select(Person.email, Person.name, Person.division, Person.language, Person.admin, Person.absent,
+               Person.digest).where(Person.active).order_by(Person.email)
+    ).all()
+    seats = conn.execute(
+        select(Council.key, Council.name_ja, Council.name_en, Membership.role, Person.email)
+        .join(Membership, Membership.council_id == Council.id).join(Person, Person.id == Membership.person_id)
+        .order_by(Council.key, Membership.role, Person.email)
+    ).all()
+    councils: dict[str, dict[str, Any]] = {}
+    for key, name_ja, name_en, role, email in seats:
+        councils.setdefault(key, {"name_ja": name_ja, "name_en": name_en, "seats": []})["seats"].append((role, email))
+    return {"people": [dict(p._mapping) for p in people], "councils": councils}

@@ -19,6 +19,13 @@ TEXT: dict[str, dict[str, str]] = {
         "refused": "実行できませんでした", "forbidden": "権限がありません",
         "not_found": "見つかりません", "language": "English", "returned_comment": "差し戻しコメント",
         "version": "版", "when": "日時", "who": "実行者", "step": "操作", "comment": "コメント",
+        "admin": "管理", "calendar": "年間予定", "late_items": "期限を過ぎているもの",
+        "outbox": "送信メール", "audit": "操作記録", "people": "人と会議",
+        "download_ics": "カレンダーに取り込む (.ics)",
+        "milestone": "予定", "what_happens": "内容", "status": "状態", "tries": "試行", "error": "エラー",
+        "retry_dead": "送れなかったメールを再送する", "filter": "絞り込む", "trigger": "操作",
+        "name": "名前", "division": "所属", "role": "役割", "absent": "不在",
+        "accept_selected": "選択した報告を承認する",
     },
     "en": {
         "my_work": "My work", "councils": "Councils", "internal": "Internal council", "promotion": "Promotion council",
@@ -36,6 +43,12 @@ TEXT: dict[str, dict[str, str]] = {
         "refused": "This could not be done", "forbidden": "You may not do this",
         "not_found": "Not found", "language": "日本語", "returned_comment": "Returned with this comment",
         "version": "Version", "when": "When", "who": "Who", "step": "Step", "comment": "Comment",
+        "admin": "Admin", "calendar": "Calendar", "late_items": "Past their deadline",
+        "outbox": "Outbox", "audit": "Audit log", "people": "People and councils",
+        "download_ics": "Add to a calendar (.ics)", "milestone": "Milestone", "what_happens": "What happens",
+        "status": "Status", "tries": "Tries", "error": "Error", "retry_dead": "Send the undelivered messages again",
+        "filter": "Filter", "trigger": "Step", "name": "Name", "division": "Division", "role": "Role",
+        "absent": "Away", "accept_selected": "Accept the selected reports",
     },
 }
 

@@ -17,14 +17,17 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.bootstrap import Pdca
+from app.ics import milestones_ics
 from app.mail import queue_now
 from app.web import api, auth
 from app.web.i18n import translator
 from engine import db
 from engine.clock import utc_now
 from engine.errors import GuardRefused, InvalidFields, NotAllowedNow, NotFound, Refused, Stale, WrongRole
+from notifications.drain import list_messages, retry
 from workflows import service
 from workflows.action_cycle import ACTION_CYCLE
+from workflows.fiscal import fy_label
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "pdca_session"
@@ -218,5 +221,74 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
                                form=values)
         done = translator(language(request))("done")
         return RedirectResponse(f"/actions/{code}/{fy}?done={done}", status_code=303)
+
+    # -- admin and secretariat ------------------------------------------------------------
+
+    def admin_of(request: Request) -> auth.Visitor:
+        visitor = visitor_of(request)
+        if not visitor.admin:
+            raise WrongRole(f"{visitor.email} is not an admin", roles=("admin",), holders=())
+        return visitor
+
+    @app.exception_handler(WrongRole)
+    async def _not_admin(request: Request, exc: WrongRole) -> Response:
+        t = translator(language(request))
+        return page(request, "message.html", None, 403, heading=t("forbidden"), text=exc.message, error=True)
+
+    @app.get("/admin", response_class=HTMLResponse)
+    def admin_calendar(request: Request, fy: int | None = None) -> Response:
+        visitor = admin_of(request)
+        lang = language(request)
+        now = clock()
+        year = fy if fy is not None else pdca.calendar.fiscal_year(now)
+        milestones = [
+            {"name": m.name, "date": m.day.isoformat(), "rule_date": m.when.rule.isoformat(), "shifted": m.when.moved,
+             "reasons": m.when.reasons, "what": m.what(lang)}
+            for m in pdca.calendar.year(year)
+        ]
+        with db.reading(pdca.engine) as conn:
+            late = service.late_cycles(conn, calendar=pdca.calendar, today=pdca.calendar.today(now), language=lang)
+        return page(request, "admin.html", visitor, section="calendar", fy=year, fy_label=fy_label(year),
+                    milestones=milestones, late=late)
+
+    @app.get("/admin/calendar.ics")
+    def admin_ics(request: Request, fy: int) -> Response:
+        admin_of(request)
+        title = f"{pdca.settings.strategy.name_ja} {fy_label(fy)}"
+        body = milestones_ics(pdca.calendar.year(fy), strategy=pdca.strategy_code, title=title,
+                              language=language(request), stamp=clock())
+        return Response(body, media_type="text/calendar; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="pdca-fy{fy}.ics"'})
+
+    @app.get("/admin/outbox", response_class=HTMLResponse)
+    def admin_outbox(request: Request, status: str | None = None) -> Response:
+        visitor = admin_of(request)
+        with db.reading(pdca.engine) as conn:
+            messages = list_messages(conn, status=status or None)
+        return page(request, "admin.html", visitor, section="outbox", messages=messages, status_filter=status)
+
+    @app.post("/admin/outbox/retry")
+    def admin_retry(request: Request, csrf: str = Form("")) -> Response:
+        visitor = admin_of(request)
+        check_csrf(visitor, csrf)
+        with db.writing(pdca.engine) as conn:
+            count = retry(conn, all_dead=True)
+        return RedirectResponse(f"/admin/outbox?done={count}", status_code=303)
+
+    @app.get("/admin/audit", response_class=HTMLResponse)
+    def admin_audit(request: Request, code: str | None = None, actor: str | None = None,
+                    trigger: str | None = None) -> Response:
+        visitor = admin_of(request)
+        with db.reading(pdca.engine) as conn:
+            events = service.audit_log(conn, code=code or None, actor=actor or None, trigger=trigger or None)
+        return page(request, "admin.html", visitor, section="audit", events=events,
+                    filters={"code": code, "actor": actor, "trigger": trigger})
+
+    @app.get("/admin/people", response_class=HTMLResponse)
+    def admin_people(request: Request) -> Response:
+        visitor = admin_of(request)
+        with db.reading(pdca.engine) as conn:
+            directory = service.directory_view(conn)
+        return page(request, "admin.html", visitor, section="people", directory=directory)
 
     return app
