@@ -243,3 +243,17 @@ def test_admin_pages_show_the_year_the_late_the_outbox_and_the_audit(web: TestCl
     assert "submit_plan" in audit.text and "2-1-1" not in audit.text
     people = admin.get("/admin/people")
     assert "fukushichou@city.example.jp" in people.text and "vice_chair" in people.text
+
+
+def test_the_api_documents_itself_without_any_external_asset(web: TestClient) -> None:
+    docs = web.get("/docs")
+    assert docs.status_code == 200
+    assert not re.search(r"(src|href)=['\"]https?://", docs.text)
+    assert web.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    assert "/api/cycles/{code}/{fy}/fire" in web.get("/openapi.json").json()["paths"]
+
+
+def test_no_page_loads_anything_from_elsewhere(web: TestClient, sqlite_year: Year) -> None:
+    sign_in(web, sqlite_year, OWNER)
+    for path in ("/", "/actions/1-1-2/2026", "/sign-in"):
+        assert not re.search(r"(src|href)=['\"]https?://", web.get(path).text)
