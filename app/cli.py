@@ -524,6 +524,23 @@ def token_create(
 
 
 @cli.command()
+def password(email: Annotated[str, typer.Argument(help="an admin's email")]) -> None:
+    """Set an admin's password for the web sign-in (argon2; others sign in by emailed link)."""
+    from app.web.auth import set_password
+
+    secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    if len(secret) < 12:
+        err.print("use at least 12 characters")
+        raise typer.Exit(1)
+    with _pdca() as pdca, db.writing(pdca.engine) as conn:
+        done = set_password(conn, email=email, password=secret, now=utc_now())
+    if not done:
+        err.print(f"{email} is not an admin in the config")
+        raise typer.Exit(1)
+    out.print(f"password set for {email}")
+
+
+@cli.command()
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="default: [web] host")] = None,
     port: Annotated[int | None, typer.Option("--port", help="default: [web] port")] = None,

@@ -257,3 +257,20 @@ def test_no_page_loads_anything_from_elsewhere(web: TestClient, sqlite_year: Yea
     sign_in(web, sqlite_year, OWNER)
     for path in ("/", "/actions/1-1-2/2026", "/sign-in"):
         assert not re.search(r"(src|href)=['\"]https?://", web.get(path).text)
+
+
+def test_admins_may_sign_in_with_a_password(web: TestClient, sqlite_year: Year) -> None:
+    from app.web.auth import set_password
+
+    with db.writing(sqlite_year.engine) as conn:
+        assert set_password(conn, email=ADMIN, password="correct horse battery", now=NOW)
+        assert not set_password(conn, email=OWNER, password="correct horse battery", now=NOW)
+    csrf = csrf_of(web.get("/sign-in").text)
+    wrong = web.post("/sign-in/password", data={"email": ADMIN, "password": "nope", "csrf": csrf, "next": "/"})
+    assert wrong.status_code == 401
+    stranger = web.post("/sign-in/password", data={"email": OWNER, "password": "correct horse battery", "csrf": csrf})
+    assert stranger.status_code == 401
+    right = web.post("/sign-in/password", data={"email": ADMIN, "password": "correct horse battery", "csrf": csrf,
+                                                "next": "/admin"})
+    assert right.status_code == 303 and right.headers["location"] == "/admin"
+    assert web.get("/admin").status_code == 200

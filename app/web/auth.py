@@ -6,12 +6,15 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from urllib.parse import urlsplit
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.web.models import ApiToken, SignInLink, WebSession, digest
+from app.web.models import ApiToken, Password, SignInLink, WebSession, digest
 from engine.clock import to_storage
 from engine.runtime import Actor
 from workflows.models import Person
@@ -86,12 +89,7 @@ def redeem_link(conn: Connection, secret: str, *, now: datetime, session_days: i
     ).rowcount
     if spent != 1:
         return None
-    session = secrets.token_urlsafe(32)
-    conn.execute(insert(WebSession).values(
-        digest=digest(session), person_id=link.person_id, csrf=secrets.token_urlsafe(24),
-        created_at=at, expires_at=to_storage(now + timedelta(days=session_days)),
-    ))
-    return session, link.next_url
+    return _new_session(conn, link.person_id, now, session_days), link.next_url
 
 
 def session_visitor(conn: Connection, secret: str | None, *, now: datetime) -> Visitor | None:
@@ -132,3 +130,53 @@ def token_visitor(conn: Connection, secret: str | None, *, now: datetime) -> Vis
     conn.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=to_storage(now)))
     person = _person(conn, person_id=token.person_id)
     return _visitor(person) if person else None
+
+
+_hasher = PasswordHasher()
+
+
+def set_password(conn: Connection, *, email: str, password: str, now: datetime) -> bool:
+    """Admins only: others sign in by link. Returns False for anyone else."""
+    person = _person(conn, email=email)
+    if person is None or not person.admin:
+        return False
+    hashed = _hasher.hash(password)
+    exists = conn.execute(select(Password.person_id).where(Password.person_id == person.id)).first()
+    if exists:
+        conn.execute(update(Password).where(Password.person_id == person.id)
+                     .values(hash=hashed, updated_at=to_storage(now)))
+    else:
+        conn.execute(insert(Password).values(person_id=person.id, hash=hashed, updated_at=to_storage(now)))
+    return True
+
+
+def password_session(
+    conn: Connection, *, email: str, password: str, now: datetime, session_days: int
+) -> str | None:
+    """A session for an admin whose password matches, else None (the same for every failure)."""
+    person = _person(conn, email=email)
+    stored = None
+    if person is not None and person.admin:
+        stored = conn.execute(select(Password.hash).where(Password.person_id == person.id)).scalar()
+    try:
+        _hasher.verify(stored or _dummy(), password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if stored is None or person is None:
+        return None
+    return _new_session(conn, person.id or 0, now, session_days)
+
+
+def _new_session(conn: Connection, person_id: int, now: datetime, session_days: int) -> str:
+    secret = secrets.token_urlsafe(32)
+    conn.execute(insert(WebSession).values(
+        digest=digest(secret), person_id=person_id, csrf=secrets.token_urlsafe(24),
+        created_at=to_storage(now), expires_at=to_storage(now + timedelta(days=session_days)),
+    ))
+    return secret
+
+
+@cache
+def _dummy() -> str:
+    """Verified against when there is no such admin, so a wrong email costs the same time."""
+    return _hasher.hash("a password nobody has")

@@ -26,6 +26,8 @@ TEXT: dict[str, dict[str, str]] = {
         "retry_dead": "送れなかったメールを再送する", "filter": "絞り込む", "trigger": "操作",
         "name": "名前", "division": "所属", "role": "役割", "absent": "不在",
         "accept_selected": "選択した報告を承認する",
+        "password": "パスワード", "admins_password": "管理者はパスワードでもログインできます",
+        "wrong_password": "メールアドレスかパスワードが違います。",
     },
     "en": {
         "my_work": "My work", "councils": "Councils", "internal": "Internal council", "promotion": "Promotion council",
@@ -49,6 +51,8 @@ TEXT: dict[str, dict[str, str]] = {
         "status": "Status", "tries": "Tries", "error": "Error", "retry_dead": "Send the undelivered messages again",
         "filter": "Filter", "trigger": "Step", "name": "Name", "division": "Division", "role": "Role",
         "absent": "Away", "accept_selected": "Accept the selected reports",
+        "password": "Password", "admins_password": "Admins may also sign in with a password",
+        "wrong_password": "The email address or the password is wrong.",
     },
 }
 

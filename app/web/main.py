@@ -127,6 +127,24 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
                           extra={"link": link, "expires_minutes": web.sign_in_minutes})
         return page(request, "message.html", None, heading=t("link_sent"), text=t("link_sent_text"))
 
+    @app.post("/sign-in/password", response_class=HTMLResponse)
+    def sign_in_with_password(request: Request, email: str = Form(...), password: str = Form(...),
+                              csrf: str = Form(""), next: str = Form("/")) -> Response:
+        t = translator(language(request))
+        if not secrets.compare_digest(request.cookies.get(CSRF_COOKIE, ""), csrf):
+            return page(request, "message.html", None, 403, heading=t("forbidden"), error=True,
+                        text="The form did not come from this site; reload it and try again.")
+        with db.writing(pdca.engine) as conn:
+            session = auth.password_session(conn, email=email, password=password, now=clock(),
+                                            session_days=web.session_days)
+        if session is None:
+            return page(request, "message.html", None, 401, heading=t("link_invalid"), error=True,
+                        text=t("wrong_password"), back="/sign-in")
+        response = RedirectResponse(auth.safe_next(next), status_code=303)
+        response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="lax",
+                            secure=request.url.scheme == "https", max_age=web.session_days * 86400)
+        return response
+
     @app.get("/sign-in/{secret}", response_class=HTMLResponse)
     def follow_link(request: Request, secret: str) -> Response:
         with db.writing(pdca.engine) as conn:

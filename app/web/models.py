@@ -50,3 +50,13 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class Password(SQLModel, table=True):
+    """An admin's password, as an argon2 hash (`pdca password EMAIL`)."""
+
+    __tablename__ = "admin_password"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    hash: str = Field(max_length=200)
+    updated_at: datetime

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 13:14:27.206461
+Create Date: 2026-11-29 13:18:50.519578
 """
 from alembic import op
 import sqlalchemy as sa
@@ -116,6 +116,13 @@ def upgrade() -> None:
     with op.batch_alter_table('action', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_action_strategy_id'), ['strategy_id'], unique=False)
 
+    op.create_table('admin_password',
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
+    sa.PrimaryKeyConstraint('person_id')
+    )
     op.create_table('api_token',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -311,6 +318,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_token_person_id'))
 
     op.drop_table('api_token')
+    op.drop_table('admin_password')
     with op.batch_alter_table('action', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_action_strategy_id'))
 
