@@ -274,3 +274,31 @@ def test_admins_may_sign_in_with_a_password(web: TestClient, sqlite_year: Year) 
                                                 "next": "/admin"})
     assert right.status_code == 303 and right.headers["location"] == "/admin"
     assert web.get("/admin").status_code == 200
+
+
+def test_members_draft_and_the_chair_approves(web: TestClient, sqlite_year: Year) -> None:
+    year = sqlite_year
+    for trigger, who, fields in [("submit_plan", OWNER, {}), ("approve_plan", CHAIR, {}), ("open_check", ADMIN, {}),
+                                 ("submit_report", OWNER, REPORT), ("accept_report", CHAIR, {})]:
+        year.fire("1-1-2", trigger, who, **fields)
+    member = sign_in(TestClient(web.app, follow_redirects=False), year, "npo.tombo@example.org")
+    page = member.get("/actions/1-1-2/2026")
+    assert "下書き保存" in page.text and ">評価を承認</button>" not in page.text  # a member drafts, cannot approve
+    saved = member.post("/actions/1-1-2/2026/fire", data={
+        "csrf": csrf_of(page.text), "trigger": "approve_evaluation", "version": "7", "save_draft": "1",
+        "grade": "B", "evaluation": "おおむね順調", "proposals": "記録を残す\n若い世代を誘う"})
+    assert saved.status_code == 303
+    assert year.state("1-1-2") == "check.council_evaluation"
+    chair = sign_in(TestClient(web.app, follow_redirects=False), year, PROMOTION_CHAIR)
+    page = chair.get("/actions/1-1-2/2026")
+    assert "おおむね順調" in page.text and "npo.tombo@example.org" in page.text  # the draft, prefilled
+    done = chair.post("/actions/1-1-2/2026/fire", data={
+        "csrf": csrf_of(page.text), "trigger": "approve_evaluation", "version": "7",
+        "grade": "B", "evaluation": "おおむね順調", "proposals": "記録を残す\n若い世代を誘う"})
+    assert done.status_code == 303
+    story = year.story("1-1-2")
+    assert story["state"] == "act.deciding" and [p["text"] for p in story["proposals"]] == ["記録を残す", "若い世代を誘う"]
+    outsider = sign_in(TestClient(web.app, follow_redirects=False), year, "kyoiku@city.example.jp")  # no council
+    refused = outsider.post("/actions/1-1-2/2026/fire", data={
+        "csrf": csrf_of(outsider.get("/").text), "trigger": "decide_continue", "version": "8", "save_draft": "1"})
+    assert refused.status_code == 403

@@ -28,6 +28,7 @@ TEXT: dict[str, dict[str, str]] = {
         "accept_selected": "選択した報告を承認する",
         "password": "パスワード", "admins_password": "管理者はパスワードでもログインできます",
         "wrong_password": "メールアドレスかパスワードが違います。",
+        "save_draft": "下書き保存", "draft_saved": "下書きを保存しました", "draft_by": "下書き",
     },
     "en": {
         "my_work": "My work", "councils": "Councils", "internal": "Internal council", "promotion": "Promotion council",
@@ -53,6 +54,7 @@ TEXT: dict[str, dict[str, str]] = {
         "absent": "Away", "accept_selected": "Accept the selected reports",
         "password": "Password", "admins_password": "Admins may also sign in with a password",
         "wrong_password": "The email address or the password is wrong.",
+        "save_draft": "Save as draft", "draft_saved": "Draft saved", "draft_by": "Draft by",
     },
 }
 

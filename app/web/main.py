@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from app.bootstrap import Pdca
 from app.ics import milestones_ics
 from app.mail import queue_now
-from app.web import api, auth
+from app.web import api, auth, drafts
 from app.web.i18n import translator
 from engine import db
 from engine.clock import utc_now
@@ -207,18 +207,31 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
                 return page(request, "message.html", visitor, 404, heading=t("not_found"), text=exc.message, error=True)
             story = service.cycle_story(conn, pdca.workflow, cycle, calendar=pdca.calendar,
                                         today=pdca.calendar.today(now))
+            saved = drafts.load(conn, cycle_id=cycle)
+            steps = []
+            for allowed in story["allowed"]:
+                trigger = ACTION_CYCLE.trigger(allowed["trigger"], story["state"])
+                if trigger is None:
+                    continue
+                may = visitor.email in allowed["by"] or ("system" in allowed["by"] and visitor.admin)
+                drafting = drafts.may_draft(conn, person_id=visitor.person_id, email=visitor.email,
+                                            roles=trigger.roles, holders=allowed["by"])
+                if may or drafting:
+                    draft = saved.get(trigger.name)
+                    steps.append({"trigger": trigger.name, "label": trigger.label(lang), "fields": allowed["fields"],
+                                  "may_fire": may, "may_draft": drafting and trigger.fields != (),
+                                  "form": draft["values"] if draft else {},
+                                  "draft_by": draft["saved_by"] if draft else None})
         zone = pdca.calendar.zone
         for h in story["history"]:
             h["at"] = datetime.fromisoformat(h["at"]).astimezone(zone).isoformat()
-        steps = []
-        for allowed in story["allowed"]:
-            trigger = ACTION_CYCLE.trigger(allowed["trigger"], story["state"])
-            may = visitor.email in allowed["by"] or ("system" in allowed["by"] and visitor.admin)
-            if trigger is not None and may:
-                steps.append({"trigger": trigger.name, "label": trigger.label(lang), "fields": allowed["fields"]})
+        form = extra.pop("form", None)
+        if form is not None:  # a refused form comes back as it was sent
+            for step in steps:
+                if step["trigger"] == form.get("trigger"):
+                    step["form"] = form
         title = (story["title_en"] or story["title_ja"]) if lang == "en" else story["title_ja"]
-        return page(request, "action.html", visitor, status, s=story, steps=steps, title=title,
-                    form=extra.pop("form", {}), **extra)
+        return page(request, "action.html", visitor, status, s=story, steps=steps, title=title, **extra)
 
     @app.get("/actions/{code}/{fy}", response_class=HTMLResponse)
     def action(request: Request, code: str, fy: int) -> Response:
@@ -231,6 +244,10 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
         values = {k: str(v) for k, v in form.multi_items()}
         raw = {k: v for k, v in values.items() if k not in ("csrf", "trigger", "version")}
         trigger_name = values.get("trigger", "")
+        t = translator(language(request))
+        if "save_draft" in values:
+            raw.pop("save_draft", None)
+            return save_draft(request, visitor, code, fy, trigger_name, values, raw)
         try:
             check_csrf(visitor, values.get("csrf", ""))
             version = int(values.get("version") or 0) or None
@@ -244,12 +261,35 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
                         raw[f.name] = [line for line in str(raw[f.name]).splitlines() if line.strip()]
                 pdca.workflow.fire_in(conn, cycle, trigger_name, visitor.actor, raw, now=clock(),
                                       expected_version=version)
+                drafts.discard(conn, cycle_id=cycle, trigger=trigger_name)
         except Refused as exc:
             problems = list(exc.problems) if isinstance(exc, InvalidFields) else []
             return action_page(request, visitor, code, fy, status_of(exc), error=exc.message, problems=problems,
                                form=values)
-        done = translator(language(request))("done")
-        return RedirectResponse(f"/actions/{code}/{fy}?done={done}", status_code=303)
+        return RedirectResponse(f"/actions/{code}/{fy}?done={t('done')}", status_code=303)
+
+    def save_draft(request: Request, visitor: auth.Visitor, code: str, fy: int, trigger_name: str,
+                   values: dict[str, str], raw: dict[str, Any]) -> Response:
+        t = translator(language(request))
+        try:
+            check_csrf(visitor, values.get("csrf", ""))
+            with db.writing(pdca.engine) as conn:
+                strategy = service.strategy_id(conn, pdca.strategy_code)
+                cycle = service.find_cycle(conn, strategy=strategy, code=code, fy=fy)
+                instance = pdca.workflow.store.load(conn, cycle)
+                trigger = ACTION_CYCLE.trigger(trigger_name, instance.state) if instance else None
+                if trigger is None:
+                    raise NotAllowedNow(f"{trigger_name} is not possible now", state=instance.state if instance else "",
+                                        allowed=[])
+                holders = pdca.workflow.store.holders(conn, instance, trigger.roles)  # type: ignore[arg-type]
+                if not drafts.may_draft(conn, person_id=visitor.person_id, email=visitor.email, roles=trigger.roles,
+                                        holders=holders):
+                    raise WrongRole(f"{visitor.email} may not draft {trigger_name}", roles=trigger.roles,
+                                    holders=holders)
+                drafts.save(conn, cycle_id=cycle, trigger=trigger_name, values=raw, by=visitor.email, now=clock())
+        except Refused as exc:
+            return action_page(request, visitor, code, fy, status_of(exc), error=exc.message, form=values)
+        return RedirectResponse(f"/actions/{code}/{fy}?done={t('draft_saved')}", status_code=303)
 
     # -- admin and secretariat ------------------------------------------------------------
 

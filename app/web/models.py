@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 
@@ -60,3 +62,16 @@ class Password(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", primary_key=True)
     hash: str = Field(max_length=200)
     updated_at: datetime
+
+
+class Draft(SQLModel, table=True):
+    """A form saved without firing: an owner's report in progress, or a council member's
+    evaluation that the chair will approve."""
+
+    __tablename__ = "draft"
+
+    cycle_id: int = Field(foreign_key="cycle.id", primary_key=True)
+    trigger: str = Field(max_length=64, primary_key=True)
+    values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    saved_by: str = Field(max_length=320)
+    saved_at: datetime

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 13:18:50.519578
+Create Date: 2026-11-29 13:19:56.826834
 """
 from alembic import op
 import sqlalchemy as sa
@@ -247,6 +247,15 @@ def upgrade() -> None:
     with op.batch_alter_table('indicator', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_indicator_action_id'), ['action_id'], unique=False)
 
+    op.create_table('draft',
+    sa.Column('cycle_id', sa.Integer(), nullable=False),
+    sa.Column('trigger', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('values', sa.JSON(), nullable=False),
+    sa.Column('saved_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('saved_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['cycle_id'], ['cycle.id'], ),
+    sa.PrimaryKeyConstraint('cycle_id', 'trigger')
+    )
     op.create_table('measurement',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('indicator_id', sa.Integer(), nullable=False),
@@ -288,6 +297,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_measurement_cycle_id'))
 
     op.drop_table('measurement')
+    op.drop_table('draft')
     with op.batch_alter_table('indicator', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_indicator_action_id'))
 
