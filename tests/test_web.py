@@ -297,7 +297,8 @@ def test_members_draft_and_the_chair_approves(web: TestClient, sqlite_year: Year
         "grade": "B", "evaluation": "おおむね順調", "proposals": "記録を残す\n若い世代を誘う"})
     assert done.status_code == 303
     story = year.story("1-1-2")
-    assert story["state"] == "act.deciding" and [p["text"] for p in story["proposals"]] == ["記録を残す", "若い世代を誘う"]
+    assert story["state"] == "act.deciding"
+    assert [p["text"] for p in story["proposals"]] == ["記録を残す", "若い世代を誘う"]
     outsider = sign_in(TestClient(web.app, follow_redirects=False), year, "kyoiku@city.example.jp")  # no council
     refused = outsider.post("/actions/1-1-2/2026/fire", data={
         "csrf": csrf_of(outsider.get("/").text), "trigger": "decide_continue", "version": "8", "save_draft": "1"})
