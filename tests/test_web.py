@@ -303,3 +303,46 @@ def test_members_draft_and_the_chair_approves(web: TestClient, sqlite_year: Year
     refused = outsider.post("/actions/1-1-2/2026/fire", data={
         "csrf": csrf_of(outsider.get("/").text), "trigger": "decide_continue", "version": "8", "save_draft": "1"})
     assert refused.status_code == 403
+
+
+def test_the_internal_chair_accepts_several_reports_at_once(web: TestClient, sqlite_year: Year) -> None:
+    year = sqlite_year
+    codes = ["1-1-2", "2-1-1"]
+    for code in codes:
+        story = year.story(code)
+        owner = story["owners"][0]
+        values = {f"indicators.{i['code']}": "1" for i in story["indicators"]}
+        year.fire(code, "submit_plan", owner)
+        year.fire(code, "approve_plan", CHAIR)
+        year.fire(code, "open_check", ADMIN)
+        year.fire(code, "submit_report", owner, status="implemented", content="実施", self_grade="B", **values)
+    chair = sign_in(TestClient(web.app, follow_redirects=False), year, CHAIR)
+    queue = chair.get("/councils/internal")
+    assert 'name="item" value="1-1-2/2026"' in queue.text
+    done = chair.post("/councils/internal/accept", data={"csrf": csrf_of(queue.text),
+                                                         "item": ["1-1-2/2026", "2-1-1/2026"]})
+    assert done.status_code == 303
+    assert [year.state(c) for c in codes] == ["check.council_evaluation"] * 2
+    member = sign_in(TestClient(web.app, follow_redirects=False), year, "kasen@city.example.jp")
+    assert 'name="item"' not in member.get("/councils/internal").text  # members see the queue, only chairs accept
+
+
+def test_every_role_against_every_step_through_the_api(web: TestClient, sqlite_year: Year) -> None:
+    """Walk one action through a whole year by the API; at each step everyone else is
+    refused first (403 for the wrong person), and the rightful person succeeds."""
+    people = [OWNER, CHAIR, "kankyo.kyokucho@city.example.jp", PROMOTION_CHAIR, "dr.kawa@univ.example.ac.jp",
+              ADMIN, "kasen@city.example.jp", "npo.tombo@example.org"]
+    tokens = {p: token_for(sqlite_year, p) for p in people}
+    steps = [("submit_plan", OWNER, {}), ("approve_plan", CHAIR, {}), ("open_check", ADMIN, {}),
+             ("submit_report", OWNER, REPORT), ("accept_report", CHAIR, {}),
+             ("approve_evaluation", PROMOTION_CHAIR, {"grade": "A", "evaluation": "良好"}),
+             ("decide_revise", CHAIR, {"comment": "記録を加える"}),
+             ("submit_revision", OWNER, {"revised_plan": "間伐と記録"}), ("approve_revision", CHAIR, {})]
+    for trigger, rightful, fields in steps:
+        for person in people:
+            if person == rightful or (trigger == "open_check" and person == "jimukyoku@city.example.jp"):
+                continue
+            refused = fire(web, tokens[person], trigger, fields=fields)
+            assert refused.status_code == 403, (trigger, person, refused.json())
+        assert fire(web, tokens[rightful], trigger, fields=fields).status_code == 200, trigger
+    assert sqlite_year.state("1-1-2") == "closed"

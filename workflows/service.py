@@ -418,3 +418,12 @@ def directory_view(conn: Connection) -> dict[str, Any]:
     for key, name_ja, name_en, role, email in seats:
         councils.setdefault(key, {"name_ja": name_ja, "name_en": name_en, "seats": []})["seats"].append((role, email))
     return {"people": [dict(p._mapping) for p in people], "councils": councils}
+
+
+def chair_roles(conn: Connection, *, person_id: int) -> set[str]:
+    """The council chairs' roles this person holds now (a vice chair while the chair is away)."""
+    keys = conn.execute(
+        select(Council.key).join(Membership, Membership.council_id == Council.id)
+        .where(Membership.person_id == person_id, chair_seats())
+    ).scalars()
+    return {f"{k}_chair" for k in keys if k in CHAIR_WAITS}

@@ -192,7 +192,34 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
                             text=f"{visitor.email} is not a member of this council")
             rows = service.council_queue(conn, key=key, calendar=pdca.calendar,
                                          today=pdca.calendar.today(clock()), language=language(request))
-        return page(request, "council.html", visitor, key=key, rows=rows)
+            chairing = service.chair_roles(conn, person_id=visitor.person_id)
+            may_accept = key == "internal" and "internal_chair" in chairing
+        return page(request, "council.html", visitor, key=key, rows=rows, may_accept=may_accept)
+
+    @app.post("/councils/internal/accept", response_class=HTMLResponse)
+    async def accept_several(request: Request) -> Response:
+        """The internal chair accepts several reports at once; each is its own transition,
+        so one refusal (say, a report changed meanwhile) leaves the others done."""
+        visitor = visitor_of(request)
+        form = await request.form()
+        check_csrf(visitor, str(form.get("csrf", "")))
+        accepted, refused = [], []
+        for item in form.getlist("item"):
+            code, _, fy = str(item).partition("/")
+            try:
+                with db.writing(pdca.engine) as conn:
+                    strategy = service.strategy_id(conn, pdca.strategy_code)
+                    cycle = service.find_cycle(conn, strategy=strategy, code=code, fy=int(fy))
+                    pdca.workflow.fire_in(conn, cycle, "accept_report", visitor.actor, {}, now=clock())
+                accepted.append(code)
+            except (Refused, ValueError) as exc:
+                refused.append(f"{code}: {exc}")
+        t = translator(language(request))
+        if refused:
+            return page(request, "message.html", visitor, 409, heading=t("refused"), error=True,
+                        text=f"{t('done')}: {', '.join(accepted) or '-'}", problems=[(r, "") for r in refused],
+                        back="/councils/internal")
+        return RedirectResponse(f"/councils/internal?done={t('done')}: {len(accepted)}", status_code=303)
 
     def action_page(request: Request, visitor: auth.Visitor, code: str, fy: int, status: int = 200,
                     **extra: Any) -> Response:
