@@ -20,7 +20,8 @@ ITEM = {"code": "2-1-3", "title": "湿地の<再生>", "division": "河川課", 
 
 def context(family: str, language: str, **extra: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "id": 1, "kind": {"packet": "internal_packet"}.get(family, f"report_{family}"), "family": family,
+        "id": 1, "kind": {"packet": "internal_packet", "opinion": "opinion_requested"}.get(family, f"report_{family}"),
+        "family": family,
         "topic": "report", "language": language, "recipient": {"email": "kasen@city.example.jp", "name": "河川 四郎"},
         "fy": 2025, "fy_label": "FY2025 (令和7年度)", "wareki": "令和7年度", "due": date(2026, 5, 29), "step": "-7",
         "days": 7, "strategy": "みどり市生物多様性戦略", "base_url": "http://pdca.example", "item": ITEM,
@@ -29,12 +30,14 @@ def context(family: str, language: str, **extra: Any) -> dict[str, Any]:
             {"subject": "【提出期限 5/29】…", "url": ITEM["url"], "id": 9, "kind": "report_reminder",
              "recipient": "x@example.jp", "error": "550 no such user"}],
         "link": "http://pdca.example/sign-in/abc", "expires_minutes": 30, "url": "http://pdca.example/public/2025",
+        "opinion": {"question": "外来種の<影響>は？", "due": date(2026, 7, 1),
+                    "asked_by": "prof.mori@univ.example.ac.jp"},
     }
     return base | extra
 
 
 FAMILIES = ["request", "reminder", "overdue", "escalation", "packet", "decisions", "returned", "decided", "revision",
-            "digest", "dead_letters", "sign_in", "published"]
+            "digest", "dead_letters", "sign_in", "published", "opinion"]
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])

@@ -346,3 +346,39 @@ def test_every_role_against_every_step_through_the_api(web: TestClient, sqlite_y
             assert refused.status_code == 403, (trigger, person, refused.json())
         assert fire(web, tokens[rightful], trigger, fields=fields).status_code == 200, trigger
     assert sqlite_year.state("1-1-2") == "closed"
+
+
+def test_an_advisor_is_asked_reminded_and_answers(web: TestClient, sqlite_year: Year, clock: Clock) -> None:
+    from workflows.tick import tick
+
+    year = sqlite_year
+    for trigger, who, fields in [("submit_plan", OWNER, {}), ("approve_plan", CHAIR, {}), ("open_check", ADMIN, {}),
+                                 ("submit_report", OWNER, REPORT), ("accept_report", CHAIR, {})]:
+        year.fire("1-1-2", trigger, who, **fields)
+    member = sign_in(TestClient(web.app, follow_redirects=False), year, "npo.tombo@example.org")
+    page = member.get("/actions/1-1-2/2026")
+    assert "有識者に意見を照会する" in page.text
+    bad = member.post("/actions/1-1-2/2026/opinions", data={"csrf": csrf_of(page.text), "advisor": OWNER,
+                                                            "question": "", "due": "2026-11-01"})
+    assert bad.status_code == 422 and "not an advisor" in bad.text and "is not after today" in bad.text
+    asked = member.post("/actions/1-1-2/2026/opinions", data={
+        "csrf": csrf_of(page.text), "advisor": "shokubutsu@example.org",
+        "question": "里山林の下草刈りの時期は在来植物に配慮していますか", "due": "2026-11-20"})
+    assert asked.status_code == 303
+    with db.writing(year.engine) as conn:  # a week before, and after the due date
+        for day in (datetime(2026, 11, 13, 6), datetime(2026, 11, 27, 6)):
+            tick(conn, year.pdca.workflow, year.pdca.calendar, strategy=year.strategy, now=day.astimezone())
+    with Session(year.engine) as session:
+        kinds = sorted(m.kind for m in session.scalars(select(OutboxMessage).where(
+            OutboxMessage.recipient == "shokubutsu@example.org")))
+    assert kinds == ["opinion_overdue", "opinion_reminder", "opinion_requested"]
+    advisor = sign_in(TestClient(web.app, follow_redirects=False), year, "shokubutsu@example.org")
+    assert "1-1-2" in advisor.get("/").text  # waiting for their opinion
+    page = advisor.get("/actions/1-1-2/2026")
+    request_id = re.search(r'action="/opinions/(\d+)/answer"', page.text)
+    assert request_id
+    answered = advisor.post(f"/opinions/{request_id[1]}/answer", data={
+        "csrf": csrf_of(page.text), "answer": "7月の刈り取りは避けるべきです", "code": "1-1-2", "fy": "2026"})
+    assert answered.status_code == 303
+    assert "7月の刈り取りは避けるべきです" in member.get("/actions/1-1-2/2026").text
+    assert "1-1-2" not in advisor.get("/").text

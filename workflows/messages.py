@@ -20,7 +20,7 @@ from engine.audit import AuditEvent
 from engine.outbox import OutboxItem, OutboxMessage, dedupe_key, dedupe_key_bound, outbox_table
 from workflows.action_cycle import ACTION_CYCLE
 from workflows.fiscal import fy_label, wareki
-from workflows.models import Action, ActionOwner, Cycle, Person, Strategy
+from workflows.models import Action, ActionOwner, Cycle, OpinionRequest, Person, Strategy
 
 # kind -> (family of templates, the council a packet goes to)
 KINDS: dict[str, str] = {
@@ -43,6 +43,9 @@ KINDS: dict[str, str] = {
     "dead_letters": "dead_letters",
     "sign_in_link": "sign_in",
     "publication_done": "published",
+    "opinion_requested": "opinion",
+    "opinion_reminder": "opinion",
+    "opinion_overdue": "opinion",
 }
 TOPIC = {"plan": "plan", "report": "report", "decision": "decision"}
 DIGESTIBLE = frozenset({"plan_requested", "report_requested", "plan_reminder", "report_reminder",
@@ -50,11 +53,12 @@ DIGESTIBLE = frozenset({"plan_requested", "report_requested", "plan_reminder", "
 """Kinds a person who chose a daily digest receives folded into one message a day."""
 
 
-def message_columns(kind: str, fy: int, due: date, step: str, at: datetime) -> list[Any]:
-    """The outbox columns every queued message of one kind, year, due date and step shares."""
+def message_columns(kind: str, fy: int | Any, due: date, step: str, at: datetime) -> list[Any]:
+    """The outbox columns every queued message of one kind, year, due date and step shares
+    (`fy` may be a column, for messages about cycles of several years)."""
     return [
         literal(kind).label("kind"),
-        literal(fy).label("fy"),
+        (literal(fy) if isinstance(fy, int) else fy).label("fy"),
         literal(due, Date).label("due"),
         literal(step).label("step"),
         literal("queued").label("status"),
@@ -170,6 +174,11 @@ def contexts(
         ):
             if (e.instance_id, e.version) in versions:
                 events[e.instance_id, e.version] = e
+    asked = {m.step.split(":", 1)[0][1:] for m in messages if m.kind.startswith("opinion_")}
+    opinions = {f"o{r.id}": {"question": r.question, "due": r.due, "asked_by": r.asked_by}
+                for r in conn.execute(select(OpinionRequest.id, OpinionRequest.question, OpinionRequest.due,
+                                             OpinionRequest.asked_by)
+                                      .where(OpinionRequest.id.in_([int(i) for i in asked if i.isdigit()])))}  # type: ignore[union-attr]
     out: dict[int, dict[str, Any]] = {}
     for m in messages:
         person = people.get(m.recipient)
@@ -206,6 +215,8 @@ def contexts(
             context["event"] = {"trigger": event.trigger, "comment": event.comment, "actor": event.actor,
                                 "fields": event.fields, "to_state": event.to_state,
                                 "to_label": ACTION_CYCLE.state(event.to_state).label(language)}
+        if m.kind.startswith("opinion_"):
+            context["opinion"] = opinions.get(m.step.split(":", 1)[0])
         out[m.id] = context  # type: ignore[index]
     return out
 

@@ -6,7 +6,7 @@ same tables through SQLAlchemy Core (`Model.__table__`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
@@ -164,9 +164,26 @@ __all__ = [
     "Indicator",
     "Measurement",
     "Membership",
+    "OpinionRequest",
     "OutboxItem",
     "OutboxMessage",
     "Person",
     "Proposal",
     "Strategy",
 ]
+
+
+class OpinionRequest(SQLModel, table=True):
+    """An advisor asked for a scientific or local-knowledge opinion on a cycle, by a date."""
+
+    __tablename__ = "opinion_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycle.id", index=True)
+    advisor_id: int = Field(foreign_key="person.id", index=True)
+    asked_by: str = Field(max_length=320)
+    question: str
+    due: date
+    asked_at: datetime
+    answer: str | None = None
+    answered_at: datetime | None = None

@@ -25,6 +25,7 @@ from workflows.models import (
     Indicator,
     Measurement,
     Membership,
+    OpinionRequest,
     Person,
     Proposal,
     Strategy,
@@ -359,7 +360,9 @@ def work_for(
         .where(Membership.person_id == person_id, chair_seats())
     ).scalars())
     waiting = [Cycle.state.in_(CHAIR_WAITS[k]) for k in seats if k in CHAIR_WAITS]  # type: ignore[attr-defined]
-    return _work_rows(conn, _cycle_rows().where(or_(owned, *waiting)), calendar, today, language)
+    asked = Cycle.id.in_(select(OpinionRequest.cycle_id).where(  # type: ignore[union-attr]
+        OpinionRequest.advisor_id == person_id, OpinionRequest.answered_at.is_(None)))  # type: ignore[union-attr]
+    return _work_rows(conn, _cycle_rows().where(or_(owned, asked, *waiting)), calendar, today, language)
 
 
 def council_queue(

@@ -31,6 +31,7 @@ from engine.calendar import reminder_step, repeating_step
 from engine.clock import to_storage
 from engine.outbox import attach_items, dedupe_key, queue, queue_returning_ids
 from engine.runtime import Workflow
+from workflows import opinions
 from workflows.calendar import Calendar
 from workflows.directory import SECRETARIAT
 from workflows.messages import message_columns, to_owners
@@ -131,7 +132,20 @@ def tick(
     t = _Tick(conn, workflow, calendar, strategy, now, TickReport(today))
     for fy in (today.year - 2, today.year - 1):
         _year(t, fy, today)
+    _chase_opinions(t, today)
     return t.report
+
+
+def _chase_opinions(t: _Tick, today: date) -> None:
+    """Remind advisors of opinions asked and not yet given (a handful at a time)."""
+    settings = t.calendar.settings
+    for request in opinions.open_requests(t.conn):
+        step = reminder_step(today, request.due, before=settings.reminder_days, every=settings.repeat_days,
+                             until=request.due + timedelta(days=4 * settings.repeat_days))
+        if step:
+            kind = "opinion_reminder" if step.startswith("-") else "opinion_overdue"
+            t.report.messages[kind] += opinions.notify_advisor(t.conn, kind=kind, request_id=request.id, stage=step,
+                                                               due=request.due, now=t.now)
 
 
 def _year(t: _Tick, fy: int, today: date) -> None:

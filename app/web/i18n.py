@@ -29,6 +29,8 @@ TEXT: dict[str, dict[str, str]] = {
         "password": "パスワード", "admins_password": "管理者はパスワードでもログインできます",
         "wrong_password": "メールアドレスかパスワードが違います。",
         "save_draft": "下書き保存", "draft_saved": "下書きを保存しました", "draft_by": "下書き",
+        "opinions": "有識者への意見照会", "ask_advisor": "有識者に意見を照会する", "advisor": "有識者",
+        "question": "照会内容", "your_answer": "ご回答", "answer": "回答する", "no_answer_yet": "回答待ち",
     },
     "en": {
         "my_work": "My work", "councils": "Councils", "internal": "Internal council", "promotion": "Promotion council",
@@ -55,6 +57,8 @@ TEXT: dict[str, dict[str, str]] = {
         "password": "Password", "admins_password": "Admins may also sign in with a password",
         "wrong_password": "The email address or the password is wrong.",
         "save_draft": "Save as draft", "draft_saved": "Draft saved", "draft_by": "Draft by",
+        "opinions": "Advisors' opinions", "ask_advisor": "Ask an advisor", "advisor": "Advisor",
+        "question": "Question", "your_answer": "Your answer", "answer": "Answer", "no_answer_yet": "Not answered yet",
     },
 }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from engine import db
 from engine.clock import utc_now
 from engine.errors import GuardRefused, InvalidFields, NotAllowedNow, NotFound, Refused, Stale, WrongRole
 from notifications.drain import list_messages, retry
-from workflows import service
+from workflows import opinions, service
 from workflows.action_cycle import ACTION_CYCLE
 from workflows.fiscal import fy_label
 
@@ -257,8 +257,48 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
             for step in steps:
                 if step["trigger"] == form.get("trigger"):
                     step["form"] = form
+        with db.reading(pdca.engine) as conn:
+            asked = opinions.for_cycle(conn, cycle)
+            may_ask = story["state"] in opinions.ASKING_STATES and (
+                visitor.admin or service.sits_on(conn, person_id=visitor.person_id, key="promotion"))
+            advisors = opinions.advisors(conn) if may_ask else []
         title = (story["title_en"] or story["title_ja"]) if lang == "en" else story["title_ja"]
-        return page(request, "action.html", visitor, status, s=story, steps=steps, title=title, **extra)
+        return page(request, "action.html", visitor, status, s=story, steps=steps, title=title, opinions=asked,
+                    may_ask=may_ask, advisors=advisors, **extra)
+
+    @app.post("/actions/{code}/{fy}/opinions", response_class=HTMLResponse)
+    def ask_opinion(request: Request, code: str, fy: int, csrf: str = Form(""), advisor: str = Form(""),
+                    question: str = Form(""), due: str = Form("")) -> Response:
+        visitor = visitor_of(request)
+        now = clock()
+        try:
+            check_csrf(visitor, csrf)
+            try:
+                due_date = date.fromisoformat(due)
+            except ValueError:
+                raise InvalidFields([("due", f"{due!r} is not a date (YYYY-MM-DD)")]) from None
+            with db.writing(pdca.engine) as conn:
+                strategy = service.strategy_id(conn, pdca.strategy_code)
+                cycle = service.find_cycle(conn, strategy=strategy, code=code, fy=fy)
+                opinions.ask(conn, cycle_id=cycle, advisor=advisor, question=question, due=due_date, by=visitor.actor,
+                             today=pdca.calendar.today(now), now=now)
+        except Refused as exc:
+            problems = list(exc.problems) if isinstance(exc, InvalidFields) else []
+            return action_page(request, visitor, code, fy, status_of(exc), error=exc.message, problems=problems)
+        return RedirectResponse(f"/actions/{code}/{fy}?done={translator(language(request))('done')}", status_code=303)
+
+    @app.post("/opinions/{request_id}/answer", response_class=HTMLResponse)
+    def answer_opinion(request: Request, request_id: int, csrf: str = Form(""), answer: str = Form(""),
+                       code: str = Form(""), fy: int = Form(0)) -> Response:
+        visitor = visitor_of(request)
+        try:
+            check_csrf(visitor, csrf)
+            with db.writing(pdca.engine) as conn:
+                opinions.answer(conn, request_id=request_id, text=answer, by=visitor.actor, now=clock())
+        except Refused as exc:
+            problems = list(exc.problems) if isinstance(exc, InvalidFields) else []
+            return action_page(request, visitor, code, fy, status_of(exc), error=exc.message, problems=problems)
+        return RedirectResponse(f"/actions/{code}/{fy}?done={translator(language(request))('done')}", status_code=303)
 
     @app.get("/actions/{code}/{fy}", response_class=HTMLResponse)
     def action(request: Request, code: str, fy: int) -> Response:

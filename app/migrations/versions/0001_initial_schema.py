@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 13:19:56.826834
+Create Date: 2026-11-29 13:21:53.738556
 """
 from alembic import op
 import sqlalchemy as sa
@@ -271,6 +271,24 @@ def upgrade() -> None:
     with op.batch_alter_table('measurement', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_measurement_cycle_id'), ['cycle_id'], unique=False)
 
+    op.create_table('opinion_request',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('cycle_id', sa.Integer(), nullable=False),
+    sa.Column('advisor_id', sa.Integer(), nullable=False),
+    sa.Column('asked_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('question', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('due', sa.Date(), nullable=False),
+    sa.Column('asked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('answer', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('answered_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['advisor_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['cycle_id'], ['cycle.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('opinion_request', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_opinion_request_advisor_id'), ['advisor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_opinion_request_cycle_id'), ['cycle_id'], unique=False)
+
     op.create_table('proposal',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('cycle_id', sa.Integer(), nullable=False),
@@ -293,6 +311,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_proposal_cycle_id'))
 
     op.drop_table('proposal')
+    with op.batch_alter_table('opinion_request', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_opinion_request_cycle_id'))
+        batch_op.drop_index(batch_op.f('ix_opinion_request_advisor_id'))
+
+    op.drop_table('opinion_request')
     with op.batch_alter_table('measurement', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_measurement_cycle_id'))
 
