@@ -31,11 +31,15 @@ def _now(request: Request) -> datetime:
 
 def api_visitor(request: Request, authorization: Annotated[str | None, Header()] = None) -> auth.Visitor:
     secret = authorization.removeprefix("Bearer ").strip() if authorization else None
-    with db.writing(request.app.state.pdca.engine) as conn:
-        visitor = auth.token_visitor(conn, secret, now=_now(request))
-    if visitor is None:
+    engine, now = request.app.state.pdca.engine, _now(request)
+    with db.reading(engine) as conn:
+        use = auth.find_token(conn, secret)
+    if use is None:
         raise Unauthorized("a valid API token is required (Authorization: Bearer ...; see `pdca token create`)")
-    return visitor
+    if use.worth_recording(now):
+        with db.writing(engine) as conn:
+            auth.record_token_use(conn, use.token_id, now=now)
+    return use.visitor
 
 
 Visitor = Annotated[auth.Visitor, Depends(api_visitor)]

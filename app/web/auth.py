@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.web.models import ApiToken, Password, SignInLink, WebSession, digest
@@ -119,17 +119,42 @@ def create_api_token(conn: Connection, *, email: str, name: str, now: datetime) 
     return secret
 
 
-def token_visitor(conn: Connection, secret: str | None, *, now: datetime) -> Visitor | None:
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)
+_TOKEN_QUERY = (
+    select(ApiToken.id.label("token_id"), ApiToken.last_used_at, Person.id.label("person_id"), Person.email,  # type: ignore[union-attr]
+           Person.name, Person.name_en, Person.language, Person.admin)
+    .join(Person, Person.id == ApiToken.person_id)
+    .where(ApiToken.digest == bindparam("digest"), ApiToken.revoked_at.is_(None), Person.active)  # type: ignore[union-attr]
+)
+
+
+@dataclass(frozen=True)
+class TokenUse:
+    visitor: Visitor
+    token_id: int
+    last_used_at: datetime | None
+
+    def worth_recording(self, now: datetime) -> bool:
+        """Use is recorded to the nearest few minutes: a write on every request would
+        serialise all of them behind the database's write lock."""
+        last = self.last_used_at
+        return last is None or to_storage(last) < to_storage(now) - TOKEN_USE_RESOLUTION
+
+
+def find_token(conn: Connection, secret: str | None) -> TokenUse | None:
+    """Read-only: who this token acts for, if it is known and not revoked."""
     if not secret:
         return None
-    token = Session(bind=conn).scalars(
-        select(ApiToken).where(ApiToken.digest == digest(secret), ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
-    ).first()
-    if token is None:
+    found = conn.execute(_TOKEN_QUERY, {"digest": digest(secret)}).first()
+    if found is None:
         return None
-    conn.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=to_storage(now)))
-    person = _person(conn, person_id=token.person_id)
-    return _visitor(person) if person else None
+    name = (found.name_en or found.name) if found.language == "en" else found.name
+    visitor = Visitor(found.person_id, found.email, name, found.language, found.admin)
+    return TokenUse(visitor, found.token_id, found.last_used_at)
+
+
+def record_token_use(conn: Connection, token_id: int, *, now: datetime) -> None:
+    conn.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=to_storage(now)))
 
 
 _hasher = PasswordHasher()

@@ -1,0 +1,289 @@
+"""One action's year in a real browser: Chromium (Debian's, driven by Playwright) against
+the app served by uvicorn on a loopback port, each person signing in from the link in an
+email caught by a real SMTP server. Screenshots of the main pages go to
+tests/artifacts/screenshots/.
+
+Needs the `chromium` and `fonts-noto-cjk` packages (`.ci/run` installs them) and the
+playwright Python package; never `playwright install`. Without them the tests are skipped."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import Message
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import uvicorn
+
+from app.bootstrap import Pdca
+from app.mail import delivery
+from app.web.main import create_app
+from notifications.senders import SmtpSender, SmtpSettings
+from tests.conftest import ADMIN, CHAIR, NOW, OWNER, PROMOTION_CHAIR, ROOT, Year
+from tests.smtp_server import SmtpServer, free_port
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page
+
+CHROMIUM = next((p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if os.access(p, os.X_OK)), None)
+if CHROMIUM is None:
+    pytest.skip("browser tests skipped: no chromium binary (apt-get install chromium fonts-noto-cjk, as .ci/run does)",
+                allow_module_level=True)
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="browser tests skipped: the playwright package is missing (pip install -e '.[test]')")
+expect = playwright_api.expect
+
+SHOTS = ROOT / "tests" / "artifacts" / "screenshots"
+ACTION = "/actions/1-1-2/2026"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Site:
+    """The app at `base`, its database seen through `year`, and the mail it sent."""
+
+    base: str
+    year: Year
+    pdca: Pdca
+    smtp: SmtpServer
+
+    def deliver(self) -> None:
+        """Drain the outbox to the test SMTP server (in a thread of its own: the drain runs
+        its own event loop, and the main thread belongs to Playwright)."""
+        settings = SmtpSettings(host="127.0.0.1", port=self.smtp.port, security="none", timeout=5)
+        mail = delivery(self.pdca, sender=lambda: SmtpSender(settings))
+        failed: list[BaseException] = []
+
+        def drain() -> None:
+            try:
+                mail.drain(NOW)
+            except BaseException as exc:
+                failed.append(exc)
+
+        worker = threading.Thread(target=drain)
+        worker.start()
+        worker.join(30)
+        assert not worker.is_alive() and not failed, failed
+
+    def emailed_link(self, email: str, since: int) -> str:
+        """The sign-in link mailed to `email` after the first `since` messages, from the
+        text/plain part. Other notices to the same person may go out in the same drain, on
+        another connection, so the link is found by its content, not by the order of arrival."""
+        self.deliver()
+        links = [found[0] for r in self.smtp.handler.received[since:] if email in r.recipients
+                 if (found := re.search(r"https?://\S+/sign-in/\S+", plain_text(r.message)))]
+        assert len(links) == 1, f"expected one sign-in link mailed to {email}, got {links}"
+        return links[0]
+
+    def sign_in(self, context: BrowserContext, email: str, path: str, shot: str | None = None) -> Page:
+        """Open `path`, get sent to the sign-in page, ask for a link, follow it from the email."""
+        page = context.new_page()
+        page.goto(self.base + path)
+        expect(page).to_have_url(re.compile(r"/sign-in\?next="))
+        expect(page.get_by_role("heading", level=1)).to_have_text("ログイン")
+        ask = page.locator("form").filter(has=page.get_by_role("button", name="ログイン用リンクを送る", exact=True))
+        ask.get_by_label("メールアドレス").fill(email)
+        if shot:
+            screenshot(page, shot)
+        since = len(self.smtp.handler.received)
+        ask.get_by_role("button", name="ログイン用リンクを送る", exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("ログイン用リンクを送りました")
+        link = self.emailed_link(email, since)
+        assert link.startswith(f"{self.base}/sign-in/")
+        page.goto(link)
+        expect(page).to_have_url(self.base + path)
+        return page
+
+
+def plain_text(message: Message) -> str:
+    part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode(part.get_content_charset() or "utf-8")
+
+
+def screenshot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+
+
+def state_line(page: Page) -> Locator:
+    """The line under the title: fiscal year ・ division ・ state (version)."""
+    return page.locator("main h1 + p")
+
+
+def no_sideways_scroll(page: Page) -> None:
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{page.url} scrolls sideways on a phone: {width[0]}px wide in {width[1]}px"
+
+
+@pytest.fixture
+def site(sqlite_year: Year, smtp: SmtpServer) -> Iterator[Site]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = sqlite_year.pdca.settings
+    pdca = Pdca(settings.model_copy(update={"mail": settings.mail.model_copy(update={"base_url": base})}))
+    config = uvicorn.Config(create_app(pdca, clock=lambda: NOW), host="127.0.0.1", port=port, log_level="warning",
+                            lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield Site(base, sqlite_year, pdca, smtp)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        pdca.close()
+
+
+def person_context(browser: Browser, **options: Any) -> BrowserContext:
+    context = browser.new_context(locale="ja-JP", **options)
+    context.set_default_timeout(10_000)
+    return context
+
+
+def test_a_year_of_one_action_in_the_browser(browser: Browser, site: Site) -> None:
+    year = site.year
+    year.fire("1-1-2", "submit_plan", OWNER)
+    year.fire("1-1-2", "approve_plan", CHAIR)
+    year.fire("1-1-2", "open_check", ADMIN)
+    assert year.state("1-1-2") == "check.self_assessment"
+
+    # The owner signs in from the emailed link, sees the report waiting, and submits it.
+    owner_context = person_context(browser, viewport={"width": 1280, "height": 900})
+    owner = site.sign_in(owner_context, OWNER, "/", shot="01-sign-in")
+    expect(owner.get_by_role("heading", level=1)).to_have_text("自分の作業")
+    row = owner.get_by_role("row").filter(has_text="1-1-2")
+    expect(row).to_contain_text("里山林の保全管理")
+    expect(row).to_contain_text("実施状況報告中")
+    screenshot(owner, "02-my-work")
+    row.get_by_role("link").click()
+    expect(owner).to_have_url(site.base + ACTION)
+    main = owner.locator("main")
+    expect(state_line(owner)).to_contain_text("・ 実施状況報告中 (")
+
+    report = owner.locator("form.step").filter(has=owner.get_by_role("button", name="実施状況を報告", exact=True))
+    report.get_by_label("実施状況 *").select_option("implemented")
+    report.get_by_label("実施内容 *").fill("間伐 4.2ha、下草刈り 6回")
+    report.get_by_label("S1 保全管理した里山林の面積").fill("41.5")
+    # Both indicators' reason boxes carry the same label, so the second is picked by its id.
+    report.locator("#submit_report-indicators-S2-reason").fill("集計中のため")
+    report.get_by_label("自己評価 *").select_option("B")
+    screenshot(owner, "03-action-report-form")
+
+    # The same form on a phone, with the owner's session: nothing may scroll sideways.
+    phone_context = person_context(browser, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2,
+                             storage_state=owner_context.storage_state())
+    phone = phone_context.new_page()
+    for path in ("/", ACTION):
+        phone.goto(site.base + path)
+        expect(phone.locator("main")).to_contain_text("実施状況報告中")
+        no_sideways_scroll(phone)
+    screenshot(phone, "04-phone-action-report-form")
+    phone_context.close()
+
+    report.get_by_role("button", name="実施状況を報告", exact=True).click()
+    expect(owner.get_by_role("status")).to_have_text("完了しました")
+    expect(state_line(owner)).to_contain_text("・ 庁内推進会議で点検中 (")
+    expect(main).to_contain_text("間伐 4.2ha、下草刈り 6回")
+    assert year.state("1-1-2") == "check.internal_review"
+    expect(owner.get_by_role("button", name="点検結果を承認", exact=True)).to_have_count(0)  # not the owner's step
+
+    # The internal chair finds it in the council's queue and accepts it.
+    chair_context = person_context(browser, viewport={"width": 1280, "height": 900})
+    chair = site.sign_in(chair_context, CHAIR, "/councils/internal")
+    expect(chair.get_by_role("heading", level=1)).to_have_text("庁内推進会議")
+    queued = chair.get_by_role("link", name=re.compile("1-1-2 里山林の保全管理"))
+    expect(queued).to_be_visible()
+    expect(chair.get_by_role("row").filter(has_text="1-1-2")).to_contain_text("庁内推進会議で点検中")
+    expect(chair.get_by_role("checkbox", name=re.compile("^1-1-2 "))).to_be_visible()  # the chair may accept here too
+    screenshot(chair, "05-council-internal")
+    queued.click()
+    expect(chair).to_have_url(site.base + ACTION)
+    chair.get_by_role("button", name="点検結果を承認", exact=True).click()
+    expect(chair.get_by_role("status")).to_have_text("完了しました")
+    expect(state_line(chair)).to_contain_text("・ 推進会議で評価中 (")
+    assert year.state("1-1-2") == "check.council_evaluation"
+
+    # The promotion chair grades it, writes the evaluation and two proposals, and approves.
+    mori_context = person_context(browser, viewport={"width": 1280, "height": 900})
+    mori = site.sign_in(mori_context, PROMOTION_CHAIR, ACTION)
+    evaluation = mori.locator("form.step").filter(has=mori.get_by_role("button", name="評価を承認", exact=True))
+    evaluation.get_by_label("評価 *", exact=True).select_option("B")
+    evaluation.get_by_label("評価内容 *").fill("順調に進んでいる")
+    evaluation.get_by_label("改善提案").fill("参加者を記録する\n若い世代を誘う")
+    screenshot(mori, "06-action-evaluation-form")
+    evaluation.get_by_role("button", name="評価を承認", exact=True).click()
+    expect(mori.get_by_role("status")).to_have_text("完了しました")
+    expect(state_line(mori)).to_contain_text("・ 対応方針の決定中 (")
+    proposals = mori.locator("main ol li")
+    expect(proposals).to_have_text(["参加者を記録する", "若い世代を誘う"])
+    assert year.state("1-1-2") == "act.deciding"
+
+    # The internal chair decides to continue.
+    chair.goto(site.base + ACTION)
+    decide = chair.locator("form.step").filter(has=chair.get_by_role("button", name="継続", exact=True))
+    decide.get_by_label("コメント").fill("計画どおり続ける")
+    decide.get_by_role("button", name="継続", exact=True).click()
+    expect(chair.get_by_role("status")).to_have_text("完了しました")
+    main = chair.locator("main")
+    expect(state_line(chair)).to_contain_text("・ 完了 (")
+    expect(main).to_contain_text("decide_continue: act.deciding → closed")
+    expect(main).to_contain_text("計画どおり続ける")
+    expect(chair.locator("form.step")).to_have_count(0)  # nothing more can happen
+    assert year.state("1-1-2") == "closed"
+    assert year.story("1-1-2")["record"]["decision"] == "continue"
+    screenshot(chair, "07-action-decided")
+
+    # The same page in English.
+    chair.goto(site.base + ACTION + "?lang=en")
+    expect(chair.locator("html")).to_have_attribute("lang", "en")
+    expect(chair.get_by_role("heading", level=1)).to_have_text("1-1-2 Managing satoyama woodland")
+    main = chair.locator("main")
+    expect(state_line(chair)).to_contain_text("・ Closed (Version ")
+    expect(main).to_contain_text("Area of managed satoyama woodland")
+    expect(chair.get_by_role("heading", name="History")).to_be_visible()
+    expect(chair.get_by_role("link", name="My work")).to_be_visible()
+    screenshot(chair, "08-action-decided-en")
+
+    for context in (owner_context, chair_context, mori_context):
+        context.close()
+
+
+def test_the_pages_fit_a_phone(browser: Browser, site: Site) -> None:
+    phone_context = person_context(browser, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    phone = site.sign_in(phone_context, CHAIR, "/councils/internal")
+    site.year.fire("1-1-2", "submit_plan", OWNER)
+    for path in ("/", "/councils/internal", ACTION, "/councils/internal?lang=en"):
+        phone.goto(site.base + path)
+        expect(phone.locator("main h1")).to_be_visible()
+        no_sideways_scroll(phone)
+    expect(phone.get_by_role("link", name=re.compile("1-1-2"))).to_be_visible()
+    screenshot(phone, "09-phone-council-internal-en")
+    phone_context.close()
