@@ -382,3 +382,10 @@ def test_an_advisor_is_asked_reminded_and_answers(web: TestClient, sqlite_year: 
     assert answered.status_code == 303
     assert "7月の刈り取りは避けるべきです" in member.get("/actions/1-1-2/2026").text
     assert "1-1-2" not in advisor.get("/").text
+
+
+def test_a_link_cannot_put_words_in_the_sites_mouth(web: TestClient, sqlite_year: Year) -> None:
+    sign_in(web, sqlite_year, OWNER)
+    page = web.get("/actions/1-1-2/2026?done=報告は却下されました")
+    assert "報告は却下されました" not in page.text and 'class="flash"' not in page.text
+    assert "完了しました" in web.get("/actions/1-1-2/2026?done=1").text

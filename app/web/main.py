@@ -69,10 +69,21 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
         chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "ja"
         return chosen if chosen in ("ja", "en") else "ja"
 
+    def flash(request: Request, lang: str) -> str | None:
+        """The banner after a step, chosen from our own words: a link cannot make the site
+        say something it did not (`done=1`, `done=draft`, or a count)."""
+        done = request.query_params.get("done")
+        t = translator(lang)
+        if done == "draft":
+            return t("draft_saved")
+        if done is not None and done.isdigit():
+            return t("done") if done == "1" and "/actions/" in request.url.path else f"{t('done')}: {int(done)}"
+        return None
+
     def page(request: Request, name: str, visitor: auth.Visitor | None, status: int = 200, **context: Any) -> Response:
         lang = language(request)
         response = templates.TemplateResponse(request, name, {
-            "lang": lang, "t": translator(lang), "visitor": visitor, "flash": request.query_params.get("done"),
+            "lang": lang, "t": translator(lang), "visitor": visitor, "flash": flash(request, lang),
             "strategy": pdca.settings.strategy.name_en if lang == "en" else pdca.settings.strategy.name_ja,
             **context,
         }, status_code=status)
@@ -219,7 +230,7 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
             return page(request, "message.html", visitor, 409, heading=t("refused"), error=True,
                         text=f"{t('done')}: {', '.join(accepted) or '-'}", problems=[(r, "") for r in refused],
                         back="/councils/internal")
-        return RedirectResponse(f"/councils/internal?done={t('done')}: {len(accepted)}", status_code=303)
+        return RedirectResponse(f"/councils/internal?done={len(accepted)}", status_code=303)
 
     def action_page(request: Request, visitor: auth.Visitor, code: str, fy: int, status: int = 200,
                     **extra: Any) -> Response:
@@ -285,7 +296,7 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
         except Refused as exc:
             problems = list(exc.problems) if isinstance(exc, InvalidFields) else []
             return action_page(request, visitor, code, fy, status_of(exc), error=exc.message, problems=problems)
-        return RedirectResponse(f"/actions/{code}/{fy}?done={translator(language(request))('done')}", status_code=303)
+        return RedirectResponse(f"/actions/{code}/{fy}?done=1", status_code=303)
 
     @app.post("/opinions/{request_id}/answer", response_class=HTMLResponse)
     def answer_opinion(request: Request, request_id: int, csrf: str = Form(""), answer: str = Form(""),
@@ -298,7 +309,7 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
         except Refused as exc:
             problems = list(exc.problems) if isinstance(exc, InvalidFields) else []
             return action_page(request, visitor, code, fy, status_of(exc), error=exc.message, problems=problems)
-        return RedirectResponse(f"/actions/{code}/{fy}?done={translator(language(request))('done')}", status_code=303)
+        return RedirectResponse(f"/actions/{code}/{fy}?done=1", status_code=303)
 
     @app.get("/actions/{code}/{fy}", response_class=HTMLResponse)
     def action(request: Request, code: str, fy: int) -> Response:
@@ -311,7 +322,6 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
         values = {k: str(v) for k, v in form.multi_items()}
         raw = {k: v for k, v in values.items() if k not in ("csrf", "trigger", "version")}
         trigger_name = values.get("trigger", "")
-        t = translator(language(request))
         if "save_draft" in values:
             raw.pop("save_draft", None)
             return save_draft(request, visitor, code, fy, trigger_name, values, raw)
@@ -333,11 +343,10 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
             problems = list(exc.problems) if isinstance(exc, InvalidFields) else []
             return action_page(request, visitor, code, fy, status_of(exc), error=exc.message, problems=problems,
                                form=values)
-        return RedirectResponse(f"/actions/{code}/{fy}?done={t('done')}", status_code=303)
+        return RedirectResponse(f"/actions/{code}/{fy}?done=1", status_code=303)
 
     def save_draft(request: Request, visitor: auth.Visitor, code: str, fy: int, trigger_name: str,
                    values: dict[str, str], raw: dict[str, Any]) -> Response:
-        t = translator(language(request))
         try:
             check_csrf(visitor, values.get("csrf", ""))
             with db.writing(pdca.engine) as conn:
@@ -356,7 +365,7 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
                 drafts.save(conn, cycle_id=cycle, trigger=trigger_name, values=raw, by=visitor.email, now=clock())
         except Refused as exc:
             return action_page(request, visitor, code, fy, status_of(exc), error=exc.message, form=values)
-        return RedirectResponse(f"/actions/{code}/{fy}?done={t('draft_saved')}", status_code=303)
+        return RedirectResponse(f"/actions/{code}/{fy}?done=draft", status_code=303)
 
     # -- admin and secretariat ------------------------------------------------------------
 
