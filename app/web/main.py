@@ -52,6 +52,8 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
     app.state.pdca = pdca
     app.state.clock = clock
     templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["local"] = lambda iso: datetime.fromisoformat(iso).astimezone(
+        pdca.calendar.zone).strftime("%Y-%m-%d %H:%M")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # The API's documentation, with Swagger UI's files served from here, not from a CDN.
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
