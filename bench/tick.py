@@ -62,13 +62,14 @@ from zoneinfo import ZoneInfo
 # shadow the `transitions` package the engine is built on; drop that entry before importing.
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.common
 
 from sqlalchemy import func, insert
 from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from app.bootstrap import Pdca
-from app.config import load_settings
+from bench.common import FY, add_actions, open_pdca, prepare
 from engine import db
 from engine.audit import AuditEvent
 from engine.calendar import repeating_step
@@ -80,9 +81,6 @@ from workflows.directory import SECRETARIAT
 from workflows.models import Action, ActionOwner, Council, Cycle, Membership, Person
 from workflows.tick import TickReport, tick
 
-CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
-OWNER = "nourin@city.example.jp"
-FY = 2026
 NOW = datetime(2027, 4, 9, 6, tzinfo=ZoneInfo("Asia/Tokyo"))
 """FY2026's check opens (04-10 is a Saturday); FY2027 began a week and a day ago."""
 CREATED = datetime(2026, 4, 1, tzinfo=UTC)
@@ -92,7 +90,7 @@ BYTES_PER_MB = 1024 * 1024
 
 
 def _pdca(path: Path) -> Pdca:
-    return Pdca(load_settings(CONFIG, env={"PDCA_DATABASE_URL": f"sqlite:///{path}"}))
+    return open_pdca(path)
 
 
 def next_year_state(i: int) -> str:
@@ -104,24 +102,10 @@ def build(path: Path, n: int, *, fresh_year: bool = False) -> int:
     FY2027 cycles; returns the strategy id."""
     pdca = _pdca(path)
     try:
-        pdca.migrate()
-        strategy = pdca.sync()
+        strategy = prepare(pdca)
         with db.writing(pdca.engine) as conn:
-            owner = service.actor_for(conn, OWNER)
-            conn.execute(
-                insert(Action),
-                [
-                    {"strategy_id": strategy, "code": f"B-{i:06d}", "basic_policy": "bench",
-                     "title_ja": f"ベンチ {i}", "division": "農政課", "plan": f"計画 {i}", "status": "active"}
-                    for i in range(n)
-                ],
-            )
-            action_ids = list(
-                conn.execute(
-                    core_select(Action.id).where(Action.strategy_id == strategy).order_by(Action.id)  # type: ignore[arg-type]
-                ).scalars()
-            )
-            conn.execute(insert(ActionOwner), [{"action_id": a, "person_id": owner.person_id} for a in action_ids])
+            action_ids = add_actions(conn, strategy=strategy, codes=[f"B-{i:06d}" for i in range(n)],
+                                     plans=[f"計画 {i}" for i in range(n)])
             conn.execute(
                 insert(Cycle),
                 [

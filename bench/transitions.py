@@ -43,20 +43,18 @@ from typing import Any
 # the `transitions` package the engine is built on; drop that entry before importing it.
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.common
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from app.bootstrap import Pdca
-from app.config import load_settings
+from bench.common import FY, OWNER, add_actions, open_pdca, prepare
 from engine import db
 from engine.runtime import Actor
 from workflows import service
-from workflows.models import Action, ActionOwner, Cycle
+from workflows.models import Cycle
 
-CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
-FY = 2026
-OWNER = "nourin@city.example.jp"
 CHAIR = "fukushichou@city.example.jp"
 ADMIN = "kankyo.admin@city.example.jp"
 PER_CYCLE = 4
@@ -88,23 +86,10 @@ STEPS = (
 
 
 def _engine_setup(tmp: Path, cycles: int) -> tuple[Pdca, list[int], dict[str, Actor]]:
-    url = f"sqlite:///{tmp / 'engine.sqlite3'}"
-    settings = load_settings(CONFIG, env={"PDCA_DATABASE_URL": url})
-    pdca = Pdca(settings)
-    pdca.migrate()
-    strategy = pdca.sync()
+    pdca = open_pdca(tmp / "engine.sqlite3")
+    strategy = prepare(pdca)
     with db.writing(pdca.engine) as conn:
-        owner = service.actor_for(conn, OWNER)
-        conn.execute(
-            insert(Action),
-            [
-                {"strategy_id": strategy, "code": f"B-{i:06d}", "basic_policy": "bench",
-                 "title_ja": f"ベンチ {i}", "division": "農政課", "plan": "", "status": "active"}
-                for i in range(cycles)
-            ],
-        )
-        action_ids = conn.execute(select(Action.id).where(Action.strategy_id == strategy)).scalars().all()
-        conn.execute(insert(ActionOwner), [{"action_id": a, "person_id": owner.person_id} for a in action_ids])
+        add_actions(conn, strategy=strategy, codes=[f"B-{i:06d}" for i in range(cycles)], plans=[""] * cycles)
         service.open_cycles(conn, strategy=strategy, fy=FY, now=NOW)
         cycle_ids = list(conn.execute(select(Cycle.id).where(Cycle.fy == FY).order_by(Cycle.id)).scalars())  # type: ignore[arg-type]
     with db.reading(pdca.engine) as conn:

@@ -81,19 +81,20 @@ from zoneinfo import ZoneInfo
 # shadow the `transitions` package the engine is built on; drop that entry before importing.
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.common
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import insert, select, update
+from sqlalchemy import update
 
-from app.bootstrap import Pdca
 from app.config import load_settings
 from app.web.auth import create_api_token
+from bench.common import CONFIG, FY, add_actions, open_pdca
+from bench.common import prepare as prepare_schema
 from engine import db
 from workflows import service
 from workflows.action_cycle import ACTION_CYCLE
-from workflows.models import Action, ActionOwner
 from workflows.store import cycle_table
 
 try:
@@ -102,10 +103,7 @@ except ImportError:  # pragma: no cover - whichever of the two is installed
     import httpx  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "config.toml"
 HOST = "127.0.0.1"
-FY = 2026
-OWNER = "nourin@city.example.jp"
 CHAIR = "fukushichou@city.example.jp"
 OPENED = datetime(2026, 4, 1, 9, tzinfo=ZoneInfo("Asia/Tokyo"))
 BODY = {"trigger": "approve_plan"}
@@ -136,24 +134,12 @@ def prepare(tmp: Path, count: int) -> tuple[Path, Path, str, list[str]]:
     config = tmp / "config.toml"
     shutil.copyfile(CONFIG, config)  # relative paths in it ([mail] dir) now resolve in tmp
     template = tmp / "template.sqlite3"
-    settings = load_settings(config, env={"PDCA_DATABASE_URL": f"sqlite:///{template}"})
-    pdca = Pdca(settings)
+    pdca = open_pdca(template, config)
     codes = [f"W-{i:06d}" for i in range(count)]
     try:
-        pdca.migrate()
-        strategy = pdca.sync()
+        strategy = prepare_schema(pdca)
         with db.writing(pdca.engine) as conn:
-            owner = service.actor_for(conn, OWNER)
-            conn.execute(
-                insert(Action),
-                [
-                    {"strategy_id": strategy, "code": code, "basic_policy": "bench", "title_ja": f"ベンチ {code}",
-                     "division": "農政課", "plan": "bench plan", "status": "active"}
-                    for code in codes
-                ],
-            )
-            action_ids = conn.execute(select(Action.id).where(Action.strategy_id == strategy)).scalars().all()
-            conn.execute(insert(ActionOwner), [{"action_id": a, "person_id": owner.person_id} for a in action_ids])
+            add_actions(conn, strategy=strategy, codes=codes, plans=["bench plan"] * count)
             opened = service.open_cycles(conn, strategy=strategy, fy=FY, now=OPENED)
             conn.execute(update(cycle_table).where(cycle_table.c.fy == FY).values(state="plan.review", version=2))
             token = create_api_token(conn, email=CHAIR, name="bench", now=OPENED)

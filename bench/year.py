@@ -39,19 +39,16 @@ from pathlib import Path
 # shadow the `transitions` package the engine is built on; drop that entry before importing.
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.common
 
 from sqlalchemy import func, insert, select
 
 from app.bootstrap import Pdca
-from app.config import load_settings
 from app.simulate import simulate
+from bench.common import FY, add_actions, open_pdca, prepare
 from engine import db
-from workflows import service
-from workflows.models import Action, ActionOwner, Cycle, Indicator
+from workflows.models import Cycle, Indicator
 
-CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
-OWNER = "nourin@city.example.jp"
-FY = 2026
 START, END = date(2027, 1, 1), date(2027, 12, 31)
 CREATED = datetime(2026, 4, 1, tzinfo=UTC)
 GOAL_S = 60
@@ -59,27 +56,15 @@ GOAL_S = 60
 
 def build(path: Path, n: int) -> Pdca:
     """A database with n actions, each implementing its FY2026 plan."""
-    pdca = Pdca(load_settings(CONFIG, env={"PDCA_DATABASE_URL": f"sqlite:///{path}"}))
-    pdca.migrate()
-    strategy = pdca.sync()
+    pdca = open_pdca(path)
+    strategy = prepare(pdca)
+    plans = [f"計画 {i}" for i in range(n)]
     with db.writing(pdca.engine) as conn:
-        owner = service.actor_for(conn, OWNER)
-        conn.execute(
-            insert(Action),
-            [
-                {"strategy_id": strategy, "code": f"B-{i:06d}", "basic_policy": "bench",
-                 "title_ja": f"ベンチ {i}", "division": "農政課", "plan": f"計画 {i}", "status": "active"}
-                for i in range(n)
-            ],
-        )
-        actions = conn.execute(
-            select(Action.id, Action.plan).where(Action.strategy_id == strategy).order_by(Action.id)  # type: ignore[arg-type]
-        ).all()
-        conn.execute(insert(ActionOwner), [{"action_id": a.id, "person_id": owner.person_id} for a in actions])
+        actions = add_actions(conn, strategy=strategy, codes=[f"B-{i:06d}" for i in range(n)], plans=plans)
         conn.execute(
             insert(Indicator),
             [
-                {"action_id": a.id, "code": "I1", "name_ja": "指標 1", "direction": "up",
+                {"action_id": a, "code": "I1", "name_ja": "指標 1", "direction": "up",
                  "baseline_value": 0.0, "target_value": 10.0}
                 for a in actions
             ],
@@ -87,9 +72,9 @@ def build(path: Path, n: int) -> Pdca:
         conn.execute(
             insert(Cycle),
             [
-                {"action_id": a.id, "fy": FY, "state": "do.implementing", "version": 1, "plan": a.plan,
+                {"action_id": a, "fy": FY, "state": "do.implementing", "version": 1, "plan": plan,
                  "flags": [], "created_at": CREATED, "updated_at": CREATED}
-                for a in actions
+                for a, plan in zip(actions, plans, strict=True)
             ],
         )
     return pdca
