@@ -169,6 +169,7 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "Proposal",
+    "Publication",
     "Strategy",
 ]
 
@@ -187,3 +188,19 @@ class OpinionRequest(SQLModel, table=True):
     asked_at: datetime
     answer: str | None = None
     answered_at: datetime | None = None
+
+
+class Publication(SQLModel, table=True):
+    """One fiscal year's results as published (公表): frozen, hashed, never changed. A
+    correction is a new version with a note; every version stays readable."""
+
+    __table_args__ = (UniqueConstraint("strategy_id", "fy", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    strategy_id: int = Field(foreign_key="strategy.id")
+    fy: int
+    version: int
+    published_at: datetime
+    note: str | None = None
+    content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    content_hash: str = Field(max_length=64)

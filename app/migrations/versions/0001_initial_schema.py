@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 13:21:53.738556
+Create Date: 2026-11-29 13:34:45.445666
 """
 from alembic import op
 import sqlalchemy as sa
@@ -157,6 +157,19 @@ def upgrade() -> None:
     sa.Column('instance_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['outbox_id'], ['outbox.id'], ),
     sa.PrimaryKeyConstraint('outbox_id', 'instance_id')
+    )
+    op.create_table('publication',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('strategy_id', sa.Integer(), nullable=False),
+    sa.Column('fy', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('published_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('content', sa.JSON(), nullable=False),
+    sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['strategy_id'], ['strategy.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('strategy_id', 'fy', 'version')
     )
     op.create_table('sign_in_link',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -341,6 +354,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sign_in_link_person_id'))
 
     op.drop_table('sign_in_link')
+    op.drop_table('publication')
     op.drop_table('outbox_item')
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_membership_person_id'))
