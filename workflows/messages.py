@@ -215,6 +215,8 @@ def contexts(
             context["event"] = {"trigger": event.trigger, "comment": event.comment, "actor": event.actor,
                                 "fields": event.fields, "to_state": event.to_state,
                                 "to_label": ACTION_CYCLE.state(event.to_state).label(language)}
+        if m.kind == "publication_done":
+            context["url"] = f"{base_url}/public/{m.fy}/"
         if m.kind.startswith("opinion_"):
             context["opinion"] = opinions.get(m.step.split(":", 1)[0])
         out[m.id] = context  # type: ignore[index]

@@ -31,11 +31,11 @@ from engine.calendar import reminder_step, repeating_step
 from engine.clock import to_storage
 from engine.outbox import attach_items, dedupe_key, queue, queue_returning_ids
 from engine.runtime import Workflow
-from workflows import opinions
+from workflows import opinions, results
 from workflows.calendar import Calendar
 from workflows.directory import SECRETARIAT
 from workflows.messages import message_columns, to_owners
-from workflows.models import Action, Council, Cycle, Membership, Person
+from workflows.models import Action, Council, Cycle, Membership, Person, Strategy
 from workflows.service import open_cycles
 from workflows.store import chair_seats
 
@@ -83,10 +83,11 @@ class _Tick:
         where = (Cycle.fy == fy) & Cycle.state.in_(states) & self.active()  # type: ignore[attr-defined]
         self.report.messages[kind] += queue(self.conn, to_owners(kind, fy, due, step, self.at, where))
 
-    def to_people(self, kind: str, fy: int, due: date, step: str, people: Any, items: Any) -> None:
+    def to_people(self, kind: str, fy: int, due: date, step: str, people: Any, items: Any | None) -> None:
         """One message to each person `people` selects (id, email), listing the cycles
-        `items` selects; nothing when there is nothing to list."""
-        if not self.conn.execute(select(items.exists())).scalar():
+        `items` selects; nothing when there is nothing to list (unless `items` is None:
+        a message about no cycle in particular)."""
+        if items is not None and not self.conn.execute(select(items.exists())).scalar():
             return
         who = people.subquery()
         scope = literal("person:", String) + who.c.id.cast(String)
@@ -97,7 +98,8 @@ class _Tick:
             *message_columns(kind, fy, due, step, self.at),
         )
         created = queue_returning_ids(self.conn, rows)
-        attach_items(self.conn, created, items)
+        if items is not None:
+            attach_items(self.conn, created, items)
         self.report.messages[kind] += len(created)
 
     def fire(self, trigger: str, where: Any, values: dict[str, Any] | None = None) -> None:
@@ -195,3 +197,17 @@ def _year(t: _Tick, fy: int, today: date) -> None:
     if step:
         t.to_people(_reminder_kind("decision", step), fy, d["decisions_due"], step,
                     _chairs("internal"), t.cycles(fy, WAITING_FOR_DECISION))
+    if today >= d["publication"]:
+        _publish(t, fy, d["publication"])
+
+
+def _publish(t: _Tick, fy: int, day: date) -> None:
+    """On the publication date the year's results are frozen (once: a later correction is
+    an admin's `pdca publish --note`) and everyone is told where to read them."""
+    code = t.conn.execute(select(Strategy.code).where(Strategy.id == t.strategy)).scalar_one()
+    if results.latest(t.conn, strategy_code=code, fy=fy) is not None:
+        return
+    publication, _ = results.publish(t.conn, strategy_code=code, fy=fy, now=t.now)
+    t.report.transitions["publish"] += 1
+    everyone = select(Person.id, Person.email).where(Person.active)
+    t.to_people("publication_done", fy, day, f"v{publication['version']}", everyone, None)
