@@ -207,6 +207,8 @@ def _publish(t: _Tick, fy: int, day: date) -> None:
     code = t.conn.execute(select(Strategy.code).where(Strategy.id == t.strategy)).scalar_one()
     if results.latest(t.conn, strategy_code=code, fy=fy) is not None:
         return
+    if t.conn.execute(select(Cycle.id).where(Cycle.fy == fy, t.active())).first() is None:
+        return  # nothing was done that year under this strategy
     publication, _ = results.publish(t.conn, strategy_code=code, fy=fy, now=t.now)
     t.report.transitions["publish"] += 1
     everyone = select(Person.id, Person.email).where(Person.active)
