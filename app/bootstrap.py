@@ -44,7 +44,7 @@ class Pdca:
 
     @cached_property
     def workflow(self) -> Workflow:
-        return Workflow(ACTION_CYCLE, CycleStore(self.calendar))
+        return Workflow(ACTION_CYCLE, CycleStore(self.calendar, self.settings.revision))
 
     @property
     def strategy_code(self) -> str:

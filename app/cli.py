@@ -582,6 +582,33 @@ def serve(
 
 
 @cli.command()
+def publish(
+    fy: Annotated[int, typer.Option("--fy", help="the fiscal year whose results to publish")],
+    out: Annotated[Path | None, typer.Option("--out", help="write the site here (default var/public/FY/vN)")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="what a correction changes (from version 2 on)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the publication's version and hash as JSON")] = False,
+) -> None:
+    """Freeze a year's results (公表) and write the public site in Japanese and English,
+    with CSV and XLSX. Publishing unchanged results again changes nothing."""
+    from app.public import site_dir
+    from publishing.site import write_site
+    from workflows import results
+
+    with _pdca() as pdca, db.writing(pdca.engine) as conn:
+        publication, created = results.publish(conn, strategy_code=pdca.strategy_code, fy=fy, now=utc_now(),
+                                               note=note, on_track_ratio=pdca.settings.revision.on_track_ratio)
+        target = out or site_dir(pdca, fy, publication["version"])
+        files = write_site(publication, target)
+    if as_json:
+        _print_json({"fy": fy, "version": publication["version"], "content_hash": publication["content_hash"],
+                     "created": created, "out": str(target), "files": len(files)})
+        return
+    what = "published" if created else "unchanged since"
+    sys.stdout.write(f"{fy_label(fy)} {what} version {publication['version']} "
+                     f"(sha256 {publication['content_hash'][:16]}...); {len(files)} files in {target}\n")
+
+
+@cli.command()
 def diagram() -> None:
     """The action cycle as a Mermaid state diagram (paste into any Mermaid viewer)."""
     sys.stdout.write(mermaid(ACTION_CYCLE))

@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError
 
 from workflows.calendar import CalendarIn
 from workflows.directory import Directory
+from workflows.revision import RevisionIn
 
 DEFAULT_CONFIG = "config.toml"
 
@@ -78,6 +79,7 @@ class MailSettings(_Strict):
 class WebSettings(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    public_dir: str = "var/public"
     sign_in_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_days: int = Field(default=14, ge=1, le=90)
 
@@ -87,6 +89,7 @@ class Settings(Directory):
     mail: MailSettings = MailSettings()
     calendar: CalendarIn = CalendarIn()
     web: WebSettings = WebSettings()
+    revision: RevisionIn = RevisionIn()
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
@@ -132,7 +135,8 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         raise ConfigError(str(source), problems) from None
     base = source.resolve().parent
     database = DatabaseSettings(url=_anchor(settings.database.url, base))
-    mail_dir = str(base / settings.mail.dir)
-    return settings.model_copy(
-        update={"database": database, "mail": settings.mail.model_copy(update={"dir": mail_dir})}
-    )
+    return settings.model_copy(update={
+        "database": database,
+        "mail": settings.mail.model_copy(update={"dir": str(base / settings.mail.dir)}),
+        "web": settings.web.model_copy(update={"public_dir": str(base / settings.web.public_dir)}),
+    })

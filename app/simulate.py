@@ -184,7 +184,8 @@ class Actors:
         if state == "act.deciding":
             if row.id % 9 == 0:
                 return "decide_revise", chair, comment("目標に届くよう計画を見直してください")
-            return "decide_continue", chair, nothing
+            return "decide_continue", chair, lambda conn: {
+                "flags_kept_because": "取組は継続し、翌年度の点検で指標を確認する"}
         if state == "act.revising":
             return "submit_revision", owner, lambda conn: {"revised_plan": f"{row.plan}（{row.fy + 1}年度見直し）"}
         if state == "act.revision_review":

@@ -19,9 +19,9 @@ PENDING = "pending"  # a flag that has not been resolved yet (resolution is null
 WORDS: dict[str, dict[str, str]] = {
     "ja": {
         "report": "進行管理の結果（公表）", "other_language": "English", "home": "一覧へ戻る",
-        "published": "公表日", "version": "版", "version_n": "第{n}版", "correction": "訂正",
+        "published": "公表日", "version_n": "第{n}版", "correction": "訂正",
         "summary": "評価の集計", "by_grade": "生物多様性推進会議の評価", "by_status": "指標の状況",
-        "grade": "評価", "status": "状況", "count": "件数", "total": "計",
+        "grade": "評価", "status": "状況", "count": "件数",
         "actions": "取組の一覧", "code": "番号", "title": "取組", "division": "担当課",
         "council_grade": "推進会議の評価", "decision": "対応方針", "indicator_statuses": "指標の状況",
         "flag_marker": "見直し検討", "flag_marker_help": "順応的な見直しの対象になった取組",
@@ -29,20 +29,21 @@ WORDS: dict[str, dict[str, str]] = {
         "basic_policy": "基本方針", "done": "実施状況", "report_status": "実施状況", "report_content": "実施内容",
         "self_grade": "担当課の自己評価", "internal_comment": "庁内推進会議のコメント",
         "promotion": "生物多様性推進会議の評価", "evaluation": "評価内容",
-        "proposals": "改善提案と庁内推進会議の回答", "proposal": "提案", "answer": "回答", "no_answer": "回答なし",
+        "proposals": "改善提案と庁内推進会議の回答", "answer": "回答", "no_answer": "回答なし",
         "decision_reason": "理由", "internal": "庁内推進会議の対応方針",
         "indicators": "指標", "indicator": "指標", "unit": "単位", "baseline": "基準値", "target": "目標値",
         "this_year": "今年度の値", "expected": "見込み値", "progress": "進捗率", "no_indicators": "指標はありません。",
         "flags": "順応的な見直し", "rule": "理由となった基準", "reason": "内容", "resolution": "対応",
         "resolution_reason": "対応の理由", "no_flags": "見直しの対象にはなっていません。",
-        "none": "—", "no_proposals": "提案はありません。", "year_suffix": "年度",
-        "up": "大きいほど良い", "down": "小さいほど良い", "chart": "グラフ",
+        "fy": "年度", "none": "—", "no_proposals": "提案はありません。",
+        "legend": "□ 基準値・目標値　● 実績（大きい点が今年度）　┅ 見込み（基準値と目標値を結ぶ直線）"
+                  "　○ 今年度の見込み値",
     },
     "en": {
         "report": "Progress report (publication)", "other_language": "日本語", "home": "Back to the list",
-        "published": "Published", "version": "Version", "version_n": "version {n}", "correction": "Correction",
+        "published": "Published", "version_n": "version {n}", "correction": "Correction",
         "summary": "Summary", "by_grade": "Grades by the promotion council", "by_status": "Indicators by status",
-        "grade": "Grade", "status": "Status", "count": "Count", "total": "Total",
+        "grade": "Grade", "status": "Status", "count": "Count",
         "actions": "Actions", "code": "Code", "title": "Action", "division": "Division",
         "council_grade": "Council grade", "decision": "Decision", "indicator_statuses": "Indicators",
         "flag_marker": "Under review", "flag_marker_help": "Flagged for adaptive revision",
@@ -51,15 +52,16 @@ WORDS: dict[str, dict[str, str]] = {
         "report_content": "What was done", "self_grade": "Division's self grade",
         "internal_comment": "Internal council's comment", "promotion": "Promotion council's evaluation",
         "evaluation": "Evaluation", "proposals": "Proposals and the internal council's answers",
-        "proposal": "Proposal", "answer": "Answer", "no_answer": "No answer",
+        "answer": "Answer", "no_answer": "No answer",
         "decision_reason": "Reason", "internal": "Internal council's decision",
         "indicators": "Indicators", "indicator": "Indicator", "unit": "Unit", "baseline": "Baseline",
         "target": "Target", "this_year": "This year", "expected": "Expected", "progress": "Progress",
         "no_indicators": "This action has no indicators.",
         "flags": "Adaptive revision", "rule": "Rule", "reason": "Why", "resolution": "Outcome",
         "resolution_reason": "Reason for the outcome", "no_flags": "This action was not flagged for revision.",
-        "none": "—", "no_proposals": "No proposals.", "year_suffix": "",
-        "up": "higher is better", "down": "lower is better", "chart": "Chart",
+        "fy": "Fiscal year", "none": "—", "no_proposals": "No proposals.",
+        "legend": "□ baseline and target · ● measured (the large dot is this year) · ┅ expected "
+                  "(straight line from baseline to target) · ○ expected this year",
     },
 }
 
@@ -123,7 +125,10 @@ def format_number(value: Any, *, decimals: int = 4) -> str:
 def format_percent(share: Any) -> str:
     """A share of the way (0.834) as a whole percentage ("83%"); beyond 100% is shown as it is."""
     v = number(share)
-    return "" if v is None else f"{round(v * 100):d}%"
+    if v is None:
+        return ""
+    # Half up, after removing float noise: 0.575 is 57.49999… in binary but 58% to a reader.
+    return f"{math.floor(round(v * 100, 6) + 0.5):d}%"
 
 
 def format_year(year: Any, language: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -41,7 +42,16 @@ MEMBER = "kasen@city.example.jp"  # internal council member, owner of 1-1-1
 
 
 def settings_for(url: str) -> Settings:
-    return load_settings(CONFIG, env={"PDCA_DATABASE_URL": url})
+    """The sample config on this database; files it writes (mail, public sites) go beside a
+    SQLite database, or to a temporary folder, never into the repository."""
+    settings = load_settings(CONFIG, env={"PDCA_DATABASE_URL": url})
+    parsed = make_url(url)
+    base = Path(parsed.database).parent if parsed.get_backend_name() == "sqlite" and parsed.database \
+        else Path(tempfile.mkdtemp(prefix="pdca-test-"))
+    return settings.model_copy(update={
+        "mail": settings.mail.model_copy(update={"dir": str(base / "mail")}),
+        "web": settings.web.model_copy(update={"public_dir": str(base / "public")}),
+    })
 
 
 @pytest.fixture(scope="session")

@@ -61,7 +61,7 @@ WHO = {
 REPORT = {
     "status": "implemented",
     "content": "間伐 4.2ha、下草刈り 6回",
-    "indicators.S1": "41.5",
+    "indicators.S1": "45",  # on the line for FY2027: no adaptive-revision flag
     "indicators.S2.reason": "集計中のため",
     "self_grade": "B",
 }
@@ -71,6 +71,8 @@ FIELDS: dict[str, dict[str, Any]] = {
     "approve_evaluation": {"grade": "B", "evaluation": "順調に進んでいる",
                            "proposals": ["参加者を記録する", "若い世代を誘う"]},
     "submit_revision": {"revised_plan": "間伐を行い、参加者を記録する"},
+    "decide_continue": {"flags_kept_because": "計画どおり続ける"},
+    "decide_complete": {"flags_kept_because": "目標の考え方を見直したうえで完了する"},
 }
 NEEDS_COMMENT = {"return_plan", "return_report", "return_evaluation", "decide_discontinue", "decide_revise",
                  "return_revision"}
@@ -168,10 +170,14 @@ def test_a_whole_year_with_every_return_ends_closed_and_the_story_tells_it(y27: 
     assert story["state"] == "closed"
     assert story["record"]["decision"] == "continue"
     assert story["record"]["return_count"] == 3
+    with db.reading(y27.engine) as conn:
+        flags = conn.execute(select(Cycle.flags).where(Cycle.fy == FY, Cycle.id == y27.cycle_id(CODE, FY))).scalar()
+    assert [(f["rule"], f["resolution"], f["resolution_reason"]) for f in flags] == [
+        ("returned", "kept", "計画どおり続ける")]
     assert story["record"]["council_grade"] == "B"
     assert [p["text"] for p in story["proposals"]] == ["参加者を記録する", "若い世代を誘う"]
     s1, s2 = story["indicators"]
-    assert (s1["value"], s1["reason"]) == (41.5, None)
+    assert (s1["value"], s1["reason"]) == (45, None)
     assert (s2["value"], s2["reason"]) == (None, "集計中のため")
     assert [h["trigger"] for h in story["history"]][:3] == ["open", "submit_plan", "return_plan"]
     assert story["history"][2]["comment"] == "return_plan のコメント"

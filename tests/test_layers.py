@@ -15,6 +15,7 @@ FORBIDDEN = {
     "engine": {"workflows", "app", "notifications", "publishing", "typer", "fastapi", "jpholiday", "apscheduler"},
     "workflows": {"app", "notifications", "typer", "rich"},
     "notifications": {"workflows", "app", "typer", "rich"},
+    "publishing": {"workflows", "app", "notifications", "typer", "rich", "fastapi"},
 }
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import insert, select
 
 from engine import db
-from engine.errors import InvalidFields, NotAllowedNow, Refused, WrongRole
+from engine.errors import GuardRefused, InvalidFields, NotAllowedNow, Refused, WrongRole
 from tests.conftest import (
     ADMIN,
     CHAIR,
@@ -27,7 +27,7 @@ from tests.conftest import (
 from tests.test_action_cycle import EXPECTED, FIELDS, NEEDS_COMMENT
 from workflows import service
 from workflows.action_cycle import ACTION_CYCLE
-from workflows.models import Action, ActionOwner, Indicator, Person
+from workflows.models import Action, ActionOwner, Cycle, Indicator, Person
 
 PEOPLE = [OWNER, CHAIR, VICE_CHAIR, PROMOTION_CHAIR, PROMOTION_VICE, ADMIN, MEMBER, "jimukyoku@city.example.jp"]
 ADMINS = {ADMIN, "jimukyoku@city.example.jp"}
@@ -75,6 +75,12 @@ def new_cycle(year: Year) -> str:
     return code
 
 
+def flagged(year: Year, code: str) -> bool:
+    with db.reading(year.engine) as conn:
+        flags = conn.execute(select(Cycle.flags).where(Cycle.id == year.cycle_id(code))).scalar()
+    return any(not f.get("resolution") for f in flags or [])
+
+
 def rightful(trigger: str, away: set[str]) -> list[str]:
     return [p for p in PEOPLE if may_fire(trigger, p, away)]
 
@@ -109,6 +115,8 @@ def test_random_firings_follow_the_table_and_the_roles(sqlite_year: Year, data: 
             expected = WrongRole
         elif not with_fields and trigger not in TAKES_NOTHING_REQUIRED:
             expected = InvalidFields
+        elif not with_fields and trigger in ("decide_continue", "decide_complete") and flagged(year, code):
+            expected = GuardRefused  # a flag needs a revision or a reason to keep going
         else:
             expected = None
         try:

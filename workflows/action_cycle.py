@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from engine.clock import to_storage
 from engine.spec import SYSTEM, Changes, Field, Guard, Label, State, Trigger, WorkflowSpec
+from workflows import revision
 from workflows.fiscal import fy_label
 from workflows.models import Indicator, Measurement
 
@@ -128,16 +129,31 @@ def record_report(ctx: FireContext) -> Changes:
     )
 
 
+def _flags(ctx: FireContext, grade: str | None = None) -> list[dict[str, Any]]:
+    """The adaptive-revision rules, evaluated as the council looks at the cycle."""
+    return _store(ctx).flags_now(ctx.conn, ctx.instance.data, grade=grade)
+
+
 def record_acceptance(ctx: FireContext) -> Changes:
-    return Changes({"internal_comment": ctx.comment}, [notify_owners("decided")])
+    return Changes({"internal_comment": ctx.comment, "flags": _flags(ctx)}, [notify_owners("decided")])
 
 
 def record_evaluation(ctx: FireContext) -> Changes:
     f = ctx.fields
     return Changes(
-        {"council_grade": f["grade"], "evaluation": f["evaluation"]},
+        {"council_grade": f["grade"], "evaluation": f["evaluation"], "flags": _flags(ctx, f["grade"])},
         [("proposals", {"texts": f.get("proposals", [])}), notify_owners("decided")],
     )
+
+
+def flags_resolved(ctx: FireContext) -> str | None:
+    """Every flag needs an answer at the act phase: a revision, or a reason to keep going."""
+    open_flags = revision.unresolved(_data(ctx, "flags") or [])
+    if not open_flags or (ctx.fields.get("flags_kept_because") or "").strip():
+        return None
+    reasons = "; ".join(f["reason_en"] for f in open_flags)
+    return (f"flagged for adaptive revision ({reasons}): decide revise, or keep it with a reason "
+            "(field flags_kept_because)")
 
 
 def _closing(ctx: FireContext) -> dict[str, Any]:
@@ -146,9 +162,13 @@ def _closing(ctx: FireContext) -> dict[str, Any]:
 
 def record_decision(decision: str) -> Any:
     def record(ctx: FireContext) -> Changes:
-        columns = {"decision": decision, "decision_reason": ctx.comment}
+        columns: dict[str, Any] = {"decision": decision, "decision_reason": ctx.comment}
+        flags = _data(ctx, "flags") or []
         if decision == "revise":
+            columns["flags"] = revision.resolve(flags, "revised", ctx.comment)
             return Changes(columns, [notify_owners("revision_requested")])
+        kept = ctx.fields.get("flags_kept_because") or ctx.comment
+        columns["flags"] = revision.resolve(flags, "kept" if decision != "discontinue" else "discontinued", kept)
         effects: list[tuple[str, dict[str, Any]]] = [notify_owners("decided")]
         if decision in ("complete", "discontinue"):
             status = "completed" if decision == "complete" else "discontinued"
@@ -174,6 +194,9 @@ def record_check_opened(ctx: FireContext) -> Changes:
 # -- the fields triggers take ------------------------------------------------------------
 
 COMMENT = Field("comment", "longtext", Label("コメント", "Comment"))
+KEPT_BECAUSE = Field("flags_kept_because", "longtext",
+                     Label("見直しせずに続ける理由（見直し対象の場合）", "Why keep going despite the flags"),
+                     required=False)
 OPTIONAL_COMMENT = Field("comment", "longtext", Label("コメント", "Comment"), required=False)
 
 # -- the process -------------------------------------------------------------------------
@@ -196,6 +219,7 @@ STATES = (
 )
 
 ACTIVE = Guard("action_active", action_active)
+FLAGS_RESOLVED = Guard("flags_resolved", flags_resolved)
 
 TRIGGERS = (
     # trigger, from, to, who, label, fields, guards, recorder
@@ -243,11 +267,11 @@ TRIGGERS = (
             (PROMOTION_CHAIR,), Label("庁内推進会議へ差し戻す", "Return to the internal council"),
             fields=(COMMENT,), record=record_return),
     Trigger("decide_continue", "act.deciding", "closed", (INTERNAL_CHAIR,),
-            Label("継続", "Continue"), fields=(OPTIONAL_COMMENT,),
-            record=record_decision("continue")),
+            Label("継続", "Continue"), fields=(OPTIONAL_COMMENT, KEPT_BECAUSE),
+            guards=(FLAGS_RESOLVED,), record=record_decision("continue")),
     Trigger("decide_complete", "act.deciding", "closed", (INTERNAL_CHAIR,),
-            Label("完了", "Complete"), fields=(OPTIONAL_COMMENT,),
-            record=record_decision("complete")),
+            Label("完了", "Complete"), fields=(OPTIONAL_COMMENT, KEPT_BECAUSE),
+            guards=(FLAGS_RESOLVED,), record=record_decision("complete")),
     Trigger("decide_discontinue", "act.deciding", "closed", (INTERNAL_CHAIR,),
             Label("廃止", "Discontinue"), fields=(COMMENT,),
             record=record_decision("discontinue")),

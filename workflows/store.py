@@ -17,6 +17,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    func,
     literal,
     or_,
     select,
@@ -24,9 +25,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from engine.clock import to_storage
+from engine.audit import AuditEvent
+from engine.clock import from_storage, to_storage
 from engine.outbox import key_middle, queue_statement
 from engine.runtime import Actor, Instance
+from workflows import revision
 from workflows.action_cycle import INTERNAL_CHAIR, OWNER, PROMOTION_CHAIR
 from workflows.calendar import Calendar
 from workflows.messages import notice_to_owners
@@ -67,13 +70,14 @@ def chair_seats() -> Any:
 class CycleStore:
     table = cycle_table
 
-    def __init__(self, calendar: Calendar | None = None) -> None:
+    def __init__(self, calendar: Calendar | None = None, rules: revision.RevisionIn | None = None) -> None:
         self.calendar = calendar or Calendar()
+        self.rules = rules or revision.RevisionIn()
         self._notices: dict[tuple[str, str], Any] = {}
         self._load = (
             select(
                 Cycle.id, Cycle.state, Cycle.version, Cycle.action_id, Cycle.fy, Cycle.plan,
-                Cycle.return_count, Cycle.revised_plan, Action.code, Action.strategy_id,
+                Cycle.return_count, Cycle.revised_plan, Cycle.flags, Action.code, Action.strategy_id,
                 Action.status.label("action_status"),  # type: ignore[attr-defined]
                 Action.ended_fy, Action.plan.label("action_plan"),  # type: ignore[attr-defined]
             )
@@ -90,6 +94,23 @@ class CycleStore:
             .where(Membership.person_id == bindparam("person_id"), chair_seats())
         )
         self._roles = owner.union_all(chairs)
+
+    def flags_now(
+        self, conn: Connection, cycle: Mapping[str, Any], *, grade: str | None = None
+    ) -> list[dict[str, Any]]:
+        """This cycle's flags with the rules evaluated now (earlier ones and their resolutions kept)."""
+        grades = list(conn.execute(select(Strategy.grades).where(Strategy.id == cycle["strategy_id"])).scalar_one())
+        submitted = conn.execute(
+            select(func.max(AuditEvent.at)).where(
+                AuditEvent.workflow == "action_cycle", AuditEvent.instance_id == cycle["id"],
+                AuditEvent.trigger == "submit_report")
+        ).scalar()
+        found = revision.evaluate(
+            conn, cycle=cycle, rules=self.rules, grades=grades, grade=grade,
+            report_due=self.calendar.due(cycle["fy"], "report_due"),
+            submitted=from_storage(submitted).astimezone(self.calendar.zone).date() if submitted else None,
+        )
+        return revision.merge(list(cycle["flags"] or []), found)
 
     def year_begins(self, fy: int) -> datetime:
         return self.calendar.year_begins(fy)

@@ -14,20 +14,21 @@ from typing import Any
 import swagger_ui_bundle
 from fastapi import FastAPI, Form, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.bootstrap import Pdca
 from app.ics import milestones_ics
 from app.mail import queue_now
+from app.public import ensure_site
 from app.web import api, auth, drafts
 from app.web.i18n import translator
 from engine import db
 from engine.clock import utc_now
 from engine.errors import GuardRefused, InvalidFields, NotAllowedNow, NotFound, Refused, Stale, WrongRole
 from notifications.drain import list_messages, retry
-from workflows import opinions, service
+from workflows import opinions, results, service
 from workflows.action_cycle import ACTION_CYCLE
 from workflows.fiscal import fy_label
 
@@ -368,6 +369,37 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
         except Refused as exc:
             return action_page(request, visitor, code, fy, status_of(exc), error=exc.message, form=values)
         return RedirectResponse(f"/actions/{code}/{fy}?done=draft", status_code=303)
+
+    # -- the public report (no sign-in) --------------------------------------------------
+
+    @app.get("/public", response_class=HTMLResponse)
+    def public_index(request: Request) -> Response:
+        with db.reading(pdca.engine) as conn:
+            years = results.published(conn, strategy_code=pdca.strategy_code)
+        return page(request, "public.html", None, years=years)
+
+    @app.get("/public/{fy}/")
+    def public_latest(fy: int) -> Response:
+        with db.reading(pdca.engine) as conn:
+            latest = results.latest(conn, strategy_code=pdca.strategy_code, fy=fy)
+        if latest is None:
+            return JSONResponse({"error": "not_found", "message": f"FY{fy} is not published"}, status_code=404)
+        return RedirectResponse(f"/public/{fy}/v{latest['version']}/", status_code=303)
+
+    @app.get("/public/{fy}/v{number}/{path:path}")
+    def public_file(fy: int, number: int, path: str) -> Response:
+        with db.reading(pdca.engine) as conn:
+            publication = results.version(conn, strategy_code=pdca.strategy_code, fy=fy, number=number)
+        if publication is None:
+            return JSONResponse({"error": "not_found", "message": f"FY{fy} v{number} is not published"},
+                                status_code=404)
+        root = ensure_site(pdca, publication).resolve()
+        wanted = (root / (path or "index.html")).resolve()
+        if wanted.is_dir():
+            wanted = wanted / "index.html"
+        if not wanted.is_relative_to(root) or not wanted.is_file():
+            return JSONResponse({"error": "not_found", "message": path}, status_code=404)
+        return FileResponse(wanted)
 
     # -- admin and secretariat ------------------------------------------------------------
 

@@ -1,0 +1,99 @@
+"""The yearly publication (公表): frozen and hashed, corrections as new versions, the site
+written from it and served without sign-in, its figures equal to the database's."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.simulate import simulate
+from app.web.main import create_app
+from engine import db
+from engine.errors import InvalidFields
+from tests.conftest import CONFIG, Year
+from workflows import results
+from workflows.models import Cycle
+
+NOW = datetime(2027, 10, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def year_done(sqlite_year: Year) -> Year:
+    """The sample's FY2026, carried through a simulated year (published on 2027-09-30)."""
+    simulate(sqlite_year.pdca, datetime(2026, 4, 1).date(), datetime(2027, 10, 1).date(), actors=True)
+    return sqlite_year
+
+
+def test_a_publication_is_frozen_and_a_correction_is_a_new_version(year_done: Year) -> None:
+    code = year_done.pdca.strategy_code
+    with db.writing(year_done.engine) as conn:
+        first = results.latest(conn, strategy_code=code, fy=2026)
+        assert first is not None and first["version"] == 1
+        again, created = results.publish(conn, strategy_code=code, fy=2026, now=NOW)
+        assert not created and again["content_hash"] == first["content_hash"]
+        conn.execute(update(Cycle).where(Cycle.fy == 2026).values(council_grade="A"))
+        with pytest.raises(InvalidFields, match="say what this correction changes"):
+            results.publish(conn, strategy_code=code, fy=2026, now=NOW)
+        second, created = results.publish(conn, strategy_code=code, fy=2026, now=NOW, note="評価の誤記を訂正")
+        assert created and second["version"] == 2 and second["note"] == "評価の誤記を訂正"
+        still = results.version(conn, strategy_code=code, fy=2026, number=1)
+    assert still == first  # the first version stays as it was
+    frozen = {k: v for k, v in still.items() if k != "content_hash"}
+    assert results.content_hash(frozen) == still["content_hash"]
+    changes = results.diff(first, second)
+    assert changes and all(c["change"] == "council_grade" and c["after"] == "A" for c in changes)
+
+
+def test_the_snapshot_tells_what_the_database_holds(year_done: Year) -> None:
+    with db.reading(year_done.engine) as conn:
+        published = results.latest(conn, strategy_code=year_done.pdca.strategy_code, fy=2026)
+    assert published is not None
+    by_code = {a["code"]: a for a in published["actions"]}
+    assert len(by_code) == 12
+    for code, action in by_code.items():
+        story = year_done.story(code, 2026)
+        assert action["council_grade"] == story["record"]["council_grade"]
+        assert action["decision"] == story["record"]["decision"]
+        assert [(i["code"], i["value"]) for i in action["indicators"]] == [
+            (i["code"], i["value"]) for i in story["indicators"]]
+    counts = published["counts"]
+    assert sum(counts["by_grade"].values()) == 12
+    assert sum(counts["by_indicator_status"].values()) == sum(len(a["indicators"]) for a in published["actions"])
+
+
+def test_pdca_publish_writes_the_site_and_its_tables(year_done: Year, tmp_path: Path) -> None:
+    env = {"PDCA_CONFIG": str(CONFIG), "PDCA_DATABASE_URL": year_done.pdca.settings.database.url}
+    result = CliRunner().invoke(cli, ["publish", "--fy", "2026", "--out", str(tmp_path), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    written = json.loads(result.stdout)
+    assert (written["version"], written["created"]) == (1, False)
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    english = (tmp_path / "en" / "index.html").read_text(encoding="utf-8")
+    for action in year_done.actions():
+        assert action["code"] in index and action["code"] in english
+        assert (tmp_path / "actions" / f"{action['code']}.html").exists()
+    with (tmp_path / "results.csv").open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["code"] for r in rows} == {a["code"] for a in year_done.actions()}
+    wetland = next(r for r in rows if r["indicator_code"] == "W1")
+    assert float(wetland["value"]) == year_done.story("1-1-1", 2026)["indicators"][0]["value"]
+
+
+def test_the_public_report_is_served_without_sign_in(year_done: Year) -> None:
+    web = TestClient(create_app(year_done.pdca), follow_redirects=False)
+    assert "FY2026 (令和8年度)" in web.get("/public").text
+    assert web.get("/public/2026/").headers["location"] == "/public/2026/v1/"
+    page = web.get("/public/2026/v1/")
+    assert page.status_code == 200 and "1-1-2" in page.text
+    assert web.get("/public/2026/v1/en/index.html").status_code == 200
+    assert web.get("/public/2026/v1/results.xlsx").status_code == 200
+    assert web.get("/public/2026/v1/../../../config.toml").status_code == 404
+    assert web.get("/public/2025/").status_code == 404
