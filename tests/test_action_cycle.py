@@ -440,3 +440,36 @@ def test_the_flat_machine_decides_as_the_hierarchical_one_would(y27: Year) -> No
         y27.pdca.workflow.machine = flat
     assert y27.state(CODE, FY) == "closed"
     assert nested._machine.get_state("check.self_assessment").name == "self_assessment"
+
+
+def test_an_off_plan_action_is_flagged_in_words_and_each_flag_must_be_answered(y27: Year) -> None:
+    walk(y27, ROUTE["check.self_assessment"])
+    step(y27, "submit_report", **{"indicators.S1": "36"})  # expected 45 for FY2027: a tenth of the way
+    step(y27, "accept_report")
+    step(y27, "approve_evaluation", grade="D")
+    flags = y27.story(CODE, FY)["flags"]
+    assert [(f["rule"], f["reason_en"]) for f in flags] == [
+        ("indicator:S1", "indicator 'Area of managed satoyama woodland' at 10 % of its expected value "
+                         "for FY2027 (令和9年度)"),
+        ("grade", "the promotion council graded it D"),
+    ]
+    assert flags[0]["reason_ja"] == ("指標「保全管理した里山林の面積」がFY2027 (令和9年度)の"
+                                     "想定値の10%にとどまっています")
+    with pytest.raises(GuardRefused, match="flags_kept_because"):
+        y27.fire(CODE, "decide_continue", CHAIR, fy=FY, now=CHECKING)
+    y27.fire(CODE, "decide_continue", CHAIR, fy=FY, now=CHECKING,
+             flags_kept_because="用地の確保が済み、来年度に回復する", answers=["参加者名簿を作る", "高校と連携する"])
+    story = y27.story(CODE, FY)
+    assert {(f["resolution"], f["resolution_reason"]) for f in story["flags"]} == {
+        ("kept", "用地の確保が済み、来年度に回復する")}
+    assert [p["answer"] for p in story["proposals"]] == ["参加者名簿を作る", "高校と連携する"]
+    y27.open(2028, now=CHECKING)
+    assert [(p["text"], p["answer"]) for p in y27.story(CODE, 2028)["previous_proposals"]] == [
+        ("参加者を記録する", "参加者名簿を作る"), ("若い世代を誘う", "高校と連携する")]
+
+
+def test_a_revision_answers_the_flags(y27: Year) -> None:
+    walk(y27, ROUTE["check.self_assessment"])
+    step(y27, "submit_report", **{"indicators.S1": "36"})
+    walk(y27, ["accept_report", "approve_evaluation", "decide_revise"])
+    assert {f["resolution"] for f in y27.story(CODE, FY)["flags"]} == {"revised"}

@@ -164,12 +164,13 @@ def record_decision(decision: str) -> Any:
     def record(ctx: FireContext) -> Changes:
         columns: dict[str, Any] = {"decision": decision, "decision_reason": ctx.comment}
         flags = _data(ctx, "flags") or []
+        answered = [("answer_proposals", {"answers": ctx.fields["answers"]})] if ctx.fields.get("answers") else []
         if decision == "revise":
             columns["flags"] = revision.resolve(flags, "revised", ctx.comment)
-            return Changes(columns, [notify_owners("revision_requested")])
+            return Changes(columns, [notify_owners("revision_requested"), *answered])
         kept = ctx.fields.get("flags_kept_because") or ctx.comment
         columns["flags"] = revision.resolve(flags, "kept" if decision != "discontinue" else "discontinued", kept)
-        effects: list[tuple[str, dict[str, Any]]] = [notify_owners("decided")]
+        effects: list[tuple[str, dict[str, Any]]] = [notify_owners("decided"), *answered]
         if decision in ("complete", "discontinue"):
             status = "completed" if decision == "complete" else "discontinued"
             effects.append(("end_action", {"status": status}))
@@ -194,6 +195,9 @@ def record_check_opened(ctx: FireContext) -> Changes:
 # -- the fields triggers take ------------------------------------------------------------
 
 COMMENT = Field("comment", "longtext", Label("コメント", "Comment"))
+ANSWERS = Field("answers", "lines",
+                Label("改善提案への対応（提案の順に1行ずつ）", "Answers to the proposals, one per line, in order"),
+                required=False)
 KEPT_BECAUSE = Field("flags_kept_because", "longtext",
                      Label("見直しせずに続ける理由（見直し対象の場合）", "Why keep going despite the flags"),
                      required=False)
@@ -267,17 +271,17 @@ TRIGGERS = (
             (PROMOTION_CHAIR,), Label("庁内推進会議へ差し戻す", "Return to the internal council"),
             fields=(COMMENT,), record=record_return),
     Trigger("decide_continue", "act.deciding", "closed", (INTERNAL_CHAIR,),
-            Label("継続", "Continue"), fields=(OPTIONAL_COMMENT, KEPT_BECAUSE),
+            Label("継続", "Continue"), fields=(OPTIONAL_COMMENT, KEPT_BECAUSE, ANSWERS),
             guards=(FLAGS_RESOLVED,), record=record_decision("continue")),
     Trigger("decide_complete", "act.deciding", "closed", (INTERNAL_CHAIR,),
-            Label("完了", "Complete"), fields=(OPTIONAL_COMMENT, KEPT_BECAUSE),
+            Label("完了", "Complete"), fields=(OPTIONAL_COMMENT, KEPT_BECAUSE, ANSWERS),
             guards=(FLAGS_RESOLVED,), record=record_decision("complete")),
     Trigger("decide_discontinue", "act.deciding", "closed", (INTERNAL_CHAIR,),
-            Label("廃止", "Discontinue"), fields=(COMMENT,),
+            Label("廃止", "Discontinue"), fields=(COMMENT, ANSWERS),
             record=record_decision("discontinue")),
     Trigger("decide_revise", "act.deciding", "act.revising", (INTERNAL_CHAIR,),
             Label("見直し", "Revise"),
-            fields=(Field("comment", "longtext", Label("見直しの内容", "What to revise")),),
+            fields=(Field("comment", "longtext", Label("見直しの内容", "What to revise")), ANSWERS),
             record=record_decision("revise")),
     Trigger("submit_revision", "act.revising", "act.revision_review", (OWNER,),
             Label("見直し案を提出", "Submit the revision"),

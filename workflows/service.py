@@ -256,6 +256,8 @@ def cycle_story(
             for ind, m in indicators
         ],
         "proposals": [{"seq": p.seq, "text": p.text, "answer": p.answer} for p in proposals],
+        "flags": list(cycle.flags or []),
+        "previous_proposals": _previous_proposals(orm, action.id, cycle.fy),
         "history": [
             {
                 "at": _iso(e.at),
@@ -273,6 +275,16 @@ def cycle_story(
         "deadline": deadline(calendar, cycle.fy, cycle.state, today) if calendar else None,
         "allowed": workflow.allowed(conn, instance),
     }
+
+
+def _previous_proposals(orm: Session, action_id: int, fy: int) -> list[dict[str, Any]]:
+    """Last year's proposals and the answers they got: this year's check follows them up."""
+    rows = orm.execute(
+        select(Proposal.seq, Proposal.text, Proposal.answer, Cycle.decision)
+        .join(Cycle, Cycle.id == Proposal.cycle_id)
+        .where(Cycle.action_id == action_id, Cycle.fy == fy - 1).order_by(Proposal.seq)  # type: ignore[arg-type]
+    ).all()
+    return [{"seq": r.seq, "text": r.text, "answer": r.answer, "decision": r.decision} for r in rows]
 
 
 def _state_label(state: str) -> dict[str, str]:
@@ -337,13 +349,14 @@ def _work_rows(conn: Connection, query: Any, calendar: Calendar, today: date, la
             "title": (r.title_en or r.title_ja) if language == "en" else r.title_ja,
             "owner": r.division, "state": r.state, "state_label": ACTION_CYCLE.state(r.state).label(language),
             "due": due["date"] if due else None, "days_left": due["days_left"] if due else None,
+            "flagged": any(not f.get("resolution") for f in (r.flags or [])),
         })
     return rows
 
 
 def _cycle_rows() -> Any:
     return (
-        select(Cycle.fy, Cycle.state, Action.code, Action.title_ja, Action.title_en, Action.division)
+        select(Cycle.fy, Cycle.state, Cycle.flags, Action.code, Action.title_ja, Action.title_en, Action.division)
         .join(Action, Action.id == Cycle.action_id)
         .where(Action.status == "active", Cycle.state != "closed")
     )

@@ -233,6 +233,14 @@ class CycleStore:
             .values(status=data["status"], ended_fy=instance.data["fy"])
         )
 
+    def _apply_answer_proposals(
+        self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
+    ) -> None:
+        """The internal council's answer to each proposal, in the proposals' order."""
+        for seq, text in enumerate(data["answers"], start=1):
+            conn.execute(update(Proposal).where(Proposal.cycle_id == instance.id, Proposal.seq == seq)  # type: ignore[arg-type]
+                         .values(answer=text))
+
     def _apply_notify(
         self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
     ) -> None:
