@@ -15,7 +15,8 @@ from notifications.render import Identity, Renderer
 IDENTITY = Identity("biodiversity@city.example.jp", "みどり市生物多様性戦略", "kankyo@city.example.jp",
                     "みどり市生物多様性戦略", "biodiversity-2026.city.example.jp")
 ITEM = {"code": "2-1-3", "title": "湿地の<再生>", "division": "河川課", "fy": 2025, "fy_label": "FY2025 (令和7年度)",
-        "state": "check.self_assessment", "state_label": "実施状況報告中", "url": "http://pdca.example/actions/2-1-3/2025"}
+        "state": "check.self_assessment", "state_label": "実施状況報告中", "url": "http://pdca.example/actions/2-1-3/2025",
+        "flags": ["指標「湿地」が想定値の40%にとどまっています"]}
 
 
 def context(family: str, language: str, **extra: Any) -> dict[str, Any]:
@@ -72,3 +73,9 @@ def test_the_same_message_renders_to_the_same_bytes() -> None:
     parsed = message_from_bytes(first)
     assert parsed["Reply-To"] == "kankyo@city.example.jp"
     assert parsed["Message-ID"] == r.message_id("k") != r.message_id("k2")
+
+
+def test_a_packet_shows_each_items_flags() -> None:
+    rendered = Renderer(IDENTITY).render(context("packet", "ja"))
+    assert "⚑ 指標「湿地」が想定値の40%にとどまっています" in rendered.text
+    assert "⚑ 指標「湿地」" in rendered.html

@@ -137,6 +137,8 @@ def _cycle_view(row: Any, base_url: str, language: str) -> dict[str, Any]:
         "state": row.state,
         "state_label": state(language),
         "url": f"{base_url}/actions/{row.code}/{row.fy}",
+        "flags": [f["reason_en"] if language == "en" else f["reason_ja"]
+                  for f in (row.flags or []) if not f.get("resolution")],
     }
 
 
@@ -158,7 +160,7 @@ def contexts(
         listed[outbox_id].append(instance_id)
     cycle_ids = {m.instance_id for m in messages if m.instance_id} | {c for v in listed.values() for c in v}
     cycles = {r.id: r for r in conn.execute(
-        select(Cycle.id, Cycle.fy, Cycle.state, Cycle.returned_comment, Action.code, Action.title_ja,
+        select(Cycle.id, Cycle.fy, Cycle.state, Cycle.returned_comment, Cycle.flags, Action.code, Action.title_ja,
                Action.title_en, Action.division)
         .join(Action, Action.id == Cycle.action_id)
         .where(Cycle.id.in_(cycle_ids))  # type: ignore[union-attr]
