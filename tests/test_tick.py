@@ -253,3 +253,15 @@ def test_a_whole_year_closes_every_cycle_and_queues_each_message_once(year: Year
         published = results.latest(conn, strategy_code=year.pdca.strategy_code, fy=2026)
     assert published is not None and published["version"] == 1 and len(published["actions"]) == 12
 
+
+
+def test_a_report_long_overdue_is_flagged_by_the_tick(year: Year) -> None:
+    start_fy2026(year)
+    tick_daily(year, "2027-04-09", "2027-06-27")  # due 05-28: 30 days late on 06-27
+    report(year, "1-1-2", "2027-06-20")
+    assert all(not year.story(c)["flags"] for c in ("1-1-1", "1-1-2"))
+    assert tick_at(year, "2027-06-28").transitions["flag"] == 11  # all still missing but 1-1-2's
+    assert tick_at(year, "2027-06-29").transitions["flag"] == 0  # once
+    (flag,) = year.story("1-1-1")["flags"]
+    assert flag["rule"] == "late" and "30 days late" in flag["reason_en"]
+    assert year.story("1-1-2")["flags"] == []

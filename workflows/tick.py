@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Integer, String, literal, null, select, union
+from sqlalchemy import Connection, Integer, String, literal, null, select, union, update
 
 from engine.bulk import fire_all
 from engine.calendar import reminder_step, repeating_step
 from engine.clock import to_storage
 from engine.outbox import attach_items, dedupe_key, queue, queue_returning_ids
 from engine.runtime import Workflow
-from workflows import opinions, results
+from workflows import opinions, results, revision
 from workflows.calendar import Calendar
 from workflows.directory import SECRETARIAT
 from workflows.messages import message_columns, to_owners
@@ -182,6 +182,7 @@ def _year(t: _Tick, fy: int, today: date) -> None:
     step = reminder_step(today, d["report_due"], **remind, until=d["decisions_due"])
     if step:
         t.to_owners(_reminder_kind("report", step), fy, REPORTING, d["report_due"], step)
+    _flag_late_reports(t, fy, d["report_due"], today)
     late_from = d["report_due"] + timedelta(days=settings.escalate_after_days)
     step = repeating_step(today, late_from, settings.repeat_days, until=d["decisions_due"])
     if step:
@@ -199,6 +200,24 @@ def _year(t: _Tick, fy: int, today: date) -> None:
                     _chairs("internal"), t.cycles(fy, WAITING_FOR_DECISION))
     if today >= d["publication"]:
         _publish(t, fy, d["publication"])
+
+
+def _flag_late_reports(t: _Tick, fy: int, due: date, today: date) -> None:
+    """A report more than `late_days` days late flags its cycle (adaptive revision) while
+    it is still missing; the loop runs over the late cycles only, never over all."""
+    rules = t.workflow.store.rules  # type: ignore[attr-defined]
+    late = (today - due).days
+    if late <= rules.late_days:
+        return
+    rows = t.conn.execute(select(Cycle.id, Cycle.flags).where(
+        Cycle.fy == fy, Cycle.state.in_(REPORTING), t.active()))  # type: ignore[attr-defined]
+    flag = revision.Flag("late", f"実施状況報告が期限から{rules.late_days}日を過ぎても提出されていません",
+                         f"the report is more than {rules.late_days} days late")
+    for cycle_id, flags in rows:
+        if any(f["rule"] == "late" for f in flags or []):
+            continue
+        t.conn.execute(update(Cycle).where(Cycle.id == cycle_id).values(flags=revision.merge(flags or [], [flag])))  # type: ignore[arg-type]
+        t.report.transitions["flag"] += 1
 
 
 def _publish(t: _Tick, fy: int, day: date) -> None:
