@@ -262,6 +262,12 @@ def test_a_report_long_overdue_is_flagged_by_the_tick(year: Year) -> None:
     assert all(not year.story(c)["flags"] for c in ("1-1-1", "1-1-2"))
     assert tick_at(year, "2027-06-28").transitions["flag"] == 11  # all still missing but 1-1-2's
     assert tick_at(year, "2027-06-29").transitions["flag"] == 0  # once
+    with db.reading(year.engine) as conn:
+        from workflows import service
+
+        story = service.cycle_story(conn, year.pdca.workflow, year.cycle_id("1-1-1"), calendar=year.pdca.calendar,
+                                    today=date(2027, 6, 28))
+    assert story["indicators"][0]["stale"] is True  # shown as not updated while the report is late
     (flag,) = year.story("1-1-1")["flags"]
     assert flag["rule"] == "late" and "30 days late" in flag["reason_en"]
     assert year.story("1-1-2")["flags"] == []

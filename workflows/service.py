@@ -213,6 +213,9 @@ def cycle_story(
     proposals = orm.scalars(
         select(Proposal).where(Proposal.cycle_id == cycle_id).order_by(Proposal.seq)  # type: ignore[arg-type]
     ).all()
+    due = deadline(calendar, cycle.fy, cycle.state, today) if calendar else None
+    # An indicator is stale while its year's report is overdue: the figure shown is old news.
+    stale = cycle.state == "check.self_assessment" and bool(due) and due.get("days_left", 0) < 0
     return {
         "code": action.code,
         "fy": cycle.fy,
@@ -252,6 +255,7 @@ def cycle_story(
                 "target": [ind.target_value, ind.target_year],
                 "value": m.value if m else None,
                 "reason": m.reason if m else None,
+                "stale": stale,
             }
             for ind, m in indicators
         ],
@@ -272,7 +276,7 @@ def cycle_story(
             }
             for e in history
         ],
-        "deadline": deadline(calendar, cycle.fy, cycle.state, today) if calendar else None,
+        "deadline": due,
         "allowed": workflow.allowed(conn, instance),
     }
 
