@@ -608,6 +608,26 @@ def publish(
                      f"(sha256 {publication['content_hash'][:16]}...); {len(files)} files in {target}\n")
 
 
+@cli.command("compare")
+def compare(
+    fy: Annotated[int, typer.Option("--fy", help="the later fiscal year")],
+    with_fy: Annotated[int | None, typer.Option("--with", help="the earlier one (default: the year before)")] = None,
+) -> None:
+    """What changed between two published years, action by action (grades, decisions,
+    indicator statuses), as JSON."""
+    from workflows import results
+
+    earlier = with_fy if with_fy is not None else fy - 1
+    with _pdca() as pdca, db.reading(pdca.engine) as conn:
+        after = results.latest(conn, strategy_code=pdca.strategy_code, fy=fy)
+        before = results.latest(conn, strategy_code=pdca.strategy_code, fy=earlier)
+    missing = [str(y) for y, p in ((earlier, before), (fy, after)) if p is None]
+    if missing:
+        err.print(f"not published: FY{', FY'.join(missing)} (pdca publish --fy ...)")
+        raise typer.Exit(1)
+    _print_json({"from": earlier, "to": fy, "changes": results.diff(before, after)})  # type: ignore[arg-type]
+
+
 @cli.command()
 def diagram() -> None:
     """The action cycle as a Mermaid state diagram (paste into any Mermaid viewer)."""

@@ -473,3 +473,14 @@ def test_a_revision_answers_the_flags(y27: Year) -> None:
     step(y27, "submit_report", **{"indicators.S1": "36"})
     walk(y27, ["accept_report", "approve_evaluation", "decide_revise"])
     assert {f["resolution"] for f in y27.story(CODE, FY)["flags"]} == {"revised"}
+
+
+def test_a_flag_last_year_flags_this_year_too(year: Year) -> None:
+    year.open(FY, now=PLANNING)
+    with db.writing(year.engine) as conn:
+        conn.execute(update(Cycle).where(Cycle.id == year.cycle_id(CODE, 2026)).values(
+            flags=[{"rule": "grade", "reason_ja": "評価D", "reason_en": "graded D", "resolution": "kept",
+                    "resolution_reason": "理由"}]))
+    walk(year, ROUTE["check.internal_review"])
+    step(year, "accept_report")
+    assert [f["reason_en"] for f in year.story(CODE, FY)["flags"]] == ["also flagged in FY2026 (令和8年度)"]

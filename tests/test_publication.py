@@ -97,3 +97,17 @@ def test_the_public_report_is_served_without_sign_in(year_done: Year) -> None:
     assert web.get("/public/2026/v1/results.xlsx").status_code == 200
     assert web.get("/public/2026/v1/../../../config.toml").status_code == 404
     assert web.get("/public/2025/").status_code == 404
+
+
+def test_pdca_compare_shows_what_changed_between_published_years(year_done: Year) -> None:
+    env = {"PDCA_CONFIG": str(CONFIG), "PDCA_DATABASE_URL": year_done.pdca.settings.database.url}
+    runner = CliRunner()
+    missing = runner.invoke(cli, ["compare", "--fy", "2026"], env=env)
+    assert missing.exit_code == 1 and "not published: FY2025" in missing.output
+    with db.writing(year_done.engine) as conn:  # FY2027 is implementing; publish it as it stands
+        results.publish(conn, strategy_code=year_done.pdca.strategy_code, fy=2027, now=NOW)
+    shown = runner.invoke(cli, ["compare", "--fy", "2027"], env=env)
+    assert shown.exit_code == 0, shown.output
+    changes = json.loads(shown.stdout)["changes"]
+    assert {c["change"] for c in changes} >= {"council_grade", "decision"}
+    assert {c["code"] for c in changes} == {a["code"] for a in year_done.actions()}
