@@ -595,7 +595,8 @@ def publish(
     from workflows import results
 
     with _pdca() as pdca, db.writing(pdca.engine) as conn:
-        publication, created = results.publish(conn, strategy_code=pdca.strategy_code, fy=fy, now=utc_now(),
+        publication, created = results.publish(conn, strategy_code=pdca.strategy_code, fy=fy,
+                                               now=utc_now().astimezone(pdca.calendar.zone),
                                                note=note, on_track_ratio=pdca.settings.revision.on_track_ratio)
         target = out or site_dir(pdca, fy, publication["version"])
         files = write_site(publication, target)

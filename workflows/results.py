@@ -110,7 +110,8 @@ def publish(
     conn: Connection, *, strategy_code: str, fy: int, now: datetime, note: str | None = None,
     on_track_ratio: float = 0.9,
 ) -> tuple[dict[str, Any], bool]:
-    """Freeze the year's results; (the publication, whether a new version was made)."""
+    """Freeze the year's results; (the publication, whether a new version was made). The
+    publication date is shown as `now` is given: pass it in the city's time zone."""
     content = snapshot(conn, strategy_code=strategy_code, fy=fy, on_track_ratio=on_track_ratio)
     strategy_id = conn.execute(select(Strategy.id).where(Strategy.code == strategy_code)).scalar_one()
     digest = content_hash(content)
@@ -121,7 +122,7 @@ def publish(
         raise InvalidFields([("note", f"FY{fy} was published as version {last['version']}; "
                                       "say what this correction changes")])
     version = (last["version"] if last else 0) + 1
-    frozen = content | {"version": version, "published_at": to_storage(now).isoformat(), "note": note,
+    frozen = content | {"version": version, "published_at": now.isoformat(), "note": note,
                         "source_hash": digest}
     conn.execute(insert(Publication).values(
         strategy_id=strategy_id, fy=fy, version=version, published_at=to_storage(now), note=note,
