@@ -129,9 +129,9 @@ def record_report(ctx: FireContext) -> Changes:
     )
 
 
-def _flags(ctx: FireContext, grade: str | None = None) -> list[dict[str, Any]]:
-    """The adaptive-revision rules, evaluated as the council looks at the cycle."""
-    return _store(ctx).flags_now(ctx.conn, ctx.instance.data, grade=grade)
+def _flags(ctx: FireContext) -> list[dict[str, Any]]:
+    """The adaptive-revision rules, evaluated as the internal council accepts the report."""
+    return _store(ctx).flags_now(ctx.conn, ctx.instance.data)
 
 
 def record_acceptance(ctx: FireContext) -> Changes:
@@ -141,7 +141,8 @@ def record_acceptance(ctx: FireContext) -> Changes:
 def record_evaluation(ctx: FireContext) -> Changes:
     f = ctx.fields
     return Changes(
-        {"council_grade": f["grade"], "evaluation": f["evaluation"], "flags": _flags(ctx, f["grade"])},
+        {"council_grade": f["grade"], "evaluation": f["evaluation"],
+         "flags": _store(ctx).with_grade(ctx.conn, ctx.instance.data, f["grade"])},
         [("proposals", {"texts": f.get("proposals", [])}), notify_owners("decided")],
     )
 

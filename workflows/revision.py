@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from workflows import indicators
 from workflows.fiscal import fy_label
@@ -45,14 +46,25 @@ class Flag:
                 "resolution": None, "resolution_reason": None}
 
 
-def _indicator_flags(conn: Connection, action_id: int, fy: int, rules: RevisionIn) -> list[Flag]:
-    flags = []
-    rows = conn.execute(
+@cache
+def _measured() -> Any:
+    """Each indicator of an action with its value for a year (prepared once)."""
+    return (
         select(Indicator.code, Indicator.name_ja, Indicator.name_en, Indicator.direction, Indicator.baseline_value,
                Indicator.baseline_year, Indicator.target_value, Indicator.target_year, Measurement.value)
-        .outerjoin(Measurement, (Measurement.indicator_id == Indicator.id) & (Measurement.fy == fy))
-        .where(Indicator.action_id == action_id).order_by(Indicator.code)
+        .outerjoin(Measurement, (Measurement.indicator_id == Indicator.id) & (Measurement.fy == bindparam("fy")))
+        .where(Indicator.action_id == bindparam("action")).order_by(Indicator.code)
     )
+
+
+@cache
+def _previous_flags() -> Any:
+    return select(Cycle.flags).where(Cycle.action_id == bindparam("action"), Cycle.fy == bindparam("fy"))
+
+
+def _indicator_flags(conn: Connection, action_id: int, fy: int, rules: RevisionIn) -> list[Flag]:
+    flags = []
+    rows = conn.execute(_measured(), {"fy": fy, "action": action_id})
     for r in rows:
         target = indicators.Target(r.direction, r.baseline_value, r.baseline_year, r.target_value, r.target_year)
         share = indicators.share_of_expected(target, r.value, fy)
@@ -76,23 +88,27 @@ def evaluate(
     """Every rule that holds for this cycle now."""
     fy, flags = cycle["fy"], []
     flags += _indicator_flags(conn, cycle["action_id"], fy, rules)
-    limit = rules.grade_at_or_below
-    if grade and limit and grade in grades and limit in grades and grade != "-" \
-            and grades.index(grade) >= grades.index(limit):
-        flags.append(Flag("grade", f"推進会議の評価が{grade}です", f"the promotion council graded it {grade}"))
+    flags += grade_flags(grade, rules, grades)
     if report_due and submitted and (submitted - report_due).days > rules.late_days:
         late = (submitted - report_due).days
         flags.append(Flag("late", f"実施状況報告が{late}日遅れました", f"the report came {late} days late"))
     returns = cycle.get("return_count", 0)
     if returns > rules.returned_more_than:
         flags.append(Flag("returned", f"{returns}回差し戻されました", f"returned {returns} times"))
-    previous = conn.execute(
-        select(Cycle.flags).where(Cycle.action_id == cycle["action_id"], Cycle.fy == fy - 1)
-    ).scalar()
+    previous = conn.execute(_previous_flags(), {"action": cycle["action_id"], "fy": fy - 1}).scalar()
     if previous:
         flags.append(Flag("repeated", f"{fy_label(fy - 1)}にも見直しの対象になりました",
                           f"also flagged in {fy_label(fy - 1)}"))
     return flags
+
+
+def grade_flags(grade: str | None, rules: RevisionIn, grades: list[str]) -> list[Flag]:
+    """A grade at or below the configured one ("-", not assessable, never flags)."""
+    limit = rules.grade_at_or_below
+    if grade and limit and grade in grades and limit in grades and grade != "-" \
+            and grades.index(grade) >= grades.index(limit):
+        return [Flag("grade", f"推進会議の評価が{grade}です", f"the promotion council graded it {grade}")]
+    return []
 
 
 def merge(existing: list[dict[str, Any]], found: list[Flag]) -> list[dict[str, Any]]:

@@ -94,23 +94,29 @@ class CycleStore:
             .where(Membership.person_id == bindparam("person_id"), chair_seats())
         )
         self._roles = owner.union_all(chairs)
+        # Prepared once: the adaptive-revision rules run inside transitions.
+        self._grades = select(Strategy.grades).where(Strategy.id == bindparam("strategy"))
+        self._submitted = select(func.max(AuditEvent.at)).where(
+            AuditEvent.workflow == "action_cycle", AuditEvent.instance_id == bindparam("cycle"),
+            AuditEvent.trigger == "submit_report")
 
     def flags_now(
         self, conn: Connection, cycle: Mapping[str, Any], *, grade: str | None = None
     ) -> list[dict[str, Any]]:
         """This cycle's flags with the rules evaluated now (earlier ones and their resolutions kept)."""
-        grades = list(conn.execute(select(Strategy.grades).where(Strategy.id == cycle["strategy_id"])).scalar_one())
-        submitted = conn.execute(
-            select(func.max(AuditEvent.at)).where(
-                AuditEvent.workflow == "action_cycle", AuditEvent.instance_id == cycle["id"],
-                AuditEvent.trigger == "submit_report")
-        ).scalar()
+        grades = list(conn.execute(self._grades, {"strategy": cycle["strategy_id"]}).scalar_one())
+        submitted = conn.execute(self._submitted, {"cycle": cycle["id"]}).scalar()
         found = revision.evaluate(
             conn, cycle=cycle, rules=self.rules, grades=grades, grade=grade,
             report_due=self.calendar.due(cycle["fy"], "report_due"),
             submitted=from_storage(submitted).astimezone(self.calendar.zone).date() if submitted else None,
         )
         return revision.merge(list(cycle["flags"] or []), found)
+
+    def with_grade(self, conn: Connection, cycle: Mapping[str, Any], grade: str) -> list[dict[str, Any]]:
+        """The flags once the promotion council has graded: the rest was evaluated at acceptance."""
+        grades = list(conn.execute(self._grades, {"strategy": cycle["strategy_id"]}).scalar_one())
+        return revision.merge(list(cycle["flags"] or []), revision.grade_flags(grade, self.rules, grades))
 
     def year_begins(self, fy: int) -> datetime:
         return self.calendar.year_begins(fy)
