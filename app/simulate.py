@@ -98,6 +98,13 @@ class Actors:
         return service.actor_for(conn, email)
 
     def owner(self, conn: Connection, action_id: int) -> Actor | None:
+        if not self.owners:  # everyone's first owner, in one query
+            rows = conn.execute(
+                select(ActionOwner.action_id, Person.id, Person.email, Person.admin)
+                .join(Person, Person.id == ActionOwner.person_id).where(Person.active).order_by(Person.email)
+            )
+            for action, person_id, email, admin in rows:
+                self.owners.setdefault(action, Actor(email=email, person_id=person_id, is_admin=admin))
         if action_id not in self.owners:
             email = conn.execute(
                 select(Person.email).join(ActionOwner, ActionOwner.person_id == Person.id)

@@ -6,9 +6,10 @@ the recorders (each says what the step writes down; none sends anything).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from engine.clock import to_storage
 from engine.spec import SYSTEM, Changes, Field, Guard, Label, State, Trigger, WorkflowSpec
@@ -65,17 +66,20 @@ def fiscal_year_begun(ctx: FireContext) -> str | None:
     )
 
 
+@cache
+def _unreported() -> Any:
+    """Indicators of an action without a value or a reason for a year (prepared once)."""
+    return (
+        select(Indicator.code)  # type: ignore[call-overload]
+        .outerjoin(Measurement, (Measurement.indicator_id == Indicator.id) & (Measurement.fy == bindparam("fy")))
+        .where(Indicator.action_id == bindparam("action"), Measurement.id.is_(None))  # type: ignore[union-attr]
+        .order_by(Indicator.code)
+    )
+
+
 def every_indicator_reported(ctx: FireContext) -> str | None:
     """An indicator added after the report was submitted would otherwise go unreported."""
-    rows = ctx.conn.execute(
-        select(Indicator.code)  # type: ignore[call-overload]
-        .outerjoin(
-            Measurement,
-            (Measurement.indicator_id == Indicator.id) & (Measurement.fy == _data(ctx, "fy")),
-        )
-        .where(Indicator.action_id == _data(ctx, "action_id"), Measurement.id.is_(None))  # type: ignore[union-attr]
-        .order_by(Indicator.code)
-    ).scalars().all()
+    rows = ctx.conn.execute(_unreported(), {"fy": _data(ctx, "fy"), "action": _data(ctx, "action_id")}).scalars().all()
     if not rows:
         return None
     return (

@@ -94,6 +94,15 @@ class CycleStore:
             .where(Membership.person_id == bindparam("person_id"), chair_seats())
         )
         self._roles = owner.union_all(chairs)
+        self._indicators = (
+            select(Indicator.code, Indicator.id).where(Indicator.action_id == bindparam("action"))
+            .order_by(Indicator.code)
+        )
+        self._clear_measurements = delete(Measurement).where(
+            Measurement.fy == bindparam("fy"),  # type: ignore[arg-type]
+            Measurement.indicator_id.in_(  # type: ignore[attr-defined]
+                select(Indicator.id).where(Indicator.action_id == bindparam("action"))),
+        )
         # Prepared once: the adaptive-revision rules run inside transitions.
         self._grades = select(Strategy.grades).where(Strategy.id == bindparam("strategy"))
         self._submitted = select(func.max(AuditEvent.at)).where(
@@ -159,21 +168,12 @@ class CycleStore:
 
     def choices(self, conn: Connection, instance: Instance, source: str) -> Sequence[str]:
         if source == "grades":
-            grades = conn.execute(
-                select(Strategy.grades).where(Strategy.id == instance.data["strategy_id"])
-            ).scalar_one()
-            return tuple(grades)
+            return tuple(conn.execute(self._grades, {"strategy": instance.data["strategy_id"]}).scalar_one())
         raise KeyError(source)
 
     def items(self, conn: Connection, instance: Instance, source: str) -> Sequence[str]:
         if source == "indicators":
-            return tuple(
-                conn.execute(
-                    select(Indicator.code)
-                    .where(Indicator.action_id == instance.data["action_id"])
-                    .order_by(Indicator.code)
-                ).scalars()
-            )
+            return tuple(code for code, _ in conn.execute(self._indicators, {"action": instance.data["action_id"]}))
         raise KeyError(source)
 
     def apply(
@@ -193,17 +193,8 @@ class CycleStore:
     ) -> None:
         """Replace this year's values: a resubmitted report supersedes the returned one."""
         fy, action_id = instance.data["fy"], instance.data["action_id"]
-        ids = dict(
-            conn.execute(
-                select(Indicator.code, Indicator.id).where(Indicator.action_id == action_id)
-            ).all()
-        )
-        conn.execute(
-            delete(Measurement).where(
-                Measurement.fy == fy,  # type: ignore[arg-type]
-                Measurement.indicator_id.in_(ids.values()),  # type: ignore[attr-defined]
-            )
-        )
+        ids = dict(conn.execute(self._indicators, {"action": action_id}).all())
+        conn.execute(self._clear_measurements, {"fy": fy, "action": action_id})
         rows = [
             {
                 "indicator_id": ids[code],
