@@ -484,3 +484,11 @@ def test_a_flag_last_year_flags_this_year_too(year: Year) -> None:
     walk(year, ROUTE["check.internal_review"])
     step(year, "accept_report")
     assert [f["reason_en"] for f in year.story(CODE, FY)["flags"]] == ["also flagged in FY2026 (令和8年度)"]
+
+
+def test_answers_name_their_proposal_and_must_fit(y27: Year) -> None:
+    walk(y27, ROUTE["act.deciding"])  # two proposals
+    with pytest.raises(GuardRefused, match="no proposal 3"):
+        y27.fire(CODE, "decide_continue", CHAIR, fy=FY, now=CHECKING, answers=["3: 余分な回答"])
+    y27.fire(CODE, "decide_continue", CHAIR, fy=FY, now=CHECKING, answers=["2: 高校と連携する"])
+    assert [p["answer"] for p in y27.story(CODE, FY)["proposals"]] == [None, "高校と連携する"]

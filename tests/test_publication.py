@@ -111,3 +111,15 @@ def test_pdca_compare_shows_what_changed_between_published_years(year_done: Year
     changes = json.loads(shown.stdout)["changes"]
     assert {c["change"] for c in changes} >= {"council_grade", "decision"}
     assert {c["code"] for c in changes} == {a["code"] for a in year_done.actions()}
+
+
+def test_the_automatic_publication_is_dated_in_the_citys_time(year_done: Year) -> None:
+    with db.reading(year_done.engine) as conn:
+        published = results.latest(conn, strategy_code=year_done.pdca.strategy_code, fy=2026)
+    assert published is not None and published["published_at"].startswith("2027-09-30T06:00:00+09:00")
+
+
+def test_odd_public_addresses_are_404_not_errors(year_done: Year) -> None:
+    web = TestClient(create_app(year_done.pdca), follow_redirects=False)
+    for path in ("/public/99999999999999999999/", "/public/2026/v99999999999999999999/", "/public/2026/v1/%00"):
+        assert web.get(path).status_code == 404, path

@@ -271,3 +271,13 @@ def test_a_report_long_overdue_is_flagged_by_the_tick(year: Year) -> None:
     (flag,) = year.story("1-1-1")["flags"]
     assert flag["rule"] == "late" and "30 days late" in flag["reason_en"]
     assert year.story("1-1-2")["flags"] == []
+
+
+def test_a_report_returned_for_changes_is_not_flagged_late(year: Year) -> None:
+    start_fy2026(year)
+    tick_daily(year, "2027-04-09", "2027-05-20")
+    report(year, "1-1-2", "2027-05-20")
+    year.fire("1-1-2", "return_report", CHAIR, fy=2026, now=at("2027-05-25", 10), comment="数値を確認してください")
+    tick_at(year, "2027-06-28")
+    assert year.story("1-1-2")["flags"] == []
+    assert [f["rule"] for f in year.story("1-1-1")["flags"]] == ["late"]

@@ -6,16 +6,17 @@ the recorders (each says what the step writes down; none sends anything).
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from engine.clock import to_storage
 from engine.spec import SYSTEM, Changes, Field, Guard, Label, State, Trigger, WorkflowSpec
 from workflows import revision
 from workflows.fiscal import fy_label
-from workflows.models import Indicator, Measurement
+from workflows.models import Indicator, Measurement, Proposal
 
 if TYPE_CHECKING:
     from engine.runtime import FireContext
@@ -151,6 +152,32 @@ def record_evaluation(ctx: FireContext) -> Changes:
     )
 
 
+ANSWER_LINE = re.compile(r"^\s*(\d+)\s*[:：.．]\s*(.+)$")
+
+
+def numbered_answers(lines: list[str]) -> list[tuple[int, str]]:
+    """'2: text' answers proposal 2; a line without a number answers the next in order."""
+    answers, position = [], 0
+    for line in lines:
+        match = ANSWER_LINE.match(line)
+        position = int(match[1]) if match else position + 1
+        answers.append((position, (match[2] if match else line).strip()))
+    return answers
+
+
+def answers_fit_proposals(ctx: FireContext) -> str | None:
+    lines = ctx.fields.get("answers") or []
+    if not lines:
+        return None
+    count = ctx.conn.execute(select(func.count()).select_from(Proposal).where(
+        Proposal.cycle_id == ctx.instance.id)).scalar_one()
+    wrong = sorted({n for n, _ in numbered_answers(lines) if not 1 <= n <= count})
+    if not wrong:
+        return None
+    return (f"there are {count} proposal(s); no proposal {', '.join(map(str, wrong))} to answer "
+            "(write 'N: answer', N from 1)")
+
+
 def flags_resolved(ctx: FireContext) -> str | None:
     """Every flag needs an answer at the act phase: a revision, or a reason to keep going."""
     open_flags = revision.unresolved(_data(ctx, "flags") or [])
@@ -201,7 +228,8 @@ def record_check_opened(ctx: FireContext) -> Changes:
 
 COMMENT = Field("comment", "longtext", Label("コメント", "Comment"))
 ANSWERS = Field("answers", "lines",
-                Label("改善提案への対応（提案の順に1行ずつ）", "Answers to the proposals, one per line, in order"),
+                Label("改善提案への対応（「番号: 対応」を1行ずつ。番号なしは提案の順）",
+                      "Answers to the proposals, one per line: 'N: answer' (without N, in order)"),
                 required=False)
 KEPT_BECAUSE = Field("flags_kept_because", "longtext",
                      Label("見直しせずに続ける理由（見直し対象の場合）", "Why keep going despite the flags"),
@@ -229,6 +257,7 @@ STATES = (
 
 ACTIVE = Guard("action_active", action_active)
 FLAGS_RESOLVED = Guard("flags_resolved", flags_resolved)
+ANSWERS_FIT = Guard("answers_fit_proposals", answers_fit_proposals)
 
 TRIGGERS = (
     # trigger, from, to, who, label, fields, guards, recorder
@@ -277,16 +306,17 @@ TRIGGERS = (
             fields=(COMMENT,), record=record_return),
     Trigger("decide_continue", "act.deciding", "closed", (INTERNAL_CHAIR,),
             Label("継続", "Continue"), fields=(OPTIONAL_COMMENT, KEPT_BECAUSE, ANSWERS),
-            guards=(FLAGS_RESOLVED,), record=record_decision("continue")),
+            guards=(FLAGS_RESOLVED, ANSWERS_FIT), record=record_decision("continue")),
     Trigger("decide_complete", "act.deciding", "closed", (INTERNAL_CHAIR,),
             Label("完了", "Complete"), fields=(OPTIONAL_COMMENT, KEPT_BECAUSE, ANSWERS),
-            guards=(FLAGS_RESOLVED,), record=record_decision("complete")),
+            guards=(FLAGS_RESOLVED, ANSWERS_FIT), record=record_decision("complete")),
     Trigger("decide_discontinue", "act.deciding", "closed", (INTERNAL_CHAIR,),
-            Label("廃止", "Discontinue"), fields=(COMMENT, ANSWERS),
+            Label("廃止", "Discontinue"), fields=(COMMENT, ANSWERS), guards=(ANSWERS_FIT,),
             record=record_decision("discontinue")),
     Trigger("decide_revise", "act.deciding", "act.revising", (INTERNAL_CHAIR,),
             Label("見直し", "Revise"),
             fields=(Field("comment", "longtext", Label("見直しの内容", "What to revise")), ANSWERS),
+            guards=(ANSWERS_FIT,),
             record=record_decision("revise")),
     Trigger("submit_revision", "act.revising", "act.revision_review", (OWNER,),
             Label("見直し案を提出", "Submit the revision"),

@@ -30,7 +30,7 @@ from engine.clock import from_storage, to_storage
 from engine.outbox import key_middle, queue_statement
 from engine.runtime import Actor, Instance
 from workflows import revision
-from workflows.action_cycle import INTERNAL_CHAIR, OWNER, PROMOTION_CHAIR
+from workflows.action_cycle import INTERNAL_CHAIR, OWNER, PROMOTION_CHAIR, numbered_answers
 from workflows.calendar import Calendar
 from workflows.messages import notice_to_owners
 from workflows.models import (
@@ -233,8 +233,8 @@ class CycleStore:
     def _apply_answer_proposals(
         self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
     ) -> None:
-        """The internal council's answer to each proposal, in the proposals' order."""
-        for seq, text in enumerate(data["answers"], start=1):
+        """The internal council's answer to each proposal ('N: answer', or in order)."""
+        for seq, text in numbered_answers(data["answers"]):
             conn.execute(update(Proposal).where(Proposal.cycle_id == instance.id, Proposal.seq == seq)  # type: ignore[arg-type]
                          .values(answer=text))
 

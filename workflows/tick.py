@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Integer, String, literal, null, select, union, update
 
+from engine.audit import AuditEvent
 from engine.bulk import fire_all
 from engine.calendar import reminder_step, repeating_step
 from engine.clock import to_storage
@@ -209,8 +210,11 @@ def _flag_late_reports(t: _Tick, fy: int, due: date, today: date) -> None:
     late = (today - due).days
     if late <= rules.late_days:
         return
+    submitted = select(AuditEvent.id).where(  # a report returned for changes is not a missing one
+        AuditEvent.workflow == t.workflow.spec.name, AuditEvent.instance_id == Cycle.id,
+        AuditEvent.trigger == "submit_report").exists()
     rows = t.conn.execute(select(Cycle.id, Cycle.flags).where(
-        Cycle.fy == fy, Cycle.state.in_(REPORTING), t.active()))  # type: ignore[attr-defined]
+        Cycle.fy == fy, Cycle.state.in_(REPORTING), t.active(), ~submitted))  # type: ignore[attr-defined]
     flag = revision.Flag("late", f"実施状況報告が期限から{rules.late_days}日を過ぎても提出されていません",
                          f"the report is more than {rules.late_days} days late")
     for cycle_id, flags in rows:
@@ -226,9 +230,11 @@ def _publish(t: _Tick, fy: int, day: date) -> None:
     code = t.conn.execute(select(Strategy.code).where(Strategy.id == t.strategy)).scalar_one()
     if results.latest(t.conn, strategy_code=code, fy=fy) is not None:
         return
-    if t.conn.execute(select(Cycle.id).where(Cycle.fy == fy, t.active())).first() is None:
+    of_strategy = Cycle.action_id.in_(select(Action.id).where(Action.strategy_id == t.strategy))  # type: ignore[attr-defined]
+    if t.conn.execute(select(Cycle.id).where(Cycle.fy == fy, of_strategy)).first() is None:
         return  # nothing was done that year under this strategy
-    publication, _ = results.publish(t.conn, strategy_code=code, fy=fy, now=t.now)
+    publication, _ = results.publish(t.conn, strategy_code=code, fy=fy, now=t.now.astimezone(t.calendar.zone),
+                                     on_track_ratio=t.workflow.store.rules.on_track_ratio)  # type: ignore[attr-defined]
     t.report.transitions["publish"] += 1
     everyone = select(Person.id, Person.email).where(Person.active)
     t.to_people("publication_done", fy, day, f"v{publication['version']}", everyone, None)

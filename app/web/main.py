@@ -378,8 +378,16 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
             years = results.published(conn, strategy_code=pdca.strategy_code)
         return page(request, "public.html", None, years=years)
 
+    def nothing_there(what: str) -> Response:
+        return JSONResponse({"error": "not_found", "message": what}, status_code=404)
+
+    def plausible(fy: int, number: int = 1) -> bool:
+        return 1900 <= fy <= 2200 and 1 <= number <= 100_000
+
     @app.get("/public/{fy}/")
     def public_latest(fy: int) -> Response:
+        if not plausible(fy):
+            return nothing_there(f"FY{fy} is not published")
         with db.reading(pdca.engine) as conn:
             latest = results.latest(conn, strategy_code=pdca.strategy_code, fy=fy)
         if latest is None:
@@ -388,6 +396,8 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
 
     @app.get("/public/{fy}/v{number}/{path:path}")
     def public_file(fy: int, number: int, path: str) -> Response:
+        if not plausible(fy, number) or "\x00" in path:
+            return nothing_there(f"FY{fy} v{number}/{path}")
         with db.reading(pdca.engine) as conn:
             publication = results.version(conn, strategy_code=pdca.strategy_code, fy=fy, number=number)
         if publication is None:
