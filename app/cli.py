@@ -6,49 +6,64 @@ invalid config (the key is named, nothing is touched).
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from rich.text import Text
+from sqlalchemy.exc import DBAPIError
 
 from app.bootstrap import Pdca
-from app.config import ConfigError, load_settings
+from app.config import ConfigError, load_settings, web_address
+from app.database_errors import explain as explain_database_error
 from app.diagram import mermaid
 from app.ics import milestones_ics
-from app.importing import ImportRefused, import_actions
+from app.importing import Imported, ImportRefused, import_actions
 from app.mail import delivery as mail_delivery
 from app.simulate import copy_to, print_replay
 from app.simulate import simulate as run_simulation
 from engine import db
 from engine.clock import utc_now
+from engine.db import MissingDatabase
 from engine.errors import InvalidFields, Refused, WrongRole
 from notifications.drain import list_messages, retry
 from workflows import service
 from workflows.action_cycle import ACTION_CYCLE
+from workflows.actions import set_owners
 from workflows.fiscal import fy_label
 from workflows.service import roles_of_person
 from workflows.tick import tick as run_tick
 
-SAMPLE_ACTIONS = Path(__file__).parent / "sample" / "actions.csv"
-
+# Help texts are plain (rich_markup_mode=None) and the consoles print text as it is
+# (markup=False): help and messages name config sections such as [web] and [[people]],
+# and titles may hold brackets, none of which may be taken for markup and vanish.
 cli = typer.Typer(
     help="pdca: yearly plan-do-check-act cycles of a biodiversity strategy's actions.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True, markup=False, highlight=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
+
+
+def _styled(*parts: str | tuple[str, str]) -> Text:
+    """A line with some parts emphasised: ("refused", "bold red"), " (stale): ..."."""
+    return Text.assemble(*parts)
 
 
 class _Options:
@@ -70,23 +85,26 @@ def _main(
 
 
 @contextmanager
-def _pdca() -> Iterator[Pdca]:
-    """Settings first: an invalid config stops here, before any database is opened."""
+def _pdca(*, create: bool = False) -> Iterator[Pdca]:
+    """Settings first: an invalid config stops here, before any database is opened. Only
+    `create` (pdca init) may make a SQLite file that is not there yet."""
     try:
         settings = load_settings(_state.config)
     except ConfigError as exc:
-        err.print(f"[bold red]invalid config[/] {exc.source}:", highlight=False)
+        err.print(_styled(("invalid config", "bold red"), f" {exc.source}:"))
         for problem in exc.problems:
-            err.print(f"  {problem}", highlight=False, markup=False)
+            err.print(f"  {problem}")
         raise typer.Exit(2) from None
-    pdca = Pdca(settings)
+    pdca = Pdca(settings, create=create)
     try:
         yield pdca
     except Refused as exc:
         _refuse(exc)
-    except (OperationalError, ProgrammingError) as exc:
-        err.print(f"[bold red]database error[/]: {exc.orig}", highlight=False, markup=False)
-        err.print("has the database been set up? run `pdca init`", highlight=False, markup=False)
+    except MissingDatabase as exc:
+        err.print(_styled(("no database", "bold red"), f": {exc.path} does not exist yet; run `pdca init` first"))
+        raise typer.Exit(1) from None
+    except DBAPIError as exc:
+        err.print(_styled(("database", "bold red"), ": " + explain_database_error(exc, settings.database.url)))
         raise typer.Exit(1) from None
     finally:
         pdca.close()
@@ -94,11 +112,11 @@ def _pdca() -> Iterator[Pdca]:
 
 def _refuse(exc: Refused) -> None:
     if isinstance(exc, InvalidFields):
-        err.print(f"[bold red]refused[/] ({exc.code}): {len(exc.problems)} field problem(s)")
+        err.print(_styled(("refused", "bold red"), f" ({exc.code}): {len(exc.problems)} field problem(s)"))
         for name, why in exc.problems:
-            err.print(f"  {name}: {why}", highlight=False, markup=False)
+            err.print(f"  {name}: {why}")
     else:
-        err.print(f"[bold red]refused[/] ({exc.code}): {exc.message}", highlight=False)
+        err.print(_styled(("refused", "bold red"), f" ({exc.code}): {exc.message}"))
     raise typer.Exit(1)
 
 
@@ -111,26 +129,52 @@ def _print_json(data: Any) -> None:
 
 @cli.command()
 def init(
-    sample: Annotated[bool, typer.Option("--sample", help="also load sample actions and open their cycles")] = False,
+    sample: Annotated[bool, typer.Option(
+        "--sample", help="also build the sample city: its actions, with their history replayed up to today")] = False,
+    as_of: Annotated[datetime | None, typer.Option(
+        "--as-of", formats=["%Y-%m-%d"], help="with --sample: the day the sample's history leads up to")] = None,
 ) -> None:
-    """Create or upgrade the schema and load people and councils from the config (idempotent)."""
-    with _pdca() as pdca:
+    """Create or upgrade the schema and load people and councils from the config. Safe to
+    run again: nothing a step or an admin changed is undone."""
+    with _pdca(create=True) as pdca:
         pdca.migrate()
         strategy = pdca.sync()
         s = pdca.settings
         out.print(f"schema up to date; {len(s.people)} people, 2 councils, strategy {s.strategy.code}")
         if not sample:
             return
-        now = utc_now()
-        fy = pdca.calendar.fiscal_year(now)
-        with db.writing(pdca.engine) as conn:
-            result = import_actions(conn, strategy=strategy, path=SAMPLE_ACTIONS)
-            opened = service.open_cycles(conn, strategy=strategy, fy=fy, now=now)
-        out.print(
-            f"sample: {result.created} actions added, {result.updated} updated, "
-            f"{opened} cycles opened for {fy_label(fy)}"
-        )
-        out.print("next: [bold]pdca actions[/], then [bold]pdca show 1-1-1[/]")
+        _build_sample(pdca, strategy, as_of.date() if as_of else pdca.calendar.today(utc_now()))
+
+
+def _build_sample(pdca: Pdca, strategy: int, as_of: date) -> None:
+    from app.sample_city import build_sample
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("the sample's history", total=None)
+        report = build_sample(
+            pdca, strategy=strategy, as_of=as_of,
+            total=lambda days: bar.update(task, total=days),
+            progress=lambda day: bar.update(task, advance=1, description=day.isoformat()))
+    _print_imported(report.imported, "sample")
+    if report.replay is None:
+        out.print("sample: its history exists already; the clock (pdca serve, pdca tick) carries it on")
+        return
+    totals = report.replay.totals()
+    out.print(f"sample: history from {report.start} to {report.end} replayed: "
+              f"{sum(totals.transitions.values())} steps, {report.sent} messages delivered to {pdca.settings.mail.dir}")
+    with db.reading(pdca.engine) as conn:
+        rows = service.list_cycles(conn, strategy=strategy)
+    waiting: Counter[str] = Counter(f"{r['fy_label']} {r['state']}" for r in rows if r["state"] != "closed")
+    out.print("now: " + (", ".join(f"{n} {what}" for what, n in sorted(waiting.items())) or "every cycle closed"))
+    out.print("next: pdca actions, pdca show 2-1-2, or pdca serve")
+
+
+def _print_imported(result: Imported, what: str = "imported") -> None:
+    total = result.created + result.updated + result.unchanged
+    out.print(f"{what}: {total} actions ({result.created} new, {result.updated} updated, "
+              f"{result.unchanged} unchanged), {result.indicators} indicators")
+    for kept in result.kept:
+        out.print(str(kept))
 
 
 def _zone(pdca: Pdca) -> ZoneInfo:
@@ -148,22 +192,20 @@ def import_(
         try:
             with db.writing(pdca.engine) as conn:
                 strategy = service.strategy_id(conn, pdca.strategy_code)
-                result = import_actions(conn, strategy=strategy, path=file)
+                result = import_actions(conn, strategy=strategy, path=file, now=now, zone=pdca.calendar.zone)
                 opened = 0
                 if open_fy is not None:
                     opened = service.open_cycles(
                         conn, strategy=strategy, fy=open_fy, now=now, codes=result.codes
                     )
         except ImportRefused as exc:
-            err.print(f"[bold red]nothing imported[/]: {len(exc.problems)} problem(s) in {file}")
+            err.print(_styled(("nothing imported", "bold red"), f": {len(exc.problems)} problem(s) in {file}"))
             for problem in exc.problems:
-                err.print(f"  {problem}", highlight=False, markup=False)
+                err.print(f"  {problem}")
             raise typer.Exit(1) from None
-        out.print(
-            f"imported {result.created + result.updated} actions ({result.created} new, "
-            f"{result.updated} updated), {result.indicators} indicators"
-            + (f"; opened {opened} cycles for {fy_label(open_fy)}" if open_fy is not None else "")
-        )
+        _print_imported(result)
+        if open_fy is not None:
+            out.print(f"opened {opened} cycles for {fy_label(open_fy)}")
 
 
 @cli.command()
@@ -211,15 +253,15 @@ def show(
 
 
 def _print_story(s: dict[str, Any], zone: Any) -> None:
-    out.print(f"[bold]{s['code']} {s['title_ja']}[/] / {s['title_en'] or ''}")
+    out.print(_styled((f"{s['code']} {s['title_ja']}", "bold"), f" / {s['title_en'] or ''}"))
     out.print(f"{s['fy_label']}  owner {s['owner']} ({', '.join(s['owners'])})")
     label = s["state_label"]
-    out.print(f"state [bold]{s['state']}[/] ({label['ja']} / {label['en']})  version {s['version']}")
+    out.print(_styled("state ", (s["state"], "bold"), f" ({label['ja']} / {label['en']})  version {s['version']}"))
     if s["deadline"]:
         d = s["deadline"]
         left = d["days_left"]
         when = f"{left} days left" if left >= 0 else f"{-left} days late"
-        out.print(f"due {d['date']} ({d['name']}, {when})", highlight=False)
+        out.print(f"due {d['date']} ({d['name']}, {when})")
     if s["action_status"] != "active":
         out.print(f"action {s['action_status']}")
     record = {k: v for k, v in s["record"].items() if v not in (None, "", 0)}
@@ -239,13 +281,13 @@ def _print_story(s: dict[str, Any], zone: Any) -> None:
         out.print(table)
     for p in s["proposals"]:
         out.print(f"proposal {p['seq']}: {p['text']}")
-    out.print("[bold]history[/]")
+    out.print("history", style="bold")
     for h in s["history"]:
         who = h["actor"] + (f" (for {h['on_behalf']})" if h["on_behalf"] else "")
         moved = f"{h['from'] or '·'} → {h['to']}"
         comment = f"  「{h['comment']}」" if h["comment"] else ""
         at = datetime.fromisoformat(h["at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        out.print(f"  {at}  {h['trigger']}  {moved}  by {who}{comment}", highlight=False)
+        out.print(f"  {at}  {h['trigger']}  {moved}  by {who}{comment}")
     if not s["allowed"]:
         out.print("nothing more can happen: the cycle is closed")
     for a in s["allowed"]:
@@ -254,8 +296,8 @@ def _print_story(s: dict[str, Any], zone: Any) -> None:
             + (f"[{','.join(f['items'])}]" if "items" in f else "")
             for f in a["fields"]
         )
-        out.print(f"next: [bold]{a['trigger']}[/] → {a['to']} by {', '.join(a['by']) or 'nobody'}"
-                  + (f"  fields: {fields}" if fields else ""), highlight=False)
+        out.print(_styled("next: ", (a["trigger"], "bold"), f" → {a['to']} by {', '.join(a['by']) or 'nobody'}"
+                          + (f"  fields: {fields}" if fields else "")))
 
 
 def _pair(pair: list[Any]) -> str:
@@ -311,8 +353,8 @@ def fire(
         return
     for e in events:
         by = e.actor + (f" for {e.on_behalf}" if e.on_behalf else "")
-        moved = f"{e.from_state} → [bold]{e.to_state}[/]"
-        out.print(f"{code} {fy_label(fy)}: {e.trigger} by {by}: {moved} (version {e.version})")
+        out.print(_styled(f"{code} {fy_label(fy)}: {e.trigger} by {by}: {e.from_state} → ", (e.to_state, "bold"),
+                          f" (version {e.version})"))
 
 
 @cli.command()
@@ -328,6 +370,26 @@ def absent(
             raise WrongRole(f"{as_} is not an admin", roles=("admin",), holders=())
         service.set_absent(conn, email=email, absent=not back, now=utc_now(), by=admin.email)
     out.print(f"{email} is marked {'back' if back else 'absent'}")
+
+
+@cli.command()
+def owners(
+    code: Annotated[str, typer.Argument(help="action code, e.g. 2-1-3")],
+    emails: Annotated[list[str], typer.Argument(help="the new owners' emails (people in [[people]])")],
+    as_: Annotated[str, typer.Option("--as", help="email of the admin making the change")],
+) -> None:
+    """Hand an action to other owners (staff move each April). Audited; a later import of
+    the actions file keeps this choice."""
+    with _pdca() as pdca, db.writing(pdca.engine) as conn:
+        admin = service.actor_for(conn, as_)
+        if not admin.is_admin:
+            raise WrongRole(f"{as_} is not an admin", roles=("admin",), holders=())
+        strategy = service.strategy_id(conn, pdca.strategy_code)
+        before, after = set_owners(conn, strategy=strategy, code=code, emails=emails, by=admin.email, now=utc_now())
+    if before == after:
+        out.print(f"{code}: owners unchanged ({', '.join(after)})")
+    else:
+        out.print(f"{code}: owners {', '.join(before) or '(none)'} → {', '.join(after)}")
 
 
 def _at(at: str | None, pdca: Pdca) -> datetime:
@@ -391,7 +453,7 @@ def tick(
             report = run_tick(conn, pdca.workflow, pdca.calendar, strategy=strategy, now=now)
     moved = ", ".join(f"{k} {v}" for k, v in sorted(report.transitions.items()) if v) or "none"
     queued = ", ".join(f"{k} {v}" for k, v in sorted(report.messages.items()) if v) or "none"
-    out.print(f"tick {now.isoformat()}: transitions: {moved}; messages queued: {queued}", highlight=False)
+    out.print(f"tick {now.isoformat()}: transitions: {moved}; messages queued: {queued}")
 
 
 @cli.command()
@@ -449,7 +511,8 @@ def scheduler(
             clock.sleep(standby_seconds)
 
 
-outbox_cli = typer.Typer(help="The outbox: messages queued, sent, retrying or dead.", invoke_without_command=True)
+outbox_cli = typer.Typer(help="The outbox: messages queued, sent, retrying or dead.", invoke_without_command=True,
+                         rich_markup_mode=None)
 cli.add_typer(outbox_cli, name="outbox")
 
 
@@ -485,7 +548,7 @@ def outbox_send(
     out.print(f"sent {report.sent}, retrying {report.retrying}, dead {report.dead}, folded into digests "
               f"{report.folded}")
     for error in report.errors:
-        err.print(f"  {error}", highlight=False, markup=False)
+        err.print(f"  {error}")
 
 
 @outbox_cli.command("retry")
@@ -503,7 +566,7 @@ def outbox_retry(
         raise typer.Exit(1)
 
 
-token_cli = typer.Typer(help="Personal API tokens for scripts.")
+token_cli = typer.Typer(help="Personal API tokens for scripts.", rich_markup_mode=None)
 cli.add_typer(token_cli, name="token")
 
 
@@ -540,13 +603,60 @@ def password(email: Annotated[str, typer.Argument(help="an admin's email")]) -> 
     out.print(f"password set for {email}")
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """Take the port before anything is printed, so a busy port is one clear line."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        err.print(f"cannot listen on {host!r} ({exc.strerror}): check --host or [web] host")
+        raise typer.Exit(1) from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        reasons = {
+            errno.EADDRINUSE: f"port {port} on {host} is in use (another pdca serve?): stop it, or choose another "
+                              "port with --port or [web] port",
+            errno.EACCES: f"this user may not listen on port {port}: choose a port above 1023 (--port or [web] port)",
+            errno.EADDRNOTAVAIL: f"{host} is not an address of this machine: check --host or [web] host",
+        }
+        err.print(reasons.get(exc.errno or 0, f"cannot listen on {host}:{port}: {exc.strerror}"))
+        raise typer.Exit(1) from None
+    return sock
+
+
+SCHEMA_PROBLEMS = {
+    "missing": "the database has no pdca tables yet: run `pdca init` first",
+    "behind": "the database was made by an older release: run `pdca init` to upgrade it",
+    "unknown": "the database was migrated by a newer release of pdca than this one: upgrade pdca",
+}
+
+
+def _links_warning(base_url: str, host: str, port: int) -> str | None:
+    """Mail links go to `[mail] base_url`; say so when this server listens elsewhere."""
+    parsed = urlsplit(base_url)
+    try:
+        linked = parsed.port or (443 if parsed.scheme == "https" else 80)
+    except ValueError:
+        return None
+    if linked == port:
+        return None
+    return (f"note: links in mail point to {base_url} ([mail] base_url), but this server listens on "
+            f"{web_address(host, port)}; that is right only behind a proxy that forwards there")
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="default: [web] host")] = None,
     port: Annotated[int | None, typer.Option("--port", help="default: [web] port")] = None,
     with_scheduler: Annotated[bool, typer.Option("--scheduler/--no-scheduler", help="run the clock too")] = True,
 ) -> None:
-    """Run the web app (and, by default, the scheduler) in one process."""
+    """Run the web app (and, by default, the scheduler) in one process. The database and
+    the port are checked first; then it prints the address and a one-time sign-in link."""
     import uvicorn
     from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -556,27 +666,42 @@ def serve(
     with _pdca() as pdca:
         settings = pdca.settings
         bind_host, bind_port = host or settings.web.host, port or settings.web.port
+        problem = SCHEMA_PROBLEMS.get(pdca.schema_state())
+        if problem:
+            err.print(problem)
+            raise typer.Exit(1)
+        sock = _listen(bind_host, bind_port)
+        if settings.mail.base_url is None:  # links follow wherever this server listens
+            settings = settings.model_copy(update={"web": settings.web.model_copy(
+                update={"host": bind_host, "port": bind_port})})
+            pdca.settings = settings
+        elif (warning := _links_warning(settings.mail.base_url, bind_host, bind_port)) is not None:
+            err.print(warning)
+        address = web_address(bind_host, bind_port)
         background = None
         if with_scheduler:
             with scheduling.leadership(pdca.engine) as lead:
                 if lead:
                     background = scheduling.configure(BackgroundScheduler(), settings,
-                                                      config=str(_state.config) if _state.config else None)
+                                                      config=str(_state.config) if _state.config else None,
+                                                      base_url=settings.links_base)
                     background.start()
-        out.print(f"pdca at http://{bind_host}:{bind_port}/  (mail: {settings.mail.backend})")
+        out.print(f"pdca at {address}/  (mail: {settings.mail.backend}"
+                  + (f", in {settings.mail.dir}" if settings.mail.backend == "file" else "") + ")")
         admins = sorted(settings.admins())
         if admins:
             from app.web.auth import create_link
 
             with db.writing(pdca.engine) as conn:
-                created = create_link(conn, email=admins[0], next_url="/admin", now=utc_now(),
+                created = create_link(conn, email=admins[0], next_url="/", now=utc_now(),
                                       minutes=settings.web.sign_in_minutes)
             if created is not None:
                 out.print(f"sign in as {admins[0]} (once, within {settings.web.sign_in_minutes} min): "
-                          f"http://{bind_host}:{bind_port}/sign-in/{created[0]}", highlight=False)
+                          f"{address}/sign-in/{created[0]}")
         try:
-            uvicorn.run(create_app(pdca), host=bind_host, port=bind_port, log_level="warning")
+            uvicorn.Server(uvicorn.Config(create_app(pdca), log_level="warning")).run(sockets=[sock])
         finally:
+            sock.close()
             if background is not None:
                 background.shutdown(wait=False)
 

@@ -6,6 +6,7 @@ can find it; nothing is opened or written until the whole file is valid.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tomllib
 from collections.abc import Mapping
@@ -46,6 +47,16 @@ class DatabaseSettings(_Strict):
             raise ValueError(f"not a database URL ({exc})") from None
         if url.get_backend_name() not in ("sqlite", "postgresql"):
             raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        if url.get_backend_name() == "postgresql":
+            if url.get_driver_name() not in ("psycopg", "psycopg2"):
+                raise ValueError(f"use postgresql+psycopg:// (the {url.get_driver_name()} driver is not supported)")
+            # A bare postgresql:// would ask SQLAlchemy for psycopg2; psycopg (3) is the one we ship.
+            url = url.set(drivername="postgresql+psycopg")
+            if importlib.util.find_spec("psycopg") is None:
+                raise ValueError(
+                    "PostgreSQL needs its driver, which is not installed: "
+                    "run .venv/bin/pip install -e '.[postgres]'")
+            return url.render_as_string(hide_password=False)
         return value
 
 
@@ -61,7 +72,8 @@ class MailSettings(_Strict):
     security: Literal["starttls", "tls", "none"] = "starttls"
     username: str | None = None
     password_env: str | None = None
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: str | None = None
+    """Where links in messages point; unset, where `pdca serve` listens ([web] host and port)."""
     connections: int = Field(default=4, ge=1, le=32)
     timeout_seconds: float = Field(default=30, gt=0, le=600)
     max_attempts: int = Field(default=8, ge=1, le=50)
@@ -90,6 +102,23 @@ class Settings(Directory):
     calendar: CalendarIn = CalendarIn()
     web: WebSettings = WebSettings()
     revision: RevisionIn = RevisionIn()
+
+    @property
+    def links_base(self) -> str:
+        """The base of every link in a message: `[mail] base_url`, else the web address."""
+        return (self.mail.base_url or web_address(self.web.host, self.web.port)).rstrip("/")
+
+
+def web_address(host: str, port: int) -> str:
+    """The address people open for a server listening on host:port (a wildcard host is
+    reached on this machine's loopback)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "[::1]"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:

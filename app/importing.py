@@ -13,14 +13,17 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from engine.fields import parse_number
-from workflows.models import Action, ActionOwner, Indicator, Person
+from workflows import actions
+from workflows.models import Action, Indicator, Person
 
 REQUIRED = ("code", "basic_policy", "title_ja", "division", "owners")
 ACTION_COLUMNS = (*REQUIRED, "basic_policy_en", "title_en", "plan")
@@ -50,12 +53,26 @@ class ActionRow:
     indicators: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A field the file would change but someone else changed since the last import."""
+
+    code: str
+    what: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"kept: {self.code} {self.what} ({self.why})".replace("  ", " ")
+
+
 @dataclass
 class Imported:
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     indicators: int = 0
     codes: list[str] = field(default_factory=list)
+    kept: list[Kept] = field(default_factory=list)
 
 
 def _cell(value: Any) -> str:
@@ -201,47 +218,149 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], people: set[str]) -> list
     return list(actions.values())
 
 
-def import_actions(conn: Connection, *, strategy: int, path: Path) -> Imported:
+UTC_ZONE = ZoneInfo("UTC")
+action_table = Action.__table__  # type: ignore[attr-defined]
+indicator_table = Indicator.__table__  # type: ignore[attr-defined]
+ACTION_FIELDS = ("basic_policy", "basic_policy_en", "title_ja", "title_en", "division", "plan")
+INDICATOR_FIELDS = ("name_ja", "name_en", "unit", "direction", "baseline_value", "baseline_year",
+                    "target_value", "target_year")
+
+
+class _Merge:
+    """Three-way: the file's value, the value now, and what the last import wrote. A value
+    that still is what the import wrote belongs to the file and takes the file's value; one
+    that differs was changed since by a step or an admin, and stays."""
+
+    def __init__(self, code: str, baseline: dict[str, Any] | None, latest: dict[str, actions.Change],
+                 zone: ZoneInfo) -> None:
+        self.code = code
+        self.baseline = baseline
+        self.latest = latest
+        self.zone = zone
+        self.writes: dict[str, Any] = {}
+        self.changes: dict[str, tuple[Any, Any]] = {}
+        self.kept: list[Kept] = []
+        self.imported: dict[str, Any] = dict(baseline or {})
+
+    def field(self, name: str, new: Any, now: Any, *, label: str | None = None, key: str | None = None) -> None:
+        key = key or name
+        self.imported[key] = new
+        if new == now:
+            return
+        before = now if self.baseline is None or key not in self.baseline else self.baseline[key]
+        if now != before:
+            change = self.latest.get(key)
+            why = change.why(self.zone) if change else "changed since the last import"
+            self.kept.append(Kept(self.code, label or name, why))
+            return
+        self.writes[name] = new
+        self.changes[key] = (now, new)
+
+
+def import_actions(
+    conn: Connection, *, strategy: int, path: Path, now: datetime, zone: ZoneInfo = UTC_ZONE,
+    actor: str = "system",
+) -> Imported:
     """Check the whole file, then create or update its actions; the caller's transaction
-    makes it all or nothing."""
+    makes it all or nothing. A field someone changed since the last import (an adopted
+    revision, an admin's new owners) is kept and listed in `kept`; an ended action is left
+    as it is. Every change is an audit row of the action naming the file."""
     people = dict(conn.execute(select(Person.email, Person.id).where(Person.active)).all())
-    actions = check_rows(read_rows(path), set(people))
+    rows = check_rows(read_rows(path), set(people))
     result = Imported()
-    existing = dict(
-        conn.execute(select(Action.code, Action.id).where(Action.strategy_id == strategy)).all()
-    )
-    for a in actions:
+    existing = {r.code: r for r in conn.execute(select(action_table).where(action_table.c.strategy_id == strategy))}
+    ids = [a.id for a in existing.values()]
+    latest = actions.latest_changes(conn, ids)
+    owners = actions.owners_of(conn, ids)
+    for a in rows:
         v = a.values
-        values = {
-            "basic_policy": v["basic_policy"], "basic_policy_en": v.get("basic_policy_en"),
-            "title_ja": v["title_ja"], "title_en": v.get("title_en"), "division": v["division"],
-        }
         code = v["code"]
-        if code in existing:
-            action_id = existing[code]
-            if v.get("plan"):
-                values["plan"] = v["plan"]
-            conn.execute(update(Action).where(Action.id == action_id).values(**values))  # type: ignore[arg-type]
+        wanted = {
+            "basic_policy": v["basic_policy"], "basic_policy_en": v.get("basic_policy_en") or None,
+            "title_ja": v["title_ja"], "title_en": v.get("title_en") or None, "division": v["division"],
+        }
+        if v.get("plan"):
+            wanted["plan"] = v["plan"]
+        result.codes.append(code)
+        current = existing.get(code)
+        if current is None:
+            _create(conn, strategy, code, wanted, a, people, path, now, actor)
+            result.created += 1
+            result.indicators += len(a.indicators)
+            continue
+        assert current.id is not None
+        if current.status != "active":
+            change = latest.get((current.id, "status"))
+            why = change.why(zone) if change else f"{current.status} in FY{current.ended_fy}"
+            result.kept.append(Kept(code, "", f"{why}; an ended action is left as it is"))
+            result.unchanged += 1
+            continue
+        merge = _Merge(code, current.imported, {k[1]: c for k, c in latest.items() if k[0] == current.id}, zone)
+        for name, value in wanted.items():
+            merge.field(name, value, getattr(current, name))
+        merge.field("owners", sorted(a.owners), owners.get(current.id, []))
+        if "owners" in merge.writes:
+            actions.replace_owners(conn, current.id, [people[e] for e in merge.writes.pop("owners")])
+        if merge.writes:
+            conn.execute(update(Action).where(Action.id == current.id).values(**merge.writes))  # type: ignore[arg-type]
+        merge.changes |= _indicators(conn, current.id, a.indicators, merge, zone)
+        result.indicators += len(a.indicators)
+        if merge.imported != current.imported:
+            conn.execute(update(Action).where(Action.id == current.id).values(imported=merge.imported))  # type: ignore[arg-type]
+        result.kept += merge.kept
+        if merge.changes:
+            actions.record_change(conn, action_id=current.id, trigger=actions.IMPORTED, changes=merge.changes,
+                                  actor=actor, at=now, by=path.name, status=current.status)
             result.updated += 1
         else:
-            values |= {"strategy_id": strategy, "code": code, "plan": v.get("plan", "")}
-            action_id = conn.execute(insert(Action).values(**values)).inserted_primary_key[0]  # type: ignore[index]
-            result.created += 1
-        result.codes.append(code)
-        conn.execute(delete(ActionOwner).where(ActionOwner.action_id == action_id))  # type: ignore[arg-type]
-        conn.execute(
-            insert(ActionOwner),
-            [{"action_id": action_id, "person_id": people[e]} for e in a.owners],
-        )
-        known = dict(
-            conn.execute(
-                select(Indicator.code, Indicator.id).where(Indicator.action_id == action_id)
-            ).all()
-        )
-        for ind in a.indicators:
-            if ind["code"] in known:
-                conn.execute(update(Indicator).where(Indicator.id == known[ind["code"]]).values(**ind))  # type: ignore[arg-type]
-            else:
-                conn.execute(insert(Indicator).values(action_id=action_id, **ind))
-            result.indicators += 1
+            result.unchanged += 1
     return result
+
+
+def _create(
+    conn: Connection, strategy: int, code: str, wanted: dict[str, Any], row: ActionRow, people: dict[str, int],
+    path: Path, now: datetime, actor: str,
+) -> None:
+    values = {**wanted, "plan": wanted.get("plan", "")}
+    owners = sorted(row.owners)
+    imported = {**values, "owners": owners}
+    action_id = conn.execute(
+        insert(Action).values(strategy_id=strategy, code=code, imported=imported, **values)
+    ).inserted_primary_key[0]  # type: ignore[index]
+    actions.replace_owners(conn, action_id, [people[e] for e in owners])
+    for ind in row.indicators:
+        conn.execute(insert(Indicator).values(action_id=action_id, imported=_indicator_baseline(ind), **ind))
+    changes: dict[str, tuple[Any, Any]] = {k: (None, v) for k, v in imported.items() if v not in (None, "", [])}
+    changes |= {f"indicator {ind['code']}": (None, _indicator_baseline(ind)) for ind in row.indicators}
+    actions.record_change(conn, action_id=action_id, trigger=actions.IMPORTED, changes=changes, actor=actor,
+                          at=now, by=path.name)
+
+
+def _indicator_baseline(ind: dict[str, Any]) -> dict[str, Any]:
+    return {name: ind.get(name) for name in INDICATOR_FIELDS}
+
+
+def _indicators(
+    conn: Connection, action_id: int, rows: list[dict[str, Any]], merge: _Merge, zone: ZoneInfo
+) -> dict[str, tuple[Any, Any]]:
+    """The file's indicators of one action, merged field by field as the action's own."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    known = {i.code: i for i in conn.execute(select(indicator_table).where(indicator_table.c.action_id == action_id))}
+    for ind in rows:
+        current = known.get(ind["code"])
+        if current is None:
+            conn.execute(insert(Indicator).values(action_id=action_id, imported=_indicator_baseline(ind), **ind))
+            changes[f"indicator {ind['code']}"] = (None, _indicator_baseline(ind))
+            continue
+        sub = _Merge(merge.code, current.imported, {
+            name.removeprefix(f"indicator {ind['code']} "): c for name, c in merge.latest.items()
+            if name.startswith(f"indicator {ind['code']} ")}, zone)
+        for name in INDICATOR_FIELDS:
+            sub.field(name, ind.get(name), getattr(current, name), label=f"indicator {ind['code']} {name}")
+        if sub.writes:
+            conn.execute(update(Indicator).where(Indicator.id == current.id).values(**sub.writes))  # type: ignore[arg-type]
+        if sub.imported != current.imported:
+            conn.execute(update(Indicator).where(Indicator.id == current.id).values(imported=sub.imported))  # type: ignore[arg-type]
+        merge.kept += sub.kept
+        changes |= {f"indicator {ind['code']} {k}": c for k, c in sub.changes.items()}
+    return changes

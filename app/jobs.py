@@ -18,7 +18,7 @@ log = logging.getLogger("pdca.jobs")
 
 def daily_tick(config: str | None = None, at: str | None = None) -> None:
     """`at` (ISO date-time) is for replays and tests; the scheduler leaves it to the clock."""
-    pdca = Pdca(load_settings(config))
+    pdca = Pdca(load_settings(config), create=False)
     try:
         now = datetime.fromisoformat(at) if at else utc_now()
         with db.writing(pdca.engine) as conn:
@@ -30,10 +30,14 @@ def daily_tick(config: str | None = None, at: str | None = None) -> None:
         pdca.close()
 
 
-def drain_outbox(config: str | None = None, at: str | None = None) -> None:
+def drain_outbox(config: str | None = None, at: str | None = None, base_url: str | None = None) -> None:
+    """`base_url`: where `pdca serve` listens, when the config leaves links to it."""
     from app.mail import delivery
 
-    pdca = Pdca(load_settings(config))
+    settings = load_settings(config)
+    if base_url and settings.mail.base_url is None:
+        settings = settings.model_copy(update={"mail": settings.mail.model_copy(update={"base_url": base_url})})
+    pdca = Pdca(settings, create=False)
     try:
         now = datetime.fromisoformat(at) if at else utc_now()
         report = delivery(pdca).drain(now)

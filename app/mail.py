@@ -44,7 +44,7 @@ def delivery(pdca: Pdca, *, sender: Callable[[], Sender] | None = None) -> Deliv
         longest_wait=timedelta(seconds=s.mail.longest_wait_seconds), digest_hour=s.mail.digest_hour,
         timezone=s.calendar.timezone,
     )
-    directory = MessageDirectory(base_url=s.mail.base_url, strategy_code=s.strategy.code)
+    directory = MessageDirectory(base_url=s.links_base, strategy_code=s.strategy.code)
     return Delivery(pdca.engine, Renderer(identity), directory, sender or sender_factory(pdca), policy)
 
 

@@ -30,7 +30,11 @@ LEADER_LOCK = 0x70646361  # "pdca"
 GRACE = timedelta(hours=12)
 
 
-def configure(scheduler: BaseScheduler, settings: Settings, *, config: str | None) -> BaseScheduler:
+def configure(
+    scheduler: BaseScheduler, settings: Settings, *, config: str | None, base_url: str | None = None
+) -> BaseScheduler:
+    """`base_url`: where links in mail point when the config leaves it to the server's
+    address and `pdca serve` listens somewhere other than `[web]` says."""
     scheduler.configure(
         jobstores={"default": SQLAlchemyJobStore(url=settings.database.url, tablename=JOBS_TABLE)},
         job_defaults={"coalesce": True, "misfire_grace_time": int(GRACE.total_seconds()), "max_instances": 1},
@@ -42,7 +46,7 @@ def configure(scheduler: BaseScheduler, settings: Settings, *, config: str | Non
     scheduler.add_job(TICK_JOB, "date", run_date=utc_now(), id="catch_up_tick",
                       name="catch-up tick at start", replace_existing=True, kwargs=kwargs)
     scheduler.add_job(DRAIN_JOB, "interval", minutes=1, id="drain_outbox", name="outbox drain",
-                      replace_existing=True, kwargs=kwargs, misfire_grace_time=60)
+                      replace_existing=True, kwargs={**kwargs, "base_url": base_url}, misfire_grace_time=60)
     return scheduler
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -74,13 +74,28 @@ def days(start: date, end: date) -> Iterator[date]:
         day += timedelta(days=1)
 
 
-class Actors:
-    """Owners and chairs who answer a few days after each prompt."""
+LATE = "late"
+RETURNED = "returned"
+LAGGARD_KINDS = (LATE, RETURNED)
 
-    def __init__(self, pdca: Pdca, conn: Connection, strategy: int, started: date) -> None:
+
+class Actors:
+    """Owners and chairs who answer a few days after each prompt.
+
+    `laggards` (action code -> 'late' or 'returned') leave work undone in the newest check
+    up to `end`: a 'late' owner never reports, and a 'returned' report is sent back by the
+    chair and not yet resubmitted, so a replay that stops today ends with realistic open
+    work, not with every item done."""
+
+    def __init__(
+        self, pdca: Pdca, conn: Connection, strategy: int, started: date, *,
+        laggards: Mapping[str, str] | None = None, end: date | None = None,
+    ) -> None:
         self.pdca = pdca
         self.strategy = strategy
         self.started = started
+        self.laggards = dict(laggards or {})
+        self.last_check_fy = _last_check(pdca, end) if end is not None else None
         self.chair = self._chair(conn, "internal")
         self.promotion_chair = self._chair(conn, "promotion")
         self.owners: dict[int, Actor] = {}
@@ -122,7 +137,7 @@ class Actors:
         with db.reading(pdca.engine) as conn:
             waiting = conn.execute(
                 select(Cycle.id, Cycle.state, Cycle.fy, Cycle.action_id, Cycle.return_count, Cycle.updated_at,
-                       Action.plan)
+                       Action.plan, Action.code)
                 .join(Action, Action.id == Cycle.action_id)
                 .where(Action.strategy_id == self.strategy, Action.status == "active",
                        Cycle.state.in_(WAITING),  # type: ignore[attr-defined]
@@ -165,6 +180,11 @@ class Actors:
         comment = lambda text: (lambda conn: {"comment": text})  # noqa: E731
         first_time = row.return_count == 0
         state = row.state
+        lag = self.laggards.get(row.code) if row.fy == self.last_check_fy else None
+        if state == "check.self_assessment" and (lag == LATE or (lag == RETURNED and not first_time)):
+            return None  # the newest check's laggards: not reported, or not yet resubmitted
+        if state == "check.internal_review" and lag == RETURNED and first_time:
+            return "return_report", chair, comment("指標の実績値の根拠（集計方法）を実施内容に書き加えてください")
         if state == "plan.drafting":
             return "submit_plan", owner, nothing
         if state == "plan.review":
@@ -216,16 +236,25 @@ class Actors:
         return fields
 
 
+def _last_check(pdca: Pdca, end: date) -> int | None:
+    """The newest fiscal year whose check has opened by `end`."""
+    fy = pdca.calendar.fiscal_year(datetime.combine(end, time(12), pdca.calendar.zone))
+    for year in (fy, fy - 1, fy - 2):
+        if pdca.calendar.due(year, "check_opens") <= end:
+            return year
+    return None
+
+
 def simulate(
     pdca: Pdca, start: date, end: date, *, actors: bool, progress: Callable[[date], None] | None = None,
-    deliver: Delivery | None = None,
+    deliver: Delivery | None = None, laggards: Mapping[str, str] | None = None,
 ) -> Replay:
     """Replay the days; with `deliver`, the outbox is also drained every simulated evening."""
     replay = Replay()
     cal = pdca.calendar
     with db.reading(pdca.engine) as conn:
         strategy = service.strategy_id(conn, pdca.strategy_code)
-        people = Actors(pdca, conn, strategy, start) if actors else None
+        people = Actors(pdca, conn, strategy, start, laggards=laggards, end=end) if actors else None
     for day in days(start, end):
         month = replay.month(day)
         now = datetime.combine(day, time(cal.settings.tick_hour), cal.zone)

@@ -158,7 +158,7 @@ def setup(tmp: Path) -> tuple[Pdca, list[tuple[int, str]]]:
     pdca.migrate()
     strategy = pdca.sync()
     with db.writing(pdca.engine) as conn:
-        import_actions(conn, strategy=strategy, path=SAMPLE)
+        import_actions(conn, strategy=strategy, path=SAMPLE, now=OPENED)
         service.open_cycles(conn, strategy=strategy, fy=FY, now=OPENED)
         pairs = conn.execute(
             select(Cycle.id, Person.email)

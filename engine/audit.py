@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Connection, Index, insert
 from sqlmodel import Field, SQLModel
 
 
@@ -30,3 +30,29 @@ class AuditEvent(SQLModel, table=True):
 
 
 audit_table = AuditEvent.__table__  # type: ignore[attr-defined]
+
+_insert = insert(audit_table)
+
+
+def record(
+    conn: Connection,
+    *,
+    workflow: str,
+    instance_id: int,
+    at: datetime,
+    actor: str,
+    trigger: str,
+    from_state: str,
+    to_state: str,
+    version: int,
+    comment: str | None = None,
+    fields: dict[str, Any] | None = None,
+    on_behalf: str | None = None,
+) -> None:
+    """Write one audit row in the caller's transaction: the step and its record commit or
+    roll back together."""
+    conn.execute(_insert, {
+        "workflow": workflow, "instance_id": instance_id, "at": at, "actor": actor, "on_behalf": on_behalf,
+        "trigger": trigger, "from_state": from_state, "to_state": to_state, "version": version,
+        "comment": comment, "fields": fields or {},
+    })

@@ -15,12 +15,24 @@ from sqlalchemy.engine import make_url
 BUSY_TIMEOUT_MS = 5000
 
 
-def open_engine(url: str, **kwargs: Any) -> Engine:
+class MissingDatabase(Exception):
+    """A SQLite file that is not there, opened by someone who may not create it."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+def open_engine(url: str, *, create: bool = True, **kwargs: Any) -> Engine:
+    """`create=False`: a SQLite file that does not exist yet is an error, not a new file."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database)
+        if not create and not path.exists():
+            raise MissingDatabase(str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Table, bindparam, insert, update
+from sqlalchemy import Connection, Engine, Table, bindparam, update
 
-from engine import db
-from engine.audit import audit_table
+from engine import audit, db
 from engine.clock import to_storage
 from engine.errors import GuardRefused, NotAllowedNow, NotFound, Stale, WrongRole
 from engine.fields import Raw, describe, validate
@@ -204,21 +203,10 @@ class Workflow:
             raise Stale("changed by someone else while this was being saved; reload and try again")
         store.apply(conn, instance, outcome.changes.effects, ctx)
         audit_fields = {k: v for k, v in fields.items() if k != "comment"}
-        conn.execute(
-            insert(audit_table),
-            {
-                "workflow": self.spec.name,
-                "instance_id": instance.id,
-                "at": to_storage(now),
-                "actor": actor.email,
-                "on_behalf": on_behalf,
-                "trigger": trigger.name,
-                "from_state": instance.state,
-                "to_state": outcome.dest,
-                "version": version,
-                "comment": fields.get("comment"),
-                "fields": audit_fields,
-            },
+        audit.record(
+            conn, workflow=self.spec.name, instance_id=instance.id, at=to_storage(now), actor=actor.email,
+            on_behalf=on_behalf, trigger=trigger.name, from_state=instance.state, to_state=outcome.dest,
+            version=version, comment=fields.get("comment"), fields=audit_fields,
         )
         fired = [
             Fired(instance.id, trigger.name, instance.state, outcome.dest, version,

@@ -121,7 +121,7 @@ class Year:
         self.fy = fy
         self.strategy = self.pdca.sync()
         with db.writing(self.pdca.engine) as conn:
-            import_actions(conn, strategy=self.strategy, path=SAMPLE)
+            import_actions(conn, strategy=self.strategy, path=SAMPLE, now=NOW)
             service.open_cycles(conn, strategy=self.strategy, fy=fy, now=NOW)
 
     @property

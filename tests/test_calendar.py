@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from engine.calendar import reminder_step, repeating_step, to_business_day
-from tests.conftest import CONFIG
+from tests.conftest import CONFIG, SAMPLE
 from workflows.calendar import Calendar, CalendarIn
 
 
@@ -103,7 +103,8 @@ def test_pdca_calendar_lists_the_resolved_year_with_reasons(tmp_path: Path) -> N
 
 
 def test_the_ics_file_parses_back_with_what_concerns_each_person(tmp_path: Path) -> None:
-    run("init", "--sample", tmp_path=tmp_path)
+    run("init", tmp_path=tmp_path)
+    run("import", str(SAMPLE), tmp_path=tmp_path)
     every = ICalendar.from_ical(run("calendar", "--fy", "2026", "--ics", tmp_path=tmp_path))
     assert len(every.walk("VEVENT")) == 9
     owner = ICalendar.from_ical(run("calendar", "--fy", "2026", "--ics", "--person", "nourin@city.example.jp",

@@ -9,8 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from tests.conftest import ADMIN, CHAIR, CONFIG, OWNER, PROMOTION_CHAIR
+from engine.clock import utc_now
+from tests.conftest import ADMIN, CHAIR, CONFIG, OWNER, PROMOTION_CHAIR, SAMPLE
 from workflows.action_cycle import ACTION_CYCLE
+from workflows.calendar import Calendar
 
 
 @pytest.fixture
@@ -23,13 +25,15 @@ def pdca(tmp_path: Path):  # type: ignore[no-untyped-def]
         assert result.exit_code == code, result.output
         return result.output
 
-    invoke("init", "--sample")
+    invoke("init")
+    invoke("import", str(SAMPLE), "--open-fy", str(Calendar().fiscal_year(utc_now())))
     return invoke
 
 
-def test_init_is_idempotent_and_the_sample_is_ready(pdca) -> None:  # type: ignore[no-untyped-def]
-    out = pdca("init", "--sample")
-    assert "0 actions added, 12 updated, 0 cycles opened" in out
+def test_init_and_import_are_idempotent_and_the_actions_are_ready(pdca) -> None:  # type: ignore[no-untyped-def]
+    pdca("init")
+    out = pdca("import", str(SAMPLE), "--open-fy", str(Calendar().fiscal_year(utc_now())))
+    assert "12 actions (0 new, 0 updated, 12 unchanged)" in out and "opened 0 cycles" in out
     rows = json.loads(pdca("actions", "--json"))
     assert len(rows) == 12
     assert {"code", "fy", "state", "owner"} <= set(rows[0])

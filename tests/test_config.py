@@ -27,14 +27,14 @@ BROKEN = [
      "councils.promotion.chair: nobody@example.jp"),
     ('timezone = "Asia/Tokyo"', 'timezone = "Asia/Kumamoto"', "calendar.timezone: unknown time zone"),
     ('fiscal_year_start = "04-01"', 'fiscal_year_start = "4/1"', "calendar.fiscal_year_start: write MM-DD"),
-    ("target_fy = 2030", "target_fy = 2020", "target_fy 2020 is before first_fy 2026"),
+    ("target_fy = 2030", "target_fy = 2020", "target_fy 2020 is before first_fy 2025"),
     ('email = "zoo@city.example.jp"', 'email = "zoo-at-city"', "people[8].email: 'zoo-at-city' is not an email"),
     ('language = "en"', 'language = "fr"', "people[8].language: Input should be 'ja' or 'en'"),
     ('backend = "file"', 'backend = "pigeon"', "mail.backend: Input should be 'file', 'console' or 'smtp'"),
     ('url = "sqlite:///var/pdca.sqlite3"', 'url = "mysql://x/y"', "database.url: only sqlite"),
     ('grades = ["A", "B", "C", "D", "-"]', 'grades = ["A", "A"]', "grades must not repeat"),
     ("[councils.promotion]", "[councils.promotional]", "councils.promotional"),
-    ("first_fy = 2026", "first_fy = 2026 2027", "not valid TOML"),
+    ("first_fy = 2025", "first_fy = 2025 2027", "not valid TOML"),
 ]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.importing import ImportRefused, import_actions
 from engine import db
-from tests.conftest import SAMPLE, Year
+from tests.conftest import NOW, SAMPLE, Year
 from workflows.models import Action, ActionOwner, Indicator
 
 HEADER = SAMPLE.read_text(encoding="utf-8").splitlines()[0]  # the documented column order
@@ -30,7 +30,7 @@ def csv_file(tmp_path: Path, rows: list[str], encoding: str = "utf-8") -> Path:
 
 def run(year: Year, path: Path):  # type: ignore[no-untyped-def]
     with db.writing(year.engine) as conn:
-        return import_actions(conn, strategy=year.strategy, path=path)
+        return import_actions(conn, strategy=year.strategy, path=path, now=NOW)
 
 
 def counts(year: Year) -> tuple[int, int]:

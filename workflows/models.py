@@ -70,6 +70,9 @@ class Action(SQLModel, table=True):
     plan: str = Field(default="", description="the current plan; a revision replaces it")
     status: str = Field(default="active", max_length=16, description="active | completed | discontinued")
     ended_fy: int | None = None
+    imported: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True),
+        description="what the last import wrote: a field that differs now was changed since by someone else")
 
 
 class ActionOwner(SQLModel, table=True):
@@ -93,6 +96,8 @@ class Indicator(SQLModel, table=True):
     baseline_year: int | None = None
     target_value: float | None = None
     target_year: int | None = None
+    imported: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True), description="what the last import wrote")
 
 
 _cycle_version = Column("version", Integer, nullable=False, default=1)

@@ -29,7 +29,7 @@ from engine.audit import AuditEvent
 from engine.clock import from_storage, to_storage
 from engine.outbox import key_middle, queue_statement
 from engine.runtime import Actor, Instance
-from workflows import revision
+from workflows import actions, revision
 from workflows.action_cycle import INTERNAL_CHAIR, OWNER, PROMOTION_CHAIR, numbered_answers
 from workflows.calendar import Calendar
 from workflows.messages import notice_to_owners
@@ -224,11 +224,16 @@ class CycleStore:
     ) -> None:
         """The first year to end an action ends it; an overlapping year's later decision
         closes that year's books without rewriting how and when the action ended."""
-        conn.execute(
+        ended = conn.execute(
             update(Action)
             .where(Action.id == instance.data["action_id"], Action.status == "active")  # type: ignore[arg-type]
             .values(status=data["status"], ended_fy=instance.data["fy"])
-        )
+        ).rowcount
+        if ended:
+            actions.record_change(
+                conn, action_id=instance.data["action_id"], trigger=actions.ENDED,
+                changes={"status": ("active", data["status"])}, actor=ctx.actor.email, at=ctx.now,
+                by=ctx.trigger.name, extra={"fy": instance.data["fy"], "cycle": instance.id})
 
     def _apply_answer_proposals(
         self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
@@ -256,11 +261,18 @@ class CycleStore:
     def _apply_adopt_plan(
         self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
     ) -> None:
+        """The approved revision becomes the action's plan; the action's trail says so, so
+        a later import keeps it."""
         conn.execute(
             update(Action)
             .where(Action.id == instance.data["action_id"])  # type: ignore[arg-type]
             .values(plan=data["plan"])
         )
+        actions.record_change(
+            conn, action_id=instance.data["action_id"], trigger=actions.ADOPTED,
+            changes={"plan": (instance.data["action_plan"], data["plan"])}, actor=ctx.actor.email, at=ctx.now,
+            status=instance.data["action_status"], by=ctx.trigger.name,
+            extra={"fy": instance.data["fy"], "cycle": instance.id})
 
 
 __all__ = ["CycleStore", "cycle_table"]

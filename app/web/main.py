@@ -136,7 +136,7 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
             created = auth.create_link(conn, email=email, next_url=next, now=now, minutes=web.sign_in_minutes)
             if created is not None:
                 secret, visitor = created
-                link = f"{pdca.settings.mail.base_url.rstrip('/')}/sign-in/{secret}"
+                link = f"{pdca.settings.links_base}/sign-in/{secret}"
                 queue_now(pdca, conn, kind="sign_in_link", email=visitor.email, now=now,
                           extra={"link": link, "expires_minutes": web.sign_in_minutes})
         return page(request, "message.html", None, heading=t("link_sent"), text=t("link_sent_text"))
