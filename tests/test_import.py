@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from alembic import command
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlmodel import SQLModel
 
+from app.bootstrap import Pdca, alembic_config
 from app.importing import ImportRefused, import_actions
 from engine import db
-from tests.conftest import NOW, SAMPLE, Year
+from engine.audit import AuditEvent
+from tests.conftest import ADMIN, CHAIR, NOW, SAMPLE, Year, settings_for
+from tests.test_action_cycle import CHECKING, CODE, FIELDS, FY, OWNER, PLANNING, ROUTE, step, walk
+from workflows.actions import set_owners
 from workflows.models import Action, ActionOwner, Indicator
 
 HEADER = SAMPLE.read_text(encoding="utf-8").splitlines()[0]  # the documented column order
@@ -111,3 +120,130 @@ def test_importing_again_updates_in_place(sqlite_year: Year, tmp_path: Path) -> 
         owners = conn.execute(select(func.count()).where(ActionOwner.action_id == action.id)).scalar_one()
     assert action.title_ja == "ため池の保全と再生"
     assert owners == 1
+
+
+# -- importing again keeps what a step or an admin changed since -----------------------------
+
+def again(year: Year, zone: str = "Asia/Tokyo") -> Any:
+    """The sample file imported again, as `pdca init --sample` does on a second run."""
+    with db.writing(year.engine) as conn:
+        return import_actions(conn, strategy=year.strategy, path=SAMPLE, now=CHECKING, zone=ZoneInfo(zone))
+
+
+def action_row(year: Year, code: str) -> Any:
+    with db.reading(year.engine) as conn:
+        return conn.execute(select(Action.__table__).where(Action.code == code)).one()  # type: ignore[attr-defined]
+
+
+def trail(year: Year, code: str) -> list[tuple[str, dict[str, Any]]]:
+    """The action's own audit rows: (trigger, fields)."""
+    with db.reading(year.engine) as conn:
+        action_id = conn.execute(select(Action.id).where(Action.code == code)).scalar_one()
+        return [(t, f) for t, f in conn.execute(
+            select(AuditEvent.trigger, AuditEvent.fields)
+            .where(AuditEvent.workflow == "action", AuditEvent.instance_id == action_id)
+            .order_by(AuditEvent.id))]  # type: ignore[arg-type]
+
+
+def test_an_adopted_revision_is_kept_and_the_import_says_by_which_step_and_when(year: Year) -> None:
+    year.open(FY, now=PLANNING)
+    walk(year, ROUTE["act.revision_review"])
+    step(year, "approve_revision")  # on 2028-05-10 in Japan
+    revised = FIELDS["submit_revision"]["revised_plan"]
+    result = again(year)
+    assert [str(k) for k in result.kept] == [f"kept: {CODE} plan (revised by approve_revision on 2028-05-10)"]
+    assert action_row(year, CODE).plan == revised
+    assert result.updated == 0 and result.unchanged == 12
+    assert [str(k) for k in again(year).kept] == [str(k) for k in result.kept]  # and again, still kept
+    assert action_row(year, CODE).plan == revised
+
+
+def test_an_ended_action_is_left_as_it_is(year: Year) -> None:
+    year.open(FY, now=PLANNING)
+    walk(year, ROUTE["act.deciding"])
+    step(year, "decide_complete")
+    edited = SAMPLE.read_text(encoding="utf-8").replace("里山林の保全管理", "里山林の保全と活用")
+    path = edited_copy(edited)
+    with db.writing(year.engine) as conn:
+        result = import_actions(conn, strategy=year.strategy, path=path, now=CHECKING, zone=ZoneInfo("Asia/Tokyo"))
+    assert [str(k) for k in result.kept] == [
+        f"kept: {CODE} (completed by decide_complete on 2028-05-10; an ended action is left as it is)"]
+    row = action_row(year, CODE)
+    assert (row.status, row.title_ja) == ("completed", "里山林の保全管理")
+
+
+def test_owners_changed_by_an_admin_stay_and_a_later_file_change_elsewhere_still_applies(year: Year) -> None:
+    with db.writing(year.engine) as conn:
+        before, after = set_owners(conn, strategy=year.strategy, code=CODE, emails=["kasen@city.example.jp"],
+                                   by=ADMIN, now=CHECKING)
+    assert (before, after) == ([OWNER], ["kasen@city.example.jp"])
+    edited = SAMPLE.read_text(encoding="utf-8").replace("里山林の保全管理", "里山林の保全と活用")
+    with db.writing(year.engine) as conn:
+        result = import_actions(conn, strategy=year.strategy, path=edited_copy(edited), now=CHECKING,
+                                zone=ZoneInfo("Asia/Tokyo"))
+    assert [str(k) for k in result.kept] == [f"kept: {CODE} owners (changed by {ADMIN} on 2028-05-10)"]
+    assert year.story(CODE)["owners"] == ["kasen@city.example.jp"]
+    assert action_row(year, CODE).title_ja == "里山林の保全と活用"  # the file still owns the title
+    assert (result.updated, result.unchanged) == (1, 11)
+    triggers = [t for t, _ in trail(year, CODE)]
+    assert triggers == ["import", "set_owners", "import"]
+    assert trail(year, CODE)[-1][1] == {"changes": {"title_ja": ["里山林の保全管理", "里山林の保全と活用"]},
+                                        "by": "actions.csv"}
+
+
+def test_what_the_file_still_owns_is_updated_and_audited_with_the_files_name(year: Year) -> None:
+    edited = (SAMPLE.read_text(encoding="utf-8")
+              .replace("市民と協働して里山林の間伐・下草刈りを行う", "市民と協働して里山林を手入れする")
+              .replace("S1,保全管理した里山林の面積,Area of managed satoyama woodland,ha,up,35,2025,60,2030",
+                       "S1,保全管理した里山林の面積,Area of managed satoyama woodland,ha,up,35,2025,65,2030"))
+    with db.writing(year.engine) as conn:
+        result = import_actions(conn, strategy=year.strategy, path=edited_copy(edited), now=CHECKING)
+    assert result.kept == [] and result.updated == 1
+    assert action_row(year, CODE).plan == "市民と協働して里山林を手入れする"
+    with db.reading(year.engine) as conn:
+        assert conn.execute(select(Indicator.target_value).where(Indicator.code == "S1")).scalar_one() == 65
+    assert trail(year, CODE)[-1] == ("import", {
+        "changes": {"plan": ["市民と協働して里山林の間伐・下草刈りを行う", "市民と協働して里山林を手入れする"],
+                    "indicator S1 target_value": [60.0, 65.0]},
+        "by": "actions.csv"})
+
+
+def test_a_database_from_the_first_release_keeps_its_adopted_revisions(sqlite_url: str) -> None:
+    """Upgraded from revision 0001 (no import baselines yet): a plan that an approved
+    revision replaced is known from the cycles' audit, and kept."""
+    pdca = Pdca(settings_for(sqlite_url))
+    with pdca.engine.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(table.delete())
+    command.downgrade(alembic_config(pdca.engine), "0001")
+    strategy = pdca.sync()
+    with db.writing(pdca.engine) as conn:
+        conn.execute(text("ALTER TABLE action ADD COLUMN imported JSON"))  # for this release's insert
+        conn.execute(text("ALTER TABLE indicator ADD COLUMN imported JSON"))
+        import_actions(conn, strategy=strategy, path=SAMPLE, now=NOW)
+        conn.execute(text("ALTER TABLE action DROP COLUMN imported"))
+        conn.execute(text("ALTER TABLE indicator DROP COLUMN imported"))
+        action_id = conn.execute(text("SELECT id FROM action WHERE code = :c"), {"c": CODE}).scalar_one()
+        conn.execute(text("UPDATE action SET plan = 'revised' WHERE id = :a"), {"a": action_id})
+        conn.execute(text("INSERT INTO cycle (action_id, fy, state, version, plan, return_count, flags, decision) "
+                          "VALUES (:a, 2026, 'closed', 9, 'old', 0, '[]', 'revise')"), {"a": action_id})
+        conn.execute(text(
+            "INSERT INTO audit_event (workflow, instance_id, at, actor, trigger, from_state, to_state, version, "
+            "fields) VALUES ('action_cycle', (SELECT max(id) FROM cycle), '2027-08-20 01:00:00', :who, "
+            "'approve_revision', 'act.revision_review', 'closed', 9, '{}')"), {"who": CHAIR})
+    pdca.migrate()
+    with db.writing(pdca.engine) as conn:
+        result = import_actions(conn, strategy=strategy, path=SAMPLE, now=NOW, zone=ZoneInfo("Asia/Tokyo"))
+        plan = conn.execute(select(Action.plan).where(Action.id == action_id)).scalar_one()
+    pdca.close()
+    assert [str(k) for k in result.kept] == [f"kept: {CODE} plan (revised by approve_revision on 2027-08-20)"]
+    assert plan == "revised"
+    assert result.updated == 0
+
+
+def edited_copy(text: str) -> Path:
+    """An edited copy of the sample file, named as the original."""
+    folder = Path(tempfile.mkdtemp(prefix="pdca-import-"))
+    path = folder / "actions.csv"
+    path.write_text(text, encoding="utf-8")
+    return path

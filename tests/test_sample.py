@@ -1,0 +1,131 @@
+"""`pdca init --sample`: a sample city whose history runs up to a day, built through the
+same tick and simulated people as `pdca simulate --actors auto`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from engine.clock import utc_now
+from tests.conftest import ADMIN, CHAIR, CONFIG, OWNER, PROMOTION_CHAIR
+from workflows.calendar import Calendar
+
+AS_OF = "2026-12-02"
+Run = Callable[..., str]
+
+
+def runner_in(folder: Path) -> Run:
+    """`pdca` with the sample config copied into `folder` (its database, mail and public
+    site live beside it)."""
+    config = folder / "config.toml"
+    if not config.exists():
+        shutil.copy(CONFIG, config)
+
+    def run(*args: str, code: int = 0) -> str:
+        result = CliRunner().invoke(cli, ["--config", str(config), *args], env={"PDCA_DATABASE_URL": ""})
+        assert result.exit_code == code, result.output
+        return result.output
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("sample")
+    runner_in(folder)("init", "--sample", "--as-of", AS_OF)
+    return folder
+
+
+@pytest.fixture
+def city(built: Path, tmp_path: Path) -> Path:
+    """A copy of the built sample for one test to change."""
+    target = tmp_path / "city"
+    shutil.copytree(built, target)
+    return target
+
+
+def query(folder: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    with sqlite3.connect(folder / "var" / "pdca.sqlite3") as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_the_sample_has_a_published_year_a_year_at_work_and_open_items(city: Path) -> None:
+    run = runner_in(city)
+    rows = json.loads(run("actions", "--json"))
+    by_year: dict[int, dict[str, str]] = {}
+    for r in rows:
+        by_year.setdefault(r["fy"], {})[r["code"]] = r["state"]
+    assert set(by_year) == {2025, 2026}
+    assert set(by_year[2026].values()) == {"do.implementing"}
+    open_2025 = {code: state for code, state in by_year[2025].items() if state != "closed"}
+    assert open_2025 == {"3-1-2": "check.self_assessment", "2-1-2": "check.self_assessment"}
+
+    late = json.loads(run("show", "3-1-2", "--fy", "2025", "--json"))
+    assert [f["rule"] for f in late["flags"] if not f["resolution"]] == ["late"]
+    assert late["deadline"]["days_left"] < 0
+    returned = json.loads(run("show", "2-1-2", "--fy", "2025", "--json"))
+    assert returned["record"]["returned_comment"]
+    assert "return_report" in [h["trigger"] for h in returned["history"]]
+
+    assert query(city, "SELECT fy, version FROM publication") == [(2025, 1)]
+    assert "unchanged since version 1" in run("publish", "--fy", "2025")
+
+
+def test_past_mail_is_delivered_to_files_and_nothing_waits_in_the_outbox(city: Path) -> None:
+    statuses = dict(query(city, "SELECT status, count(*) FROM outbox GROUP BY status"))
+    assert set(statuses) == {"sent"}
+    emls = list((city / "var" / "mail").glob("*.eml"))
+    assert len(emls) == statuses["sent"] > 100
+    kinds = {k for (k,) in query(city, "SELECT DISTINCT kind FROM outbox")}
+    assert {"report_requested", "report_escalation", "returned", "publication_done"} <= kinds
+
+
+def test_the_same_day_gives_the_same_history(built: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    again.mkdir()
+    runner_in(again)("init", "--sample", "--as-of", AS_OF)
+    for sql in (
+        "SELECT a.code, c.fy, c.state, c.version, c.flags FROM cycle c JOIN action a ON a.id = c.action_id "
+        "ORDER BY a.code, c.fy",
+        "SELECT workflow, instance_id, at, actor, trigger, from_state, to_state, version, comment, fields "
+        "FROM audit_event ORDER BY id",
+        # sent_at to the minute: a drain's clock starts at the simulated evening and runs on
+        "SELECT dedupe_key, status, substr(sent_at, 1, 16) FROM outbox ORDER BY id",
+        "SELECT fy, version, content_hash FROM publication",
+    ):
+        assert query(again, sql) == query(built, sql), sql
+
+
+def test_running_it_again_keeps_a_walked_revision_and_says_so(city: Path) -> None:
+    run = runner_in(city)
+    fire = ("fire", "1-1-2")
+    steps = [
+        ("open_check", ADMIN, []),
+        ("submit_report", OWNER, ["--field", "status=implemented", "--field", "content=間伐 4ha",
+                                  "--field", "indicators.S1=41", "--field", "indicators.S2=500",
+                                  "--field", "self_grade=B"]),
+        ("accept_report", CHAIR, []),
+        ("approve_evaluation", PROMOTION_CHAIR, ["--field", "grade=B", "--field", "evaluation=順調"]),
+        ("decide_revise", CHAIR, ["--comment", "参加者の記録を計画に入れる"]),
+        ("submit_revision", OWNER, ["--field", "revised_plan=間伐を行い、参加者を記録する"]),
+        ("approve_revision", CHAIR, []),
+    ]
+    for trigger, who, extra in steps:
+        run(*fire, trigger, "--fy", "2026", "--as", who, *extra)
+    today = Calendar().today(utc_now()).isoformat()
+    audit_rows = query(city, "SELECT count(*) FROM audit_event")
+
+    out = run("init", "--sample")
+    assert f"kept: 1-1-2 plan (revised by approve_revision on {today})" in out
+    assert "history exists already" in out
+    story = json.loads(run("show", "1-1-2", "--fy", "2026", "--json"))
+    assert story["state"] == "closed"
+    assert query(city, "SELECT plan FROM action WHERE code = '1-1-2'") == [("間伐を行い、参加者を記録する",)]
+    assert query(city, "SELECT count(*) FROM audit_event") == audit_rows  # nothing else changed, nothing audited
