@@ -134,8 +134,9 @@ def init(
     as_of: Annotated[datetime | None, typer.Option(
         "--as-of", formats=["%Y-%m-%d"], help="with --sample: the day the sample's history leads up to")] = None,
 ) -> None:
-    """Create or upgrade the schema and load people and councils from the config. Safe to
-    run again: nothing a step or an admin changed is undone."""
+    """Create or upgrade the schema and load [strategy], [[people]], [secretariat],
+    [councils.internal], [councils.promotion] and [advisors] from the config. Safe to run
+    again: nothing a step or an admin changed is undone."""
     with _pdca(create=True) as pdca:
         pdca.migrate()
         strategy = pdca.sync()
@@ -166,7 +167,7 @@ def _build_sample(pdca: Pdca, strategy: int, as_of: date) -> None:
         rows = service.list_cycles(conn, strategy=strategy)
     waiting: Counter[str] = Counter(f"{r['fy_label']} {r['state']}" for r in rows if r["state"] != "closed")
     out.print("now: " + (", ".join(f"{n} {what}" for what, n in sorted(waiting.items())) or "every cycle closed"))
-    out.print("next: pdca actions, pdca show 2-1-2, or pdca serve")
+    out.print("next: pdca serve (the web pages), pdca actions, pdca show CODE --fy YYYY")
 
 
 def _print_imported(result: Imported, what: str = "imported") -> None:
@@ -363,7 +364,8 @@ def absent(
     as_: Annotated[str, typer.Option("--as", help="email of the admin recording it")],
     back: Annotated[bool, typer.Option("--back", help="mark the person back instead")] = False,
 ) -> None:
-    """Mark a chair absent so the vice chair may act (or back again)."""
+    """Mark a chair of [councils.internal] or [councils.promotion] absent so the vice chair
+    may act (or back again)."""
     with _pdca() as pdca, db.writing(pdca.engine) as conn:
         admin = service.actor_for(conn, as_)
         if not admin.is_admin:
@@ -409,7 +411,7 @@ def calendar(
     ics: Annotated[bool, typer.Option("--ics", help="write an iCalendar file to standard output")] = False,
     person: Annotated[str | None, typer.Option("--person", help="with --ics: only what concerns this person")] = None,
 ) -> None:
-    """The resolved dates of one fiscal year's calendar, and what happens on each."""
+    """The resolved dates of one fiscal year's [calendar], and what happens on each."""
     with _pdca() as pdca:
         year = fy if fy is not None else pdca.calendar.fiscal_year(utc_now())
         milestones = pdca.calendar.year(year)
@@ -445,7 +447,7 @@ def calendar(
 def tick(
     at: Annotated[str | None, typer.Option("--at", help="ISO date-time to tick at (default: now)")] = None,
 ) -> None:
-    """Run the clock once: do whatever the calendar says is due by then (idempotent)."""
+    """Run the clock once: do whatever the [calendar] says is due by then (idempotent)."""
     with _pdca() as pdca:
         now = _at(at, pdca)
         with db.writing(pdca.engine) as conn:
@@ -542,7 +544,7 @@ def outbox(
 def outbox_send(
     at: Annotated[str | None, typer.Option("--at", help="ISO date-time (default: now)")] = None,
 ) -> None:
-    """Deliver everything due now (what the scheduler does every minute)."""
+    """Deliver everything due now through [mail] (what the scheduler does every minute)."""
     with _pdca() as pdca:
         report = mail_delivery(pdca).drain(_at(at, pdca))
     out.print(f"sent {report.sent}, retrying {report.retrying}, dead {report.dead}, folded into digests "
@@ -655,8 +657,9 @@ def serve(
     port: Annotated[int | None, typer.Option("--port", help="default: [web] port")] = None,
     with_scheduler: Annotated[bool, typer.Option("--scheduler/--no-scheduler", help="run the clock too")] = True,
 ) -> None:
-    """Run the web app (and, by default, the scheduler) in one process. The database and
-    the port are checked first; then it prints the address and a one-time sign-in link."""
+    """Run the web app (and, by default, the scheduler) in one process, on [web] host and
+    port. The database and the port are checked first; then it prints the address and a
+    one-time sign-in link. Links in mail point to [mail] base_url, else to this address."""
     import uvicorn
     from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -709,7 +712,8 @@ def serve(
 @cli.command()
 def publish(
     fy: Annotated[int, typer.Option("--fy", help="the fiscal year whose results to publish")],
-    out: Annotated[Path | None, typer.Option("--out", help="write the site here (default var/public/FY/vN)")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="write the site here (default: [web] public_dir/FY/vN)")] = None,
     note: Annotated[str | None, typer.Option("--note", help="what a correction changes (from version 2 on)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the publication's version and hash as JSON")] = False,
 ) -> None:

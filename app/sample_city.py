@@ -32,8 +32,8 @@ from notifications.senders import FileSender
 from workflows.models import Action, Cycle
 
 SAMPLE_ACTIONS = Path(__file__).parent / "sample" / "actions.csv"
-LAGGARDS = {"3-1-2": LATE, "2-1-2": RETURNED}
-"""The owner of 3-1-2 has not sent the newest report; 2-1-2's was returned and waits."""
+LAGGARDS = {"2-2-1": LATE, "2-1-2": RETURNED}
+"""The owner of 2-2-1 has not sent the newest report; 2-1-2's was returned and waits."""
 
 
 @dataclass

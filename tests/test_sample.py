@@ -65,9 +65,9 @@ def test_the_sample_has_a_published_year_a_year_at_work_and_open_items(city: Pat
     assert set(by_year) == {2025, 2026}
     assert set(by_year[2026].values()) == {"do.implementing"}
     open_2025 = {code: state for code, state in by_year[2025].items() if state != "closed"}
-    assert open_2025 == {"3-1-2": "check.self_assessment", "2-1-2": "check.self_assessment"}
+    assert open_2025 == {"2-2-1": "check.self_assessment", "2-1-2": "check.self_assessment"}
 
-    late = json.loads(run("show", "3-1-2", "--fy", "2025", "--json"))
+    late = json.loads(run("show", "2-2-1", "--fy", "2025", "--json"))
     assert [f["rule"] for f in late["flags"] if not f["resolution"]] == ["late"]
     assert late["deadline"]["days_left"] < 0
     returned = json.loads(run("show", "2-1-2", "--fy", "2025", "--json"))
@@ -124,6 +124,7 @@ def test_running_it_again_keeps_a_walked_revision_and_says_so(city: Path) -> Non
 
     out = run("init", "--sample")
     assert f"kept: 1-1-2 plan (revised by approve_revision on {today})" in out
+    assert "kept: 3-1-2 plan (revised by approve_revision on 2026-08-" in out  # the sample's own revision
     assert "history exists already" in out
     story = json.loads(run("show", "1-1-2", "--fy", "2026", "--json"))
     assert story["state"] == "closed"
