@@ -150,7 +150,7 @@ def init(
 def _build_sample(pdca: Pdca, strategy: int, as_of: date) -> None:
     from app.sample_city import build_sample
 
-    with Progress(console=err, transient=True) as bar:
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("the sample's history", total=None)
         report = build_sample(
             pdca, strategy=strategy, as_of=as_of,
@@ -475,7 +475,7 @@ def simulate(
         if db_path is not None:
             pdca = copy_to(pdca, db_path)
         total = (to - from_).days + 1
-        with Progress(console=err, transient=True) as bar:
+        with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
             task = bar.add_task("simulating", total=total)
             deliver = mail_delivery(pdca) if send else None
             replay = run_simulation(pdca, from_.date(), to.date(), actors=actors == "auto", deliver=deliver,
