@@ -1,7 +1,13 @@
-"""The composition root: settings in, wired parts out. Nothing is opened until asked."""
+"""The composition root: settings in, wired parts out. Nothing is opened until asked.
+
+The workflows a deployment runs are registered here, and only here: each is its spec, its
+store, its clock, its message kinds and views, and its simulated people, all from its own
+package in `workflows/`. Everything else takes them from `Pdca.registry`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,10 +23,17 @@ import app.web.models  # noqa: F401  (the web's tables belong to the schema too)
 from app.config import Settings
 from engine import db
 from engine.runtime import Workflow
-from workflows.action_cycle import ACTION_CYCLE
+from workflows import action_cycle, opinion
+from workflows.action_cycle import clock as action_cycle_clock
+from workflows.action_cycle import mail as action_cycle_mail
+from workflows.action_cycle import people as action_cycle_people
+from workflows.action_cycle.store import CycleStore
 from workflows.calendar import Calendar
 from workflows.directory import sync_directory
-from workflows.store import CycleStore
+from workflows.opinion import clock as opinion_clock
+from workflows.opinion import store as opinion_store
+from workflows.registry import Entry, Registry
+from workflows.tenants import Tenants
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -32,6 +45,23 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     return cfg
 
 
+def register(tenants: Tenants) -> list[Entry]:
+    """The city's workflows, the strategy's own yearly process first."""
+    cycles = Workflow(action_cycle.ACTION_CYCLE, CycleStore(tenants))
+    opinions = Workflow(opinion.OPINION, opinion_store.OpinionStore(tenants, parent=action_cycle.ACTION_CYCLE))
+    return [
+        Entry(cycles, clock=action_cycle_clock.clock, kinds=action_cycle_mail.KINDS, views=action_cycle_mail.views,
+              extras=action_cycle_mail.extras, people=action_cycle_people.Actors,
+              options={"open_year": action_cycle_clock.open_cycles, "template": "action.html"}),
+        Entry(opinions, clock=opinion_clock.clock, kinds=opinion_clock.KINDS, views=opinion_store.views,
+              extras=opinion_store.extras, parent=cycles.spec.name, options={"segment": "opinions"}),
+    ]
+
+
+EXTRA_WORKFLOWS: list[Callable[[Tenants], Entry]] = []
+"""More workflows to register after the city's (a test's example workflow, say)."""
+
+
 @dataclass
 class Pdca:
     settings: Settings
@@ -39,22 +69,34 @@ class Pdca:
     create: bool = True
     """False: a SQLite database that does not exist is an error (`db.MissingDatabase`);
     only `pdca init` makes one."""
+    strategy: str | None = None
+    """The strategy commands act on (`--strategy`); None: the only one, or the first."""
 
     @cached_property
     def engine(self) -> Engine:
         return self._engine or db.open_engine(self.settings.database.url, create=self.create)
 
     @cached_property
-    def calendar(self) -> Calendar:
-        return Calendar(self.settings.calendar)
+    def tenants(self) -> Tenants:
+        return Tenants(self.settings.tenant_setups())
 
     @cached_property
+    def registry(self) -> Registry:
+        return Registry([*register(self.tenants), *(extra(self.tenants) for extra in EXTRA_WORKFLOWS)])
+
+    @property
     def workflow(self) -> Workflow:
-        return Workflow(ACTION_CYCLE, CycleStore(self.calendar, self.settings.revision))
+        """The strategy's own yearly process (the registry's first workflow)."""
+        return self.registry.primary.workflow
 
     @property
     def strategy_code(self) -> str:
-        return self.settings.strategy.code
+        return self.strategy or self.tenants.default_code
+
+    @property
+    def calendar(self) -> Calendar:
+        """The chosen strategy's calendar."""
+        return self.tenants.calendar_of(self.strategy_code)
 
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest revision."""
@@ -75,8 +117,11 @@ class Pdca:
         return "behind" if current in known else "unknown"
 
     def sync(self) -> int:
+        """People, strategies and bodies from the config; returns the chosen strategy's id."""
         with db.writing(self.engine) as conn:
-            return sync_directory(conn, self.settings)
+            ids = sync_directory(conn, self.settings.people, self.settings.all_strategies())
+        self.tenants.forget()
+        return ids[self.strategy_code]
 
     def close(self) -> None:
         if "engine" in self.__dict__:

@@ -17,7 +17,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -40,11 +39,13 @@ from engine.clock import utc_now
 from engine.db import MissingDatabase
 from engine.errors import InvalidFields, Refused, WrongRole
 from notifications.drain import list_messages, retry
-from workflows import service
-from workflows.action_cycle import ACTION_CYCLE
+from workflows import bodies, service
 from workflows.actions import set_owners
+from workflows.calendar import concerned_roles
 from workflows.fiscal import fy_label
-from workflows.service import roles_of_person
+from workflows.registry import Entry
+from workflows.tenants import Tenant
+from workflows.tick import open_year
 from workflows.tick import tick as run_tick
 
 # Help texts are plain (rich_markup_mode=None) and the consoles print text as it is
@@ -70,6 +71,7 @@ class _Options:
     """Options given before the command, for the command to use."""
 
     config: Path | None = None
+    strategy: str | None = None
 
 
 _state = _Options()
@@ -80,8 +82,13 @@ def _main(
     config: Annotated[
         Path | None, typer.Option("--config", help="config.toml to use (else PDCA_CONFIG, else ./config.toml)")
     ] = None,
+    strategy: Annotated[
+        str | None, typer.Option("--strategy", help="the strategy's code ([strategy] code, or one of [[strategies]]); "
+                                                    "default: the only one")
+    ] = None,
 ) -> None:
     _state.config = config
+    _state.strategy = strategy
 
 
 @contextmanager
@@ -95,7 +102,11 @@ def _pdca(*, create: bool = False) -> Iterator[Pdca]:
         for problem in exc.problems:
             err.print(f"  {problem}")
         raise typer.Exit(2) from None
-    pdca = Pdca(settings, create=create)
+    codes = [code for code, *_ in ((s.code,) for s in settings.tenant_setups())]
+    if _state.strategy is not None and _state.strategy not in codes:
+        err.print(f"--strategy {_state.strategy}: not a strategy of this config (its strategies: {', '.join(codes)})")
+        raise typer.Exit(2)
+    pdca = Pdca(settings, create=create, strategy=_state.strategy)
     try:
         yield pdca
     except Refused as exc:
@@ -120,6 +131,24 @@ def _refuse(exc: Refused) -> None:
     raise typer.Exit(1)
 
 
+def _code(pdca: Pdca) -> str:
+    """The strategy a command acts on: --strategy, else the only one. With several and none
+    named, say which there are (exit 2)."""
+    if _state.strategy is None and len(pdca.tenants.codes) > 1:
+        err.print("this config has several strategies (" + ", ".join(pdca.tenants.codes)
+                  + "): name one with --strategy CODE")
+        raise typer.Exit(2)
+    return pdca.strategy_code
+
+
+def _tenant(pdca: Pdca, conn: Any) -> Tenant:
+    return pdca.tenants.by_code(conn, _code(pdca))
+
+
+def _entry(pdca: Pdca, workflow: str | None) -> Entry:
+    return pdca.registry[workflow] if workflow else pdca.registry.primary
+
+
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
@@ -141,7 +170,9 @@ def init(
         pdca.migrate()
         strategy = pdca.sync()
         s = pdca.settings
-        out.print(f"schema up to date; {len(s.people)} people, 2 councils, strategy {s.strategy.code}")
+        codes = ", ".join(pdca.tenants.codes)
+        out.print(f"schema up to date; {len(s.people)} people; strategy {codes}, each with its councils, "
+                  "secretariat and advisors")
         if not sample:
             return
         _build_sample(pdca, strategy, as_of.date() if as_of else pdca.calendar.today(utc_now()))
@@ -164,7 +195,7 @@ def _build_sample(pdca: Pdca, strategy: int, as_of: date) -> None:
     out.print(f"sample: history from {report.start} to {report.end} replayed: "
               f"{sum(totals.transitions.values())} steps, {report.sent} messages delivered to {pdca.settings.mail.dir}")
     with db.reading(pdca.engine) as conn:
-        rows = service.list_cycles(conn, strategy=strategy)
+        rows = service.listing(conn, pdca.registry.primary, tenant=strategy)
     waiting: Counter[str] = Counter(f"{r['fy_label']} {r['state']}" for r in rows if r["state"] != "closed")
     out.print("now: " + (", ".join(f"{n} {what}" for what, n in sorted(waiting.items())) or "every cycle closed"))
     out.print("next: pdca serve (the web pages), pdca actions, pdca show CODE --fy YYYY")
@@ -178,10 +209,6 @@ def _print_imported(result: Imported, what: str = "imported") -> None:
         out.print(str(kept))
 
 
-def _zone(pdca: Pdca) -> ZoneInfo:
-    return pdca.calendar.zone
-
-
 @cli.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV (UTF-8 or Shift_JIS) or XLSX")],
@@ -192,13 +219,11 @@ def import_(
         now = utc_now()
         try:
             with db.writing(pdca.engine) as conn:
-                strategy = service.strategy_id(conn, pdca.strategy_code)
-                result = import_actions(conn, strategy=strategy, path=file, now=now, zone=pdca.calendar.zone)
+                tenant = _tenant(pdca, conn)
+                result = import_actions(conn, strategy=tenant.id, path=file, now=now, zone=tenant.calendar.zone)
                 opened = 0
                 if open_fy is not None:
-                    opened = service.open_cycles(
-                        conn, strategy=strategy, fy=open_fy, now=now, codes=result.codes
-                    )
+                    opened = open_year(conn, pdca.registry, tenant, fy=open_fy, now=now, codes=result.codes)
         except ImportRefused as exc:
             err.print(_styled(("nothing imported", "bold red"), f": {len(exc.problems)} problem(s) in {file}"))
             for problem in exc.problems:
@@ -209,53 +234,76 @@ def import_(
             out.print(f"opened {opened} cycles for {fy_label(open_fy)}")
 
 
+WORKFLOW_HELP = "the workflow (default: the yearly action cycle); `pdca workflows` lists them"
+
+
 @cli.command()
 def actions(
     fy: Annotated[int | None, typer.Option("--fy", help="fiscal year, e.g. 2026")] = None,
     state: Annotated[str | None, typer.Option("--state", help="a state, or a phase: plan, do, check, act")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="a JSON list for scripts")] = False,
+    workflow: Annotated[str | None, typer.Option("--workflow", help=WORKFLOW_HELP)] = None,
 ) -> None:
-    """List the cycles: which action, which year, where it stands, who owns it."""
+    """List the cycles: which action, which year, where it stands, who owns it (or the
+    instances of another workflow)."""
     with _pdca() as pdca, db.reading(pdca.engine) as conn:
-        strategy = service.strategy_id(conn, pdca.strategy_code)
-        rows = service.list_cycles(conn, strategy=strategy, fy=fy, state=state)
+        entry = _entry(pdca, workflow)
+        rows = service.listing(conn, entry, tenant=_tenant(pdca, conn).id, fy=fy, state=state)
     if as_json:
         _print_json(rows)
         return
     table = Table("code", "FY", "state", "owner", "title")
     for r in rows:
-        table.add_row(r["code"], r["fy_label"], r["state"], r["owner"], r["title_ja"])
+        table.add_row(r["key"], r.get("fy_label") or "", r["state"], r.get("owner") or "",
+                      r.get("title_ja") or r["title"])
     out.print(table)
-    out.print(f"{len(rows)} cycle(s)")
+    out.print(f"{len(rows)} {'cycle(s)' if entry is pdca.registry.primary else entry.name}")
 
 
-def _cycle_id(pdca: Pdca, conn: Any, code: str, fy: int | None) -> int:
-    strategy = service.strategy_id(conn, pdca.strategy_code)
-    year = fy if fy is not None else service.latest_fy(conn, strategy=strategy, code=code)
-    if year is None:
-        raise Refused(f"there is no action {code} with a cycle")
-    return service.find_cycle(conn, strategy=strategy, code=code, fy=year)
+@cli.command()
+def workflows() -> None:
+    """The workflows this deployment runs: their states, who acts in them, what they open."""
+    with _pdca() as pdca:
+        for entry in pdca.registry:
+            spec = entry.spec
+            parent = f" (about a {entry.parent})" if entry.parent else ""
+            out.print(_styled((spec.name, "bold"), f"{parent}: {spec.label.ja} / {spec.label.en}"))
+            for state in spec.states:
+                waits = ", ".join(spec.waits_on(state.name))
+                waiting = f"  waits on {waits}" if waits else ""
+                out.print(f"  {state.name}: {state.label.ja} / {state.label.en}{waiting}")
+
+
+def _instance_id(pdca: Pdca, conn: Any, entry: Entry, key: str, fy: int | None) -> int:
+    return entry.store.find(conn, tenant=_tenant(pdca, conn).id, key=key, fy=fy)
 
 
 @cli.command()
 def show(
-    code: Annotated[str, typer.Argument(help="action code, e.g. 2-1-3")],
+    code: Annotated[str, typer.Argument(help="action code, e.g. 2-1-3 (another workflow: its instance's key)")],
     fy: Annotated[int | None, typer.Option("--fy", help="fiscal year (default: the latest)")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    workflow: Annotated[str | None, typer.Option("--workflow", help=WORKFLOW_HELP)] = None,
 ) -> None:
-    """One cycle: its state, record, history, and what can happen next and by whom."""
+    """One cycle (or instance): its state, record, history, and what can happen next and by whom."""
     with _pdca() as pdca, db.reading(pdca.engine) as conn:
-        story = service.cycle_story(conn, pdca.workflow, _cycle_id(pdca, conn, code, fy), calendar=pdca.calendar,
-                                    today=pdca.calendar.today(utc_now()))
+        entry = _entry(pdca, workflow)
+        tenant = _tenant(pdca, conn)
+        story = service.story(conn, entry, _instance_id(pdca, conn, entry, code, fy),
+                              today=tenant.calendar.today(utc_now()))
     if as_json:
         _print_json(story)
         return
-    _print_story(story, _zone(pdca))
+    _print_story(story, tenant.calendar.zone)
 
 
 def _print_story(s: dict[str, Any], zone: Any) -> None:
-    out.print(_styled((f"{s['code']} {s['title_ja']}", "bold"), f" / {s['title_en'] or ''}"))
-    out.print(f"{s['fy_label']}  owner {s['owner']} ({', '.join(s['owners'])})")
+    if s.get("title_ja"):
+        out.print(_styled((f"{s['code']} {s['title_ja']}", "bold"), f" / {s.get('title_en') or ''}"))
+    else:
+        out.print(_styled((f"{s['workflow']} {s['label']}", "bold")))
+    if s.get("owners") is not None:
+        out.print(f"{s['fy_label']}  owner {s['owner']} ({', '.join(s['owners'])})")
     label = s["state_label"]
     out.print(_styled("state ", (s["state"], "bold"), f" ({label['ja']} / {label['en']})  version {s['version']}"))
     if s["deadline"]:
@@ -263,7 +311,7 @@ def _print_story(s: dict[str, Any], zone: Any) -> None:
         left = d["days_left"]
         when = f"{left} days left" if left >= 0 else f"{-left} days late"
         out.print(f"due {d['date']} ({d['name']}, {when})")
-    if s["action_status"] != "active":
+    if s.get("action_status", "active") != "active":
         out.print(f"action {s['action_status']}")
     record = {k: v for k, v in s["record"].items() if v not in (None, "", 0)}
     if record:
@@ -271,7 +319,7 @@ def _print_story(s: dict[str, Any], zone: Any) -> None:
         for key, value in record.items():
             table.add_row(key, str(value))
         out.print(table)
-    if s["indicators"]:
+    if s.get("indicators"):
         table = Table("indicator", "unit", "dir", "baseline", "target", "this year")
         for i in s["indicators"]:
             now = (i["reason"] and f"- ({i['reason']})") or ("" if i["value"] is None else f"{i['value']:g}")
@@ -280,7 +328,7 @@ def _print_story(s: dict[str, Any], zone: Any) -> None:
                 _pair(i["baseline"]), _pair(i["target"]), now,
             )
         out.print(table)
-    for p in s["proposals"]:
+    for p in s.get("proposals", []):
         out.print(f"proposal {p['seq']}: {p['text']}")
     out.print("history", style="bold")
     for h in s["history"]:
@@ -328,34 +376,76 @@ VERSION_HELP = "refuse if the cycle changed since this version"
 
 @cli.command()
 def fire(
-    code: Annotated[str, typer.Argument(help="action code, e.g. 2-1-3")],
+    code: Annotated[str, typer.Argument(help="action code, e.g. 2-1-3 (another workflow: its instance's key)")],
     trigger: Annotated[str, typer.Argument(help="e.g. submit_report (see `pdca show CODE`)")],
-    fy: Annotated[int, typer.Option("--fy", help="fiscal year of the cycle")],
     as_: Annotated[str, typer.Option("--as", help="email of the person acting")],
+    fy: Annotated[int | None, typer.Option("--fy", help="fiscal year of the cycle (default: its latest)")] = None,
     comment: Annotated[str | None, typer.Option("--comment", help=COMMENT_HELP)] = None,
     field: Annotated[list[str] | None, typer.Option("--field", help=FIELD_HELP)] = None,
     expect_version: Annotated[int | None, typer.Option("--expect-version", help=VERSION_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print what happened as JSON")] = False,
+    workflow: Annotated[str | None, typer.Option("--workflow", help=WORKFLOW_HELP)] = None,
 ) -> None:
-    """Fire a trigger on a cycle as a person. Exit 1 with the reason when refused."""
+    """Fire a trigger on a cycle (or an instance of another workflow) as a person. Exit 1
+    with the reason when refused."""
     raw = _parse_fields(field or [])
     if comment is not None:
         raw["comment"] = comment
     with _pdca() as pdca:
         now = utc_now()
+        entry = _entry(pdca, workflow)
         with db.writing(pdca.engine) as conn:
-            cycle = _cycle_id(pdca, conn, code, fy)
+            instance_id = _instance_id(pdca, conn, entry, code, fy)
             actor = service.actor_for(conn, as_)
-            events = pdca.workflow.fire_in(
-                conn, cycle, trigger, actor, raw, now=now, expected_version=expect_version
+            events = entry.workflow.fire_in(
+                conn, instance_id, trigger, actor, raw, now=now, expected_version=expect_version
             )
+            label = entry.store.address(entry.store.load(conn, instance_id))["label"]  # type: ignore[arg-type]
     if as_json:
         _print_json([e.__dict__ for e in events])
         return
     for e in events:
         by = e.actor + (f" for {e.on_behalf}" if e.on_behalf else "")
-        out.print(_styled(f"{code} {fy_label(fy)}: {e.trigger} by {by}: {e.from_state} → ", (e.to_state, "bold"),
+        out.print(_styled(f"{label}: {e.trigger} by {by}: {e.from_state} → ", (e.to_state, "bold"),
                           f" (version {e.version})"))
+
+
+@cli.command("open")
+def open_(
+    workflow: Annotated[str, typer.Argument(help="the workflow to open an instance of (see `pdca workflows`)")],
+    trigger: Annotated[str, typer.Argument(help="its opening trigger, e.g. ask")],
+    as_: Annotated[str, typer.Option("--as", help="email of the person acting")],
+    about: Annotated[str | None, typer.Option(
+        "--about", help="the instance it is about (its parent workflow's key, e.g. an action code)")] = None,
+    fy: Annotated[int | None, typer.Option("--fy", help="with --about: the fiscal year of that cycle")] = None,
+    comment: Annotated[str | None, typer.Option("--comment", help="a remark kept in the audit row")] = None,
+    field: Annotated[list[str] | None, typer.Option("--field", help=FIELD_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print what happened as JSON")] = False,
+) -> None:
+    """Bring an instance of a workflow into being (e.g. ask an advisor's opinion about a
+    cycle). Exit 1 with the reason when refused."""
+    raw = _parse_fields(field or [])
+    if comment is not None:
+        raw["comment"] = comment
+    with _pdca() as pdca:
+        entry = pdca.registry[workflow]
+        with db.writing(pdca.engine) as conn:
+            parent = None
+            if entry.parent:
+                if about is None:
+                    raise typer.BadParameter(f"a {entry.name} is about a {entry.parent}: give --about",
+                                             param_hint="--about")
+                mother = pdca.registry[entry.parent]
+                parent = mother.store.load(conn, _instance_id(pdca, conn, mother, about, fy))
+            else:
+                _tenant(pdca, conn)
+            fired = entry.workflow.open(conn, trigger, service.actor_for(conn, as_), raw, now=utc_now(),
+                                        parent=parent, tenant=_tenant(pdca, conn).id)
+    if as_json:
+        _print_json(fired.__dict__)
+        return
+    out.print(_styled(f"{entry.name} {fired.instance_id}: {fired.trigger} by {fired.actor} → ",
+                      (fired.to_state, "bold"), f" (version {fired.version})"))
 
 
 @cli.command()
@@ -368,7 +458,7 @@ def absent(
     may act (or back again)."""
     with _pdca() as pdca, db.writing(pdca.engine) as conn:
         admin = service.actor_for(conn, as_)
-        if not admin.is_admin:
+        if not bodies.administers_any(conn, person_id=admin.person_id or 0):
             raise WrongRole(f"{as_} is not an admin", roles=("admin",), holders=())
         service.set_absent(conn, email=email, absent=not back, now=utc_now(), by=admin.email)
     out.print(f"{email} is marked {'back' if back else 'absent'}")
@@ -384,10 +474,10 @@ def owners(
     the actions file keeps this choice."""
     with _pdca() as pdca, db.writing(pdca.engine) as conn:
         admin = service.actor_for(conn, as_)
-        if not admin.is_admin:
-            raise WrongRole(f"{as_} is not an admin", roles=("admin",), holders=())
-        strategy = service.strategy_id(conn, pdca.strategy_code)
-        before, after = set_owners(conn, strategy=strategy, code=code, emails=emails, by=admin.email, now=utc_now())
+        tenant = _tenant(pdca, conn)
+        if not service.may_administer(conn, tenant=tenant.id, person_id=admin.person_id or 0):
+            raise WrongRole(f"{as_} is not an admin of {tenant.code}", roles=("admin",), holders=())
+        before, after = set_owners(conn, strategy=tenant.id, code=code, emails=emails, by=admin.email, now=utc_now())
     if before == after:
         out.print(f"{code}: owners unchanged ({', '.join(after)})")
     else:
@@ -413,18 +503,21 @@ def calendar(
 ) -> None:
     """The resolved dates of one fiscal year's [calendar], and what happens on each."""
     with _pdca() as pdca:
-        year = fy if fy is not None else pdca.calendar.fiscal_year(utc_now())
-        milestones = pdca.calendar.year(year)
+        code = _code(pdca)
+        cal = pdca.tenants.calendar_of(code)
+        year = fy if fy is not None else cal.fiscal_year(utc_now())
+        milestones = cal.year(year)
         language = "ja"
         if person is not None:
             with db.reading(pdca.engine) as conn:
-                roles = roles_of_person(conn, person)
+                roles = concerned_roles(conn, strategy=pdca.tenants.by_code(conn, code).id, email=person)
                 language = service.actor_language(conn, person)
             milestones = [m for m in milestones if roles.intersection(m.kind.concerns)]
         if ics:
-            title = f"{pdca.settings.strategy.name_ja} {fy_label(year)}"
+            name = next(s.name_ja for s, _ in pdca.settings.all_strategies() if s.code == code)
+            title = f"{name} {fy_label(year)}"
             sys.stdout.buffer.write(milestones_ics(
-                milestones, strategy=pdca.strategy_code, title=title, language=language, stamp=utc_now()))
+                milestones, strategy=code, title=title, language=language, stamp=utc_now()))
             return
     rows = [
         {"name": m.name, "fy": m.fy, "date": m.day.isoformat(), "rule_date": m.when.rule.isoformat(),
@@ -447,12 +540,13 @@ def calendar(
 def tick(
     at: Annotated[str | None, typer.Option("--at", help="ISO date-time to tick at (default: now)")] = None,
 ) -> None:
-    """Run the clock once: do whatever the [calendar] says is due by then (idempotent)."""
+    """Run the clock once: do whatever each strategy's [calendar] says is due by then
+    (idempotent); with --strategy, for that strategy only."""
     with _pdca() as pdca:
         now = _at(at, pdca)
         with db.writing(pdca.engine) as conn:
-            strategy = service.strategy_id(conn, pdca.strategy_code)
-            report = run_tick(conn, pdca.workflow, pdca.calendar, strategy=strategy, now=now)
+            only = pdca.tenants.by_code(conn, _state.strategy).id if _state.strategy else None
+            report = run_tick(conn, pdca.registry, pdca.tenants, now=now, strategy=only)
     moved = ", ".join(f"{k} {v}" for k, v in sorted(report.transitions.items()) if v) or "none"
     queued = ", ".join(f"{k} {v}" for k, v in sorted(report.messages.items()) if v) or "none"
     out.print(f"tick {now.isoformat()}: transitions: {moved}; messages queued: {queued}")
@@ -724,10 +818,11 @@ def publish(
     from workflows import results
 
     with _pdca() as pdca, db.writing(pdca.engine) as conn:
-        publication, created = results.publish(conn, strategy_code=pdca.strategy_code, fy=fy,
-                                               now=utc_now().astimezone(pdca.calendar.zone),
-                                               note=note, on_track_ratio=pdca.settings.revision.on_track_ratio)
-        target = out or site_dir(pdca, fy, publication["version"])
+        tenant = _tenant(pdca, conn)
+        publication, created = results.publish(conn, strategy_code=tenant.code, fy=fy,
+                                               now=utc_now().astimezone(tenant.calendar.zone),
+                                               note=note, on_track_ratio=tenant.rules.on_track_ratio)
+        target = out or site_dir(pdca, fy, publication["version"], code=tenant.code)
         files = write_site(publication, target)
     if as_json:
         _print_json({"fy": fy, "version": publication["version"], "content_hash": publication["content_hash"],
@@ -749,8 +844,9 @@ def compare(
 
     earlier = with_fy if with_fy is not None else fy - 1
     with _pdca() as pdca, db.reading(pdca.engine) as conn:
-        after = results.latest(conn, strategy_code=pdca.strategy_code, fy=fy)
-        before = results.latest(conn, strategy_code=pdca.strategy_code, fy=earlier)
+        code = _code(pdca)
+        after = results.latest(conn, strategy_code=code, fy=fy)
+        before = results.latest(conn, strategy_code=code, fy=earlier)
     missing = [str(y) for y, p in ((earlier, before), (fy, after)) if p is None]
     if missing:
         err.print(f"not published: FY{', FY'.join(missing)} (pdca publish --fy ...)")
@@ -759,9 +855,13 @@ def compare(
 
 
 @cli.command()
-def diagram() -> None:
-    """The action cycle as a Mermaid state diagram (paste into any Mermaid viewer)."""
-    sys.stdout.write(mermaid(ACTION_CYCLE))
+def diagram(
+    workflow: Annotated[str | None, typer.Option("--workflow", help=WORKFLOW_HELP)] = None,
+) -> None:
+    """The action cycle (or another workflow) as a Mermaid state diagram (paste into any
+    Mermaid viewer)."""
+    with _pdca() as pdca:
+        sys.stdout.write(mermaid(_entry(pdca, workflow).spec))
 
 
 def main() -> None:

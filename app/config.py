@@ -18,8 +18,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from workflows.calendar import CalendarIn
-from workflows.directory import Directory
+from workflows.directory import AdvisorsIn, BodiesIn, CouncilIn, Directory, SecretariatIn, StrategyIn
 from workflows.revision import RevisionIn
+from workflows.tenants import TenantSetup
 
 DEFAULT_CONFIG = "config.toml"
 
@@ -96,12 +97,53 @@ class WebSettings(_Strict):
     session_days: int = Field(default=14, ge=1, le=90)
 
 
+class ExtraStrategyIn(StrategyIn):
+    """One more strategy in the same deployment (`[[strategies]]`): the keys of `[strategy]`
+    with its own `secretariat`, `councils` and `advisors`; `calendar` and `revision` default
+    to the file's own."""
+
+    secretariat: SecretariatIn
+    councils: dict[Literal["internal", "promotion"], CouncilIn]
+    advisors: AdvisorsIn = AdvisorsIn()
+    calendar: CalendarIn | None = None
+    revision: RevisionIn | None = None
+
+    def bodies(self) -> BodiesIn:
+        return BodiesIn(secretariat=self.secretariat, councils=self.councils, advisors=self.advisors)
+
+    def strategy(self) -> StrategyIn:
+        return StrategyIn(**{name: getattr(self, name) for name in StrategyIn.model_fields})
+
+
 class Settings(Directory):
     database: DatabaseSettings = DatabaseSettings()
     mail: MailSettings = MailSettings()
     calendar: CalendarIn = CalendarIn()
     web: WebSettings = WebSettings()
     revision: RevisionIn = RevisionIn()
+    strategies: list[ExtraStrategyIn] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _more_strategies(self) -> Settings:
+        codes = [self.strategy.code] + [s.code for s in self.strategies]
+        dupes = sorted({c for c in codes if codes.count(c) > 1})
+        if dupes:
+            raise ValueError(f"strategies: code {', '.join(dupes)} used more than once")
+        named = [pair for i, extra in enumerate(self.strategies)
+                 for pair in extra.bodies().named(f"strategies[{i}].")]
+        self.check_people(named)
+        return self
+
+    def all_strategies(self) -> list[tuple[StrategyIn, BodiesIn]]:
+        """Every configured strategy with its bodies, the file's own first."""
+        return [(self.strategy, self.first_bodies())] + [(s.strategy(), s.bodies()) for s in self.strategies]
+
+    def tenant_setups(self) -> list[TenantSetup]:
+        return [TenantSetup(self.strategy.code, self.calendar, self.revision)] + [
+            TenantSetup(s.code, s.calendar or self.calendar, s.revision or self.revision) for s in self.strategies]
+
+    def admins(self) -> set[str]:
+        return super().admins() | {e.lower() for s in self.strategies for e in s.secretariat.members}
 
     @property
     def links_base(self) -> str:

@@ -15,7 +15,9 @@ def _id(state: str) -> str:
 
 
 def mermaid(spec: WorkflowSpec) -> str:
-    lines = ["stateDiagram-v2", f"  [*] --> {_id(spec.initial)}"]
+    lines = ["stateDiagram-v2"]
+    if not spec.openings:
+        lines.append(f"  [*] --> {_id(spec.initial)}")
     groups: dict[str | None, list[str]] = {}
     for state in spec.states:
         groups.setdefault(state.parent, []).append(state.name)
@@ -30,6 +32,8 @@ def mermaid(spec: WorkflowSpec) -> str:
             lines.append(f"{indent}{_id(name)} : {leaf} {state.label.ja}{due}")
         if parent is not None:
             lines.append("  }")
+    for t in spec.openings:
+        lines.append(f"  [*] --> {_id(t.dest)} : {t.name} ({' / '.join(t.roles)})")
     for t in spec.triggers:
         auto = ", automatic" if t.automatic else ""
         lines.append(f"  {_id(t.source)} --> {_id(t.dest)} : {t.name} ({' / '.join(t.roles)}{auto})")

@@ -309,8 +309,8 @@ def import_actions(
             conn.execute(update(Action).where(Action.id == current.id).values(imported=merge.imported))  # type: ignore[arg-type]
         result.kept += merge.kept
         if merge.changes:
-            actions.record_change(conn, action_id=current.id, trigger=actions.IMPORTED, changes=merge.changes,
-                                  actor=actor, at=now, by=path.name, status=current.status)
+            actions.record_change(conn, action_id=current.id, strategy=strategy, trigger=actions.IMPORTED,
+                                  changes=merge.changes, actor=actor, at=now, by=path.name, status=current.status)
             result.updated += 1
         else:
             result.unchanged += 1
@@ -332,8 +332,8 @@ def _create(
         conn.execute(insert(Indicator).values(action_id=action_id, imported=_indicator_baseline(ind), **ind))
     changes: dict[str, tuple[Any, Any]] = {k: (None, v) for k, v in imported.items() if v not in (None, "", [])}
     changes |= {f"indicator {ind['code']}": (None, _indicator_baseline(ind)) for ind in row.indicators}
-    actions.record_change(conn, action_id=action_id, trigger=actions.IMPORTED, changes=changes, actor=actor,
-                          at=now, by=path.name)
+    actions.record_change(conn, action_id=action_id, strategy=strategy, trigger=actions.IMPORTED, changes=changes,
+                          actor=actor, at=now, by=path.name)
 
 
 def _indicator_baseline(ind: dict[str, Any]) -> dict[str, Any]:

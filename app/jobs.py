@@ -10,7 +10,6 @@ from app.bootstrap import Pdca
 from app.config import load_settings
 from engine import db
 from engine.clock import utc_now
-from workflows import service
 from workflows.tick import tick
 
 log = logging.getLogger("pdca.jobs")
@@ -22,8 +21,7 @@ def daily_tick(config: str | None = None, at: str | None = None) -> None:
     try:
         now = datetime.fromisoformat(at) if at else utc_now()
         with db.writing(pdca.engine) as conn:
-            strategy = service.strategy_id(conn, pdca.strategy_code)
-            report = tick(conn, pdca.workflow, pdca.calendar, strategy=strategy, now=now)
+            report = tick(conn, pdca.registry, pdca.tenants, now=now)
         log.info("tick %s: transitions %s; messages %s", now.isoformat(), dict(report.transitions),
                  dict(report.messages))
     finally:

@@ -18,7 +18,7 @@ from engine.outbox import OutboxMessage, dedupe_key_text
 from notifications.drain import Delivery, Policy
 from notifications.render import Identity, Renderer
 from notifications.senders import ConsoleSender, FileSender, Sender, SmtpSender, SmtpSettings
-from workflows.messages import MessageDirectory
+from workflows.messages import Links, MessageDirectory
 
 
 def sender_factory(pdca: Pdca) -> Callable[[], Sender]:
@@ -44,7 +44,7 @@ def delivery(pdca: Pdca, *, sender: Callable[[], Sender] | None = None) -> Deliv
         longest_wait=timedelta(seconds=s.mail.longest_wait_seconds), digest_hour=s.mail.digest_hour,
         timezone=s.calendar.timezone,
     )
-    directory = MessageDirectory(base_url=s.links_base, strategy_code=s.strategy.code)
+    directory = MessageDirectory(registry=pdca.registry, tenants=pdca.tenants, links=Links(s.links_base, pdca.tenants))
     return Delivery(pdca.engine, Renderer(identity), directory, sender or sender_factory(pdca), policy)
 
 

@@ -20,16 +20,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-
 from app.bootstrap import Pdca
 from app.importing import Imported, import_actions
 from app.mail import delivery
-from app.simulate import LATE, RETURNED, Replay, simulate
+from app.simulate import Replay, simulate
 from engine import db
 from engine.clock import utc_now
 from notifications.senders import FileSender
-from workflows.models import Action, Cycle
+from workflows import service
+from workflows.action_cycle.people import LATE, RETURNED
 
 SAMPLE_ACTIONS = Path(__file__).parent / "sample" / "actions.csv"
 LAGGARDS = {"2-2-1": LATE, "2-1-2": RETURNED}
@@ -60,9 +59,7 @@ def history_start(pdca: Pdca, as_of: date) -> tuple[int, date]:
 
 def has_history(pdca: Pdca, strategy: int) -> bool:
     with db.reading(pdca.engine) as conn:
-        return conn.execute(
-            select(Cycle.id).join(Action, Action.id == Cycle.action_id).where(Action.strategy_id == strategy)
-        ).first() is not None
+        return bool(service.listing(conn, pdca.registry.primary, tenant=strategy))
 
 
 def build_sample(

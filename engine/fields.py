@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from engine.errors import InvalidFields
@@ -18,6 +19,9 @@ from engine.spec import Field, Trigger
 
 Raw = Mapping[str, str | Sequence[str] | Any]
 Lookup = Callable[[str], Sequence[str]]
+COMMENT = "comment"
+"""Every trigger takes a comment: those that declare one may require it; for the others it
+is an optional remark, kept in the audit row."""
 
 
 def _texts(value: Any) -> list[str]:
@@ -91,9 +95,12 @@ def measure_keys(raw: Raw, field: Field) -> set[str]:
 
 
 def validate(
-    trigger: Trigger, raw: Raw, *, choices: Lookup, items: Lookup
+    trigger: Trigger, raw: Raw, *, choices: Lookup, items: Lookup,
+    checks: Callable[[Field, Any], str | None] | None = None,
 ) -> dict[str, Any]:
-    """Return the cleaned values, or raise InvalidFields naming every problem."""
+    """Return the cleaned values, or raise InvalidFields naming every problem. `checks` runs
+    each field's own check on its parsed value (the runtime gives it the instance and the
+    time)."""
     problems: list[tuple[str, str]] = []
     clean: dict[str, Any] = {}
     used: set[str] = set()
@@ -126,11 +133,28 @@ def validate(
         elif field.type == "choice":
             allowed = _resolve_choices(field, choices)
             if text not in allowed:
-                problems.append((field.name, f"{text!r} is not one of {', '.join(allowed)}"))
+                why = f"{text} {field.invalid}" if field.invalid else f"{text!r} is not one of {', '.join(allowed)}"
+                problems.append((field.name, why))
                 continue
             clean[field.name] = text
+        elif field.type == "date":
+            try:
+                clean[field.name] = date.fromisoformat(text)
+            except ValueError:
+                problems.append((field.name, f"{text!r} is not a date (YYYY-MM-DD)"))
         else:
             clean[field.name] = text
+    if checks is not None:
+        for field in trigger.fields:
+            if field.check is not None and field.name in clean and not any(p[0] == field.name for p in problems):
+                problem = checks(field, clean[field.name])
+                if problem:
+                    problems.append((field.name, problem))
+    if COMMENT in raw and not trigger.takes(COMMENT):
+        used.add(COMMENT)
+        remark = _one(COMMENT, raw[COMMENT], problems)
+        if remark:
+            clean[COMMENT] = remark
     unknown = sorted(set(raw) - used)
     if unknown:
         takes = ", ".join(f.name for f in trigger.fields) or "no fields"

@@ -2,8 +2,11 @@
 transaction as the decision. Delivery reads it later, so a crash loses nothing.
 
 Each row has a unique dedupe key (kind, scope, due date, step, recipient): queueing the
-same message twice is a no-op, which is what makes the clock's tick idempotent. A message
-about several instances (a council packet, an escalation) lists them in `outbox_item`.
+same message twice is a no-op, which is what makes the clock's tick idempotent. A row
+names the workflow and the instance it is about (if one), and its tenant; what else the
+workflow needs to render it (a fiscal year, say) is in its `payload`. A message about
+several instances of its workflow (a council packet, an escalation) lists them in
+`outbox_item`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Index, Select, String, bindparam, cast, literal, select, true
+from sqlalchemy import JSON, Column, Connection, Index, Select, String, bindparam, cast, literal, select, text, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 
@@ -26,8 +29,11 @@ class OutboxMessage(SQLModel, table=True):
     dedupe_key: str = Field(max_length=600, unique=True)
     kind: str = Field(max_length=64, index=True)
     recipient: str = Field(max_length=320)
+    workflow: str | None = Field(default=None, max_length=64, description="the workflow of the instance(s) it is about")
     instance_id: int | None = Field(default=None, description="the instance a message is about, if one")
-    fy: int | None = None
+    tenant_id: int | None = Field(default=None, index=True, description="whose message: a strategy, say")
+    payload: dict[str, Any] = Field(default_factory=dict, description="what the workflow needs to render it",
+                                    sa_column=Column(JSON, nullable=False, server_default=text("'{}'")))
     due: date
     step: str = Field(default="", max_length=16, description="which reminder of a series: -7, +14, ...")
     status: str = Field(default="queued", max_length=16, description="queued | sending | sent | dead")

@@ -8,6 +8,12 @@ named); the guards pass (every reason given). Then the state moves with an optim
 version check, the store applies what the trigger recorded, and an audit row is written.
 Automatic follow-ups (e.g. "start at once if the plan is approved after the year began")
 fire in the same transaction.
+
+A trigger from `OPENING` brings an instance into being by the same checks, against a
+proposed instance the store builds (e.g. an opinion asked about a cycle).
+
+`options` is the one answer to "what may this person do here now, and if not, why": the
+pages, the CLI and the API all ask it.
 """
 
 from __future__ import annotations
@@ -22,9 +28,9 @@ from sqlalchemy import Connection, Engine, Table, bindparam, update
 from engine import audit, db
 from engine.clock import to_storage
 from engine.errors import GuardRefused, NotAllowedNow, NotFound, Stale, WrongRole
-from engine.fields import Raw, describe, validate
+from engine.fields import COMMENT, Raw, describe, validate
 from engine.machine import SpecMachine
-from engine.spec import SYSTEM, Trigger, WorkflowSpec
+from engine.spec import OPENING, STAND_IN, SYSTEM, Trigger, WorkflowSpec
 
 MAX_AUTOMATIC_STEPS = 8
 
@@ -34,6 +40,7 @@ class Actor:
     email: str
     person_id: int | None = None
     is_admin: bool = False
+    """A deployment-wide admin; who stands in for the clock on an instance is the store's say."""
 
     @property
     def is_system(self) -> bool:
@@ -49,6 +56,8 @@ class Instance:
     state: str
     version: int
     data: Mapping[str, Any]
+    tenant: int | None = None
+    """Whose instance it is (a strategy, for the city's workflows); audit and outbox rows carry it."""
 
 
 @dataclass
@@ -66,6 +75,31 @@ class FireContext:
         return self.fields.get("comment")
 
 
+@dataclass
+class BulkContext:
+    """What a guard's SQL form and a recorder see when the clock fires a trigger on a set."""
+
+    conn: Connection
+    store: Store
+    trigger: Trigger
+    now: datetime
+    tenant: int | None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def comment(self) -> None:
+        return None
+
+    @property
+    def instance(self) -> Instance:
+        raise BulkUnsupported(f"{self.trigger.name} records something of each instance: it cannot be fired in bulk")
+
+
+class BulkUnsupported(ValueError):
+    """The trigger cannot be fired on a set in one statement (a guard without a SQL form,
+    effects, or a recorder that reads the instance). Raised before anything is written."""
+
+
 @dataclass(frozen=True)
 class Fired:
     instance_id: int
@@ -78,6 +112,23 @@ class Fired:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Option:
+    """One trigger possible from the current state, as one person sees it."""
+
+    trigger: Trigger
+    holders: list[str]
+    may_fire: bool
+    may_draft: bool
+    why_not: str | None
+    fields: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The contract of `pdca show --json` and the API: trigger, to, by, fields."""
+        by = [SYSTEM, *self.holders] if SYSTEM in self.trigger.roles else list(self.holders)
+        return {"trigger": self.trigger.name, "to": self.trigger.dest, "by": by, "fields": self.fields}
+
+
 class Store(Protocol):
     """What a workflow supplies: how its instances are stored and who holds which role."""
 
@@ -87,10 +138,16 @@ class Store(Protocol):
 
     def load(self, conn: Connection, instance_id: int) -> Instance | None: ...
 
-    def roles_of(self, conn: Connection, instance: Instance, actor: Actor) -> set[str]: ...
+    def roles_of(self, conn: Connection, instance: Instance, actor: Actor) -> set[str]:
+        """The roles this person holds for this instance now, `STAND_IN` included."""
+        ...
 
     def holders(self, conn: Connection, instance: Instance, roles: Sequence[str]) -> list[str]:
         """The emails of the people who may act in any of these roles now."""
+        ...
+
+    def sits_in(self, conn: Connection, instance: Instance, actor: Actor, body: str) -> bool:
+        """Whether this person belongs to the body (a council, say) whose chair holds a role."""
         ...
 
     def choices(self, conn: Connection, instance: Instance, source: str) -> Sequence[str]: ...
@@ -105,6 +162,19 @@ class Store(Protocol):
         ctx: FireContext,
     ) -> None: ...
 
+    def propose(
+        self, conn: Connection, parent: Instance | None, fields: Mapping[str, Any], *, tenant: int | None = None
+    ) -> Instance:
+        """For an opening trigger: the instance it would create (id 0, state `OPENING`), with
+        what its roles and guards need to know; about `parent` (another workflow's
+        instance), or in `tenant`."""
+        ...
+
+    def insert(self, conn: Connection, proposed: Instance, columns: Mapping[str, Any], *, now: datetime) -> int:
+        """Store a new instance in the opening trigger's destination state (given in
+        `columns['state']`); return its id."""
+        ...
+
 
 class Workflow:
     def __init__(self, spec: WorkflowSpec, store: Store) -> None:
@@ -114,31 +184,54 @@ class Workflow:
         self._updates: dict[tuple[str, ...], Any] = {}
         self._stamps = "updated_at" in store.table.c
 
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
     # -- reading -------------------------------------------------------------------------
+
+    def options(self, conn: Connection, instance: Instance, actor: Actor | None = None) -> list[Option]:
+        """Each trigger possible from the current state: who may fire it, what it takes, and
+        whether this person may fire it (or prepare it as a draft), else why not."""
+        out = []
+        for trigger in self.spec.triggers_from(instance.state):
+            out.append(self._option(conn, instance, trigger, actor))
+        return out
+
+    def opening_options(
+        self, conn: Connection, parent: Instance | None, actor: Actor, *, tenant: int | None = None
+    ) -> list[Option]:
+        """The opening triggers this person could fire about `parent` now (guards aside:
+        they need the fields)."""
+        proposed = self.store.propose(conn, parent, {}, tenant=tenant)
+        return [self._option(conn, proposed, t, actor) for t in self.spec.openings]
+
+    def _option(self, conn: Connection, instance: Instance, trigger: Trigger, actor: Actor | None) -> Option:
+        holders = self.store.holders(conn, instance, trigger.roles)
+        may, why = False, "sign in to act"
+        if actor is not None:
+            try:
+                self._authorize(conn, instance, trigger, actor)
+                may, why = True, None
+            except WrongRole as exc:
+                why = exc.message
+        drafting = may
+        if not may and actor is not None and trigger.fields:
+            for role in trigger.roles:
+                declared = self.spec.role(role)
+                if declared is not None and declared.body and self.store.sits_in(conn, instance, actor, declared.body):
+                    drafting = True
+                    break
+        fields = [
+            describe(f, choices=lambda s: self.store.choices(conn, instance, s),
+                     items=lambda s: self.store.items(conn, instance, s))
+            for f in trigger.fields
+        ]
+        return Option(trigger, holders, may, drafting and bool(trigger.fields), why, fields)
 
     def allowed(self, conn: Connection, instance: Instance) -> list[dict[str, Any]]:
         """Each trigger possible from the current state, who may fire it and what it takes."""
-        out = []
-        for trigger in self.spec.triggers_from(instance.state):
-            by = self.store.holders(conn, instance, trigger.roles)
-            if SYSTEM in trigger.roles:
-                by = [SYSTEM, *by]
-            out.append(
-                {
-                    "trigger": trigger.name,
-                    "to": trigger.dest,
-                    "by": by,
-                    "fields": [
-                        describe(
-                            f,
-                            choices=lambda s: self.store.choices(conn, instance, s),
-                            items=lambda s: self.store.items(conn, instance, s),
-                        )
-                        for f in trigger.fields
-                    ],
-                }
-            )
-        return out
+        return [o.as_dict() for o in self.options(conn, instance)]
 
     # -- writing -------------------------------------------------------------------------
 
@@ -180,14 +273,8 @@ class Workflow:
             )
         trigger = self._trigger(instance, trigger_name)
         on_behalf = self._authorize(conn, instance, trigger, actor)
-        store = self.store
-        fields = validate(
-            trigger,
-            raw,
-            choices=lambda s: store.choices(conn, instance, s),
-            items=lambda s: store.items(conn, instance, s),
-        )
-        ctx = FireContext(conn, instance, trigger, actor, fields, now, store)
+        fields = self._validate(conn, instance, trigger, actor, raw, now)
+        ctx = FireContext(conn, instance, trigger, actor, fields, now, self.store)
         outcome = self.machine.fire(instance.state, trigger.name, ctx)
         if not outcome.fired or outcome.dest is None:
             raise GuardRefused(outcome.reasons or [f"{trigger.name} is not possible now"])
@@ -201,18 +288,77 @@ class Workflow:
         )
         if result.rowcount != 1:
             raise Stale("changed by someone else while this was being saved; reload and try again")
-        store.apply(conn, instance, outcome.changes.effects, ctx)
-        audit_fields = {k: v for k, v in fields.items() if k != "comment"}
+        self.store.apply(conn, instance, outcome.changes.effects, ctx)
+        audit_fields = audit.json_safe({k: v for k, v in fields.items() if k != COMMENT})
         audit.record(
-            conn, workflow=self.spec.name, instance_id=instance.id, at=to_storage(now), actor=actor.email,
-            on_behalf=on_behalf, trigger=trigger.name, from_state=instance.state, to_state=outcome.dest,
-            version=version, comment=fields.get("comment"), fields=audit_fields,
+            conn, workflow=self.spec.name, instance_id=instance.id, tenant_id=instance.tenant, at=to_storage(now),
+            actor=actor.email, on_behalf=on_behalf, trigger=trigger.name, from_state=instance.state,
+            to_state=outcome.dest, version=version, comment=fields.get(COMMENT), fields=audit_fields,
         )
         fired = [
             Fired(instance.id, trigger.name, instance.state, outcome.dest, version,
                   actor.email, on_behalf, audit_fields)
         ]
         return fired + self._follow_up(conn, instance.id, outcome.dest, version, now, depth=0)
+
+    def open(
+        self,
+        conn: Connection,
+        trigger_name: str,
+        actor: Actor,
+        raw: Raw,
+        *,
+        now: datetime,
+        parent: Instance | None = None,
+        tenant: int | None = None,
+    ) -> Fired:
+        """Bring an instance into being through an opening trigger, with the same checks
+        (role, fields, guards), recorder, audit row and version as every step."""
+        trigger = self.spec.trigger(trigger_name, OPENING)
+        if trigger is None:
+            opening = ", ".join(t.name for t in self.spec.openings) or "nothing (instances are opened by the clock)"
+            raise NotAllowedNow(f"{trigger_name} does not open a {self.spec.name}; what does: {opening}",
+                                state=OPENING, allowed=[t.name for t in self.spec.openings])
+        proposed = self.store.propose(conn, parent, raw, tenant=tenant)
+        on_behalf = self._authorize(conn, proposed, trigger, actor)
+        fields = self._validate(conn, proposed, trigger, actor, raw, now)
+        ctx = FireContext(conn, proposed, trigger, actor, fields, now, self.store)
+        reasons = [r for g in trigger.guards if (r := g.check(ctx)) is not None]
+        if reasons:
+            raise GuardRefused(reasons)
+        changes = trigger.record(ctx) if trigger.record is not None else None
+        columns = {"state": trigger.dest, "version": 1, **(changes.columns if changes else {})}
+        if self._stamps:
+            columns["updated_at"] = to_storage(now)
+        instance_id = self.store.insert(conn, proposed, columns, now=now)
+        created = self.store.load(conn, instance_id)
+        assert created is not None
+        if changes is not None and changes.effects:
+            self.store.apply(conn, created, changes.effects, FireContext(conn, created, trigger, actor, fields, now,
+                                                                         self.store))
+        audit_fields = audit.json_safe({k: v for k, v in fields.items() if k != COMMENT})
+        audit.record(
+            conn, workflow=self.spec.name, instance_id=instance_id, tenant_id=created.tenant, at=to_storage(now),
+            actor=actor.email, on_behalf=on_behalf, trigger=trigger.name, from_state=OPENING, to_state=trigger.dest,
+            version=1, comment=fields.get(COMMENT), fields=audit_fields,
+        )
+        return Fired(instance_id, trigger.name, OPENING, trigger.dest, 1, actor.email, on_behalf, audit_fields)
+
+    def _validate(
+        self, conn: Connection, instance: Instance, trigger: Trigger, actor: Actor, raw: Raw, now: datetime
+    ) -> dict[str, Any]:
+        store = self.store
+
+        def check(f: Any, value: Any) -> str | None:
+            return f.check(value, FireContext(conn, instance, trigger, actor, {}, now, store))
+
+        return validate(
+            trigger,
+            raw,
+            choices=lambda s: store.choices(conn, instance, s),
+            items=lambda s: store.items(conn, instance, s),
+            checks=check,
+        )
 
     def _update_for(self, names: tuple[str, ...]) -> Any:
         """The versioned UPDATE for this set of columns, built once: the hot path reuses it."""
@@ -262,13 +408,13 @@ class Workflow:
     def _authorize(
         self, conn: Connection, instance: Instance, trigger: Trigger, actor: Actor
     ) -> str | None:
-        """Return `on_behalf` ('system' when an admin stands in for the clock)."""
-        if SYSTEM in trigger.roles and (actor.is_system or actor.is_admin):
+        """Return `on_behalf` ('system' when a person stands in for the clock), or raise
+        WrongRole naming who may."""
+        roles: set[str] = set() if actor.is_system else self.store.roles_of(conn, instance, actor)
+        if SYSTEM in trigger.roles and (actor.is_system or STAND_IN in roles):
             return None if actor.is_system else SYSTEM
-        if not actor.is_system:
-            roles = self.store.roles_of(conn, instance, actor)
-            if roles.intersection(trigger.roles):
-                return None
+        if roles.intersection(trigger.roles):
+            return None
         holders = self.store.holders(conn, instance, trigger.roles)
         who = ", ".join(holders) if holders else "nobody holds it now"
         roles_text = " or ".join(trigger.roles)
@@ -281,4 +427,3 @@ class Workflow:
             roles=trigger.roles,
             holders=holders,
         )
-

@@ -321,7 +321,11 @@ class Delivery:
         return int(conn.execute(select(outbox_table.c.id).where(outbox_table.c.dedupe_key == key)).scalar_one())
 
 
-def list_messages(conn: Connection, *, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+def list_messages(
+    conn: Connection, *, status: str | None = None, limit: int = 200, tenant: int | None = None
+) -> list[dict[str, Any]]:
+    """The newest messages; with `tenant`, that tenant's and those of no tenant (sign-in
+    links, digests) to its people."""
     query = select(
         OutboxMessage.id, OutboxMessage.kind, OutboxMessage.recipient, OutboxMessage.status, OutboxMessage.attempts,
         OutboxMessage.due, OutboxMessage.step, OutboxMessage.next_attempt_at, OutboxMessage.last_error,
@@ -329,16 +333,20 @@ def list_messages(conn: Connection, *, status: str | None = None, limit: int = 2
     ).order_by(OutboxMessage.id.desc()).limit(limit)  # type: ignore[union-attr]
     if status:
         query = query.where(OutboxMessage.status == status)
+    if tenant is not None:
+        query = query.where(or_(OutboxMessage.tenant_id == tenant, OutboxMessage.tenant_id.is_(None)))  # type: ignore[union-attr]
     return [
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row._mapping.items()}
         for row in conn.execute(query)
     ]
 
 
-def retry(conn: Connection, *, ids: Sequence[int] = (), all_dead: bool = False) -> int:
+def retry(conn: Connection, *, ids: Sequence[int] = (), all_dead: bool = False, tenant: int | None = None) -> int:
     """Queue dead messages again, with a fresh count of attempts; their rendered bytes (and
-    so their Message-ID) stay the same."""
+    so their Message-ID) stay the same. With `tenant`, only that tenant's."""
     chosen = outbox_table.c.status == "dead"
+    if tenant is not None:
+        chosen = and_(chosen, or_(outbox_table.c.tenant_id == tenant, outbox_table.c.tenant_id.is_(None)))
     if not all_dead:
         chosen = and_(chosen, outbox_table.c.id.in_(list(ids)))
     return conn.execute(

@@ -23,6 +23,7 @@ from app.importing import import_actions
 from engine import db
 from engine.runtime import Fired
 from workflows import service
+from workflows.tick import open_year
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config.toml"
@@ -122,15 +123,23 @@ class Year:
         self.strategy = self.pdca.sync()
         with db.writing(self.pdca.engine) as conn:
             import_actions(conn, strategy=self.strategy, path=SAMPLE, now=NOW)
-            service.open_cycles(conn, strategy=self.strategy, fy=fy, now=NOW)
+            open_year(conn, self.pdca.registry, self.tenant(conn), fy=fy, now=NOW)
 
     @property
     def engine(self) -> Any:
         return self.pdca.engine
 
+    @property
+    def cycles(self) -> Any:
+        """The registry's entry of the strategy's yearly process."""
+        return self.pdca.registry.primary
+
+    def tenant(self, conn: Any) -> Any:
+        return self.pdca.tenants.get(conn, self.strategy)
+
     def cycle_id(self, code: str, fy: int | None = None) -> int:
         with db.reading(self.engine) as conn:
-            return service.find_cycle(conn, strategy=self.strategy, code=code, fy=fy or self.fy)
+            return self.cycles.store.find(conn, tenant=self.strategy, key=code, fy=fy or self.fy)
 
     def fire(
         self, code: str, trigger: str, who: str, *, fy: int | None = None, now: datetime = NOW,
@@ -145,22 +154,22 @@ class Year:
 
     def story(self, code: str, fy: int | None = None) -> dict[str, Any]:
         with db.reading(self.engine) as conn:
-            return service.cycle_story(conn, self.pdca.workflow, self.cycle_id(code, fy))
+            return service.story(conn, self.cycles, self.cycle_id(code, fy))
 
     def state(self, code: str, fy: int | None = None) -> str:
         return self.story(code, fy)["state"]
 
     def actions(self, fy: int = 2026) -> list[dict[str, Any]]:
         with db.reading(self.engine) as conn:
-            return service.list_cycles(conn, strategy=self.strategy, fy=fy)
+            return service.listing(conn, self.cycles, tenant=self.strategy, fy=fy)
 
     def set_absent(self, email: str, absent: bool = True) -> None:
         with db.writing(self.engine) as conn:
             service.set_absent(conn, email=email, absent=absent, now=NOW, by=ADMIN)
 
-    def open(self, fy: int, now: datetime = NOW) -> int:
+    def open(self, fy: int, now: datetime = NOW, codes: list[str] | None = None) -> int:
         with db.writing(self.engine) as conn:
-            return service.open_cycles(conn, strategy=self.strategy, fy=fy, now=now)
+            return open_year(conn, self.pdca.registry, self.tenant(conn), fy=fy, now=now, codes=codes)
 
     def close(self) -> None:
         self.pdca.close()

@@ -390,8 +390,8 @@ def test_the_state_survives_a_restart(y27: Year) -> None:
             from workflows import service
 
             strategy = service.strategy_id(conn, again.strategy_code)
-            cycle = service.find_cycle(conn, strategy=strategy, code=CODE, fy=FY)
-            after = service.cycle_story(conn, again.workflow, cycle)
+            cycle = again.registry.primary.store.find(conn, tenant=strategy, key=CODE, fy=FY)
+            after = service.story(conn, again.registry.primary, cycle)
         assert after == before
         assert after["allowed"][0]["trigger"] == "decide_continue"
     finally:

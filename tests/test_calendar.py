@@ -125,7 +125,7 @@ def test_the_ics_file_parses_back_with_what_concerns_each_person(tmp_path: Path)
 
 
 def test_each_waiting_state_knows_its_deadline() -> None:
-    from workflows.service import deadline
+    from workflows.action_cycle.store import deadline
 
     cal = Calendar()
     assert deadline(cal, 2026, "check.self_assessment", date(2027, 5, 21)) == {

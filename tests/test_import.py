@@ -8,16 +8,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from alembic import command
 from openpyxl import Workbook
-from sqlalchemy import func, select, text
-from sqlmodel import SQLModel
+from sqlalchemy import func, select
 
-from app.bootstrap import Pdca, alembic_config
 from app.importing import ImportRefused, import_actions
 from engine import db
 from engine.audit import AuditEvent
-from tests.conftest import ADMIN, CHAIR, NOW, SAMPLE, Year, settings_for
+from tests.conftest import ADMIN, NOW, SAMPLE, Year
 from tests.test_action_cycle import CHECKING, CODE, FIELDS, FY, OWNER, PLANNING, ROUTE, step, walk
 from workflows.actions import set_owners
 from workflows.models import Action, ActionOwner, Indicator
@@ -206,39 +203,6 @@ def test_what_the_file_still_owns_is_updated_and_audited_with_the_files_name(yea
         "changes": {"plan": ["市民と協働して里山林の間伐・下草刈りを行う", "市民と協働して里山林を手入れする"],
                     "indicator S1 target_value": [60.0, 65.0]},
         "by": "actions.csv"})
-
-
-def test_a_database_from_the_first_release_keeps_its_adopted_revisions(sqlite_url: str) -> None:
-    """Upgraded from revision 0001 (no import baselines yet): a plan that an approved
-    revision replaced is known from the cycles' audit, and kept."""
-    pdca = Pdca(settings_for(sqlite_url))
-    with pdca.engine.begin() as conn:
-        for table in reversed(SQLModel.metadata.sorted_tables):
-            conn.execute(table.delete())
-    command.downgrade(alembic_config(pdca.engine), "0001")
-    strategy = pdca.sync()
-    with db.writing(pdca.engine) as conn:
-        conn.execute(text("ALTER TABLE action ADD COLUMN imported JSON"))  # for this release's insert
-        conn.execute(text("ALTER TABLE indicator ADD COLUMN imported JSON"))
-        import_actions(conn, strategy=strategy, path=SAMPLE, now=NOW)
-        conn.execute(text("ALTER TABLE action DROP COLUMN imported"))
-        conn.execute(text("ALTER TABLE indicator DROP COLUMN imported"))
-        action_id = conn.execute(text("SELECT id FROM action WHERE code = :c"), {"c": CODE}).scalar_one()
-        conn.execute(text("UPDATE action SET plan = 'revised' WHERE id = :a"), {"a": action_id})
-        conn.execute(text("INSERT INTO cycle (action_id, fy, state, version, plan, return_count, flags, decision) "
-                          "VALUES (:a, 2026, 'closed', 9, 'old', 0, '[]', 'revise')"), {"a": action_id})
-        conn.execute(text(
-            "INSERT INTO audit_event (workflow, instance_id, at, actor, trigger, from_state, to_state, version, "
-            "fields) VALUES ('action_cycle', (SELECT max(id) FROM cycle), '2027-08-20 01:00:00', :who, "
-            "'approve_revision', 'act.revision_review', 'closed', 9, '{}')"), {"who": CHAIR})
-    pdca.migrate()
-    with db.writing(pdca.engine) as conn:
-        result = import_actions(conn, strategy=strategy, path=SAMPLE, now=NOW, zone=ZoneInfo("Asia/Tokyo"))
-        plan = conn.execute(select(Action.plan).where(Action.id == action_id)).scalar_one()
-    pdca.close()
-    assert [str(k) for k in result.kept] == [f"kept: {CODE} plan (revised by approve_revision on 2027-08-20)"]
-    assert plan == "revised"
-    assert result.updated == 0
 
 
 def edited_copy(text: str) -> Path:

@@ -39,7 +39,7 @@ def at(day: str, hour: int = 6, minute: int = 0) -> datetime:
 
 def tick_at(year: Year, day: str) -> None:
     with db.writing(year.engine) as conn:
-        tick(conn, year.pdca.workflow, year.pdca.calendar, strategy=year.strategy, now=at(day))
+        tick(conn, year.pdca.registry, year.pdca.tenants, strategy=year.strategy, now=at(day))
 
 
 def outbox(year: Year, **where: Any) -> list[OutboxMessage]:

@@ -25,9 +25,9 @@ from tests.conftest import (
     Year,
 )
 from tests.test_action_cycle import EXPECTED, FIELDS, NEEDS_COMMENT
-from workflows import service
 from workflows.action_cycle import ACTION_CYCLE
 from workflows.models import Action, ActionOwner, Cycle, Indicator, Person
+from workflows.tick import open_year
 
 PEOPLE = [OWNER, CHAIR, VICE_CHAIR, PROMOTION_CHAIR, PROMOTION_VICE, ADMIN, MEMBER, "jimukyoku@city.example.jp"]
 ADMINS = {ADMIN, "jimukyoku@city.example.jp"}
@@ -71,7 +71,7 @@ def new_cycle(year: Year) -> str:
         conn.execute(insert(ActionOwner).values(action_id=action, person_id=owner))
         conn.execute(insert(Indicator).values(action_id=action, code="S1", name_ja="指標", direction="up",
                                               target_value=10))
-        service.open_cycles(conn, strategy=year.strategy, fy=2026, now=NOW, codes=[code])
+        open_year(conn, year.pdca.registry, year.tenant(conn), fy=2026, now=NOW, codes=[code])
     return code
 
 

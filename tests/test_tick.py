@@ -37,7 +37,7 @@ def at(day: str | date, hour: int = 6) -> datetime:
 
 def tick_at(year: Year, day: str | date, hour: int = 6) -> TickReport:
     with db.writing(year.engine) as conn:
-        return tick(conn, year.pdca.workflow, year.pdca.calendar, strategy=year.strategy, now=at(day, hour))
+        return tick(conn, year.pdca.registry, year.pdca.tenants, strategy=year.strategy, now=at(day, hour))
 
 
 def tick_daily(year: Year, first: str, last: str) -> Counter[str]:
@@ -219,7 +219,7 @@ def test_ticking_every_hour_for_a_month_equals_ticking_once_a_day(
     moment, end = at("2027-01-14", 0), at("2027-02-20", 0)
     while moment < end:
         with db.writing(hourly.engine) as conn:
-            tick(conn, hourly.pdca.workflow, hourly.pdca.calendar, strategy=hourly.strategy, now=moment)
+            tick(conn, hourly.pdca.registry, hourly.pdca.tenants, strategy=hourly.strategy, now=moment)
         moment += timedelta(hours=1)
     tick_daily(daily, "2027-01-14", "2027-02-19")
 
@@ -265,8 +265,7 @@ def test_a_report_long_overdue_is_flagged_by_the_tick(year: Year) -> None:
     with db.reading(year.engine) as conn:
         from workflows import service
 
-        story = service.cycle_story(conn, year.pdca.workflow, year.cycle_id("1-1-1"), calendar=year.pdca.calendar,
-                                    today=date(2027, 6, 28))
+        story = service.story(conn, year.cycles, year.cycle_id("1-1-1"), today=date(2027, 6, 28))
     assert story["indicators"][0]["stale"] is True  # shown as not updated while the report is late
     (flag,) = year.story("1-1-1")["flags"]
     assert flag["rule"] == "late" and "30 days late" in flag["reason_en"]

@@ -372,7 +372,7 @@ def test_an_advisor_is_asked_reminded_and_answers(web: TestClient, sqlite_year: 
     assert asked.status_code == 303
     with db.writing(year.engine) as conn:  # a week before, and after the due date
         for day in (datetime(2026, 11, 13, 6), datetime(2026, 11, 27, 6)):
-            tick(conn, year.pdca.workflow, year.pdca.calendar, strategy=year.strategy, now=day.astimezone())
+            tick(conn, year.pdca.registry, year.pdca.tenants, strategy=year.strategy, now=day.astimezone())
     with Session(year.engine) as session:
         kinds = sorted(m.kind for m in session.scalars(select(OutboxMessage).where(
             OutboxMessage.recipient == "shokubutsu@example.org")))

@@ -53,8 +53,8 @@ class Change:
 
 
 def record_change(
-    conn: Connection, *, action_id: int, trigger: str, changes: dict[str, tuple[Any, Any]], actor: str,
-    at: datetime, status: str = "active", by: str | None = None, extra: dict[str, Any] | None = None,
+    conn: Connection, *, action_id: int, strategy: int, trigger: str, changes: dict[str, tuple[Any, Any]],
+    actor: str, at: datetime, status: str = "active", by: str | None = None, extra: dict[str, Any] | None = None,
     comment: str | None = None,
 ) -> None:
     """An audit row of the action: each changed field as [old, new], and what caused it
@@ -63,7 +63,7 @@ def record_change(
     if by is not None:
         fields["by"] = by
     fields |= extra or {}
-    audit.record(conn, workflow=WORKFLOW, instance_id=action_id, at=to_storage(at), actor=actor,
+    audit.record(conn, workflow=WORKFLOW, instance_id=action_id, tenant_id=strategy, at=to_storage(at), actor=actor,
                  trigger=trigger, from_state=status, to_state=str(changes.get("status", (status, status))[1]),
                  version=0, comment=comment, fields=fields)
 
@@ -126,6 +126,6 @@ def set_owners(
     before = owners_of(conn, [action.id])[action.id]
     if before != wanted:
         replace_owners(conn, action.id, [people[e] for e in wanted])
-        record_change(conn, action_id=action.id, trigger=REASSIGNED, changes={"owners": (before, wanted)},
-                      actor=by, at=now, status=action.status)
+        record_change(conn, action_id=action.id, strategy=strategy, trigger=REASSIGNED,
+                      changes={"owners": (before, wanted)}, actor=by, at=now, status=action.status)
     return before, wanted

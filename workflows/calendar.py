@@ -20,9 +20,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jpholiday
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import Connection, select
 
 from engine.calendar import Shifted, to_business_day
-from workflows.action_cycle import INTERNAL_CHAIR, OWNER
+from engine.errors import NotFound
+from workflows.action_cycle.spec import INTERNAL_CHAIR, OWNER, PROMOTION_CHAIR
 from workflows.fiscal import fiscal_year_of, fy_label
 
 MONTH_DAY = re.compile(r"^(\d\d)-(\d\d)$")
@@ -272,3 +274,29 @@ def _safe_date(year: int, month: int, day: int) -> date:
         return date(year, month, day)
     except ValueError:
         return date(year, month, day - 1)
+
+
+def concerned_roles(conn: Connection, *, strategy: int, email: str) -> set[str]:
+    """Every role a person may hold in a strategy's calendar, regardless of absences: for
+    deciding which milestones concern them."""
+    from workflows import bodies
+    from workflows.models import Action, ActionOwner, Person
+
+    person = conn.execute(select(Person.id).where(Person.email == email.lower(), Person.active)).scalar()
+    if person is None:
+        raise NotFound(f"{email} is not a person in the config ([[people]])")
+    roles: set[str] = set()
+    owns = select(ActionOwner.action_id).join(Action, Action.id == ActionOwner.action_id).where(
+        ActionOwner.person_id == person, Action.strategy_id == strategy)
+    if conn.execute(owns).first():
+        roles.add(OWNER)
+    councils = {"internal": (INTERNAL, INTERNAL_CHAIR), "promotion": (PROMOTION, PROMOTION_CHAIR)}
+    for key, seat in bodies.seats_of(conn, strategy=strategy, person_id=person).items():
+        if key in councils:
+            member, chair = councils[key]
+            roles.add(member)
+            if seat in ("chair", "vice_chair"):
+                roles.add(chair)
+        else:
+            roles.add(key)
+    return roles

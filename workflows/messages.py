@@ -1,10 +1,10 @@
-"""What each queued message is about, gathered for rendering: the recipient, the action
-or the list of actions, the fiscal year, the due date, the event that caused it, and the
-links. A few set-based queries per batch, whatever its size.
+"""What each queued message is about, gathered for rendering: the recipient, the instance
+or the list of instances, the fiscal year, the due date, the event that caused it, and
+the links. A few set-based queries per batch, whatever its size.
 
-The message kinds are this workflow's words: the tick queues the calendar's (reminders,
-escalations, packets), the action cycle's recorders queue the owners' notices (returned,
-decided, revision requested).
+A message names its workflow; that workflow's registry entry says how its instances look
+in a message (`views`) and what else its templates need (`extras`). The kinds queued
+outside any workflow (digests, dead letters, sign-in links) are listed here.
 """
 
 from __future__ import annotations
@@ -14,51 +14,31 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Date, Integer, Select, String, bindparam, literal, select
+from sqlalchemy import JSON, Connection, Date, Integer, literal, select
 
 from engine.audit import AuditEvent
-from engine.outbox import OutboxItem, OutboxMessage, dedupe_key, dedupe_key_bound, outbox_table
-from workflows.action_cycle import ACTION_CYCLE
+from engine.errors import NotFound
+from engine.outbox import OutboxItem, OutboxMessage, outbox_table
 from workflows.fiscal import fy_label, wareki
-from workflows.models import Action, ActionOwner, Cycle, OpinionRequest, Person, Strategy
+from workflows.models import Person
+from workflows.registry import Registry
+from workflows.tenants import Tenants
 
-# kind -> (family of templates, the council a packet goes to)
-KINDS: dict[str, str] = {
-    "plan_requested": "request",
-    "report_requested": "request",
-    "plan_reminder": "reminder",
-    "report_reminder": "reminder",
-    "plan_overdue": "overdue",
-    "report_overdue": "overdue",
-    "plan_escalation": "escalation",
-    "report_escalation": "escalation",
-    "internal_packet": "packet",
-    "promotion_packet": "packet",
-    "decision_reminder": "decisions",
-    "decision_overdue": "decisions",
-    "returned": "returned",
-    "decided": "decided",
-    "revision_requested": "revision",
-    "digest": "digest",
-    "dead_letters": "dead_letters",
-    "sign_in_link": "sign_in",
-    "publication_done": "published",
-    "opinion_requested": "opinion",
-    "opinion_reminder": "opinion",
-    "opinion_overdue": "opinion",
-}
+GENERAL_KINDS = {"digest": "digest", "dead_letters": "dead_letters", "sign_in_link": "sign_in"}
 TOPIC = {"plan": "plan", "report": "report", "decision": "decision"}
-DIGESTIBLE = frozenset({"plan_requested", "report_requested", "plan_reminder", "report_reminder",
-                        "plan_overdue", "report_overdue"})
-"""Kinds a person who chose a daily digest receives folded into one message a day."""
 
 
-def message_columns(kind: str, fy: int | Any, due: date, step: str, at: datetime) -> list[Any]:
-    """The outbox columns every queued message of one kind, year, due date and step shares
-    (`fy` may be a column, for messages about cycles of several years)."""
+def message_columns(
+    kind: str, *, workflow: str | None, tenant: int | Any | None, payload: dict[str, Any] | Any, due: date,
+    step: str, at: datetime,
+) -> list[Any]:
+    """The outbox columns every queued message of one kind, workflow, tenant, due date and
+    step shares (`tenant` and `payload` may be columns or bound parameters)."""
     return [
         literal(kind).label("kind"),
-        (literal(fy) if isinstance(fy, int) else fy).label("fy"),
+        literal(workflow).label("workflow"),
+        (literal(tenant, Integer) if tenant is None or isinstance(tenant, int) else tenant).label("tenant_id"),
+        (literal(payload, JSON) if isinstance(payload, dict) else payload).label("payload"),
         literal(due, Date).label("due"),
         literal(step).label("step"),
         literal("queued").label("status"),
@@ -67,45 +47,19 @@ def message_columns(kind: str, fy: int | Any, due: date, step: str, at: datetime
     ]
 
 
-def to_owners(kind: str, fy: int, due: date, step: str, at: datetime, where: Any) -> Select[Any]:
-    """One message per cycle `where` selects to each of its active owners, as rows for
-    `engine.outbox.queue`."""
-    scope = literal("cycle:", String) + Cycle.id.cast(String)  # type: ignore[union-attr]
-    return (
-        select(
-            dedupe_key(kind, scope, due, step, Person.email).label("dedupe_key"),
-            Person.email.label("recipient"),  # type: ignore[attr-defined]
-            Cycle.id.label("instance_id"),  # type: ignore[union-attr]
-            *message_columns(kind, fy, due, step, at),
-        )
-        .join(ActionOwner, ActionOwner.action_id == Cycle.action_id)
-        .join(Person, Person.id == ActionOwner.person_id)
-        .where(where, Person.active)
-    )
+class Links:
+    """Where pages live: the default strategy's at the site's root, the others' under
+    /s/CODE."""
 
+    def __init__(self, base_url: str, tenants: Tenants) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.tenants = tenants
 
-def notice_to_owners(kind: str) -> Select[Any]:
-    """A notice of one cycle's step to its owners, with everything that varies bound:
-    `cycle`, `fy`, `due`, `step`, `key_middle` and `at`. Prepared once per kind, it keeps a
-    transition's cost flat."""
-    scope = literal("cycle:", String) + Cycle.id.cast(String)  # type: ignore[union-attr]
-    return (
-        select(
-            dedupe_key_bound(kind, scope, Person.email).label("dedupe_key"),
-            Person.email.label("recipient"),  # type: ignore[attr-defined]
-            Cycle.id.label("instance_id"),  # type: ignore[union-attr]
-            literal(kind).label("kind"),
-            bindparam("fy", type_=Integer).label("fy"),
-            bindparam("due", type_=Date).label("due"),
-            bindparam("step", type_=String).label("step"),
-            literal("queued").label("status"),
-            literal(0).label("attempts"),
-            bindparam("at", type_=outbox_table.c.created_at.type).label("created_at"),
-        )
-        .join(ActionOwner, ActionOwner.action_id == Cycle.action_id)
-        .join(Person, Person.id == ActionOwner.person_id)
-        .where(Cycle.id == bindparam("cycle"), Person.active)
-    )
+    def prefix(self, code: str | None) -> str:
+        return "" if code is None or code == self.tenants.default_code else f"/s/{code}"
+
+    def url(self, code: str | None, path: str) -> str:
+        return f"{self.base_url}{self.prefix(code)}{path}"
 
 
 def _topic(kind: str) -> str:
@@ -125,123 +79,134 @@ def _version(step: str) -> int:
     return int(step[1:]) if step.startswith("v") and step[1:].isdigit() else 0
 
 
-def _cycle_view(row: Any, base_url: str, language: str) -> dict[str, Any]:
-    title = (row.title_en or row.title_ja) if language == "en" else row.title_ja
-    state = ACTION_CYCLE.state(row.state).label
-    return {
-        "code": row.code,
-        "title": title,
-        "division": row.division,
-        "fy": row.fy,
-        "fy_label": fy_label(row.fy),
-        "state": row.state,
-        "state_label": state(language),
-        "url": f"{base_url}/actions/{row.code}/{row.fy}",
-        "flags": [f["reason_en"] if language == "en" else f["reason_ja"]
-                  for f in (row.flags or []) if not f.get("resolution")],
-    }
-
-
 def contexts(
-    conn: Connection, messages: Sequence[OutboxMessage], *, base_url: str, strategy_code: str
+    conn: Connection, messages: Sequence[OutboxMessage], *, registry: Registry, tenants: Tenants, links: Links
 ) -> dict[int, dict[str, Any]]:
     """Render contexts for these outbox rows, by outbox id."""
-    base_url = base_url.rstrip("/")
-    strategy = conn.execute(select(Strategy.name_ja, Strategy.name_en).where(Strategy.code == strategy_code)).one()
     emails = {m.recipient for m in messages}
     people = {p.email: p for p in conn.execute(
         select(Person.email, Person.name, Person.name_en, Person.language).where(Person.email.in_(emails))  # type: ignore[attr-defined]
     )}
-    ids = [m.id for m in messages]
     listed: dict[int, list[int]] = defaultdict(list)
     for outbox_id, instance_id in conn.execute(
-        select(OutboxItem.outbox_id, OutboxItem.instance_id).where(OutboxItem.outbox_id.in_(ids))  # type: ignore[attr-defined]
+        select(OutboxItem.outbox_id, OutboxItem.instance_id)
+        .where(OutboxItem.outbox_id.in_([m.id for m in messages]))  # type: ignore[attr-defined]
     ):
         listed[outbox_id].append(instance_id)
-    cycle_ids = {m.instance_id for m in messages if m.instance_id} | {c for v in listed.values() for c in v}
-    cycles = {r.id: r for r in conn.execute(
-        select(Cycle.id, Cycle.fy, Cycle.state, Cycle.returned_comment, Cycle.flags, Action.code, Action.title_ja,
-               Action.title_en, Action.division)
-        .join(Action, Action.id == Cycle.action_id)
-        .where(Cycle.id.in_(cycle_ids))  # type: ignore[union-attr]
-    )}
-    versions = {(m.instance_id, _version(m.step)) for m in messages if _version(m.step) and m.instance_id}
-    events = {}
-    if versions:
-        for e in conn.execute(
-            select(AuditEvent.instance_id, AuditEvent.version, AuditEvent.trigger, AuditEvent.comment,
-                   AuditEvent.actor, AuditEvent.fields, AuditEvent.to_state)
-            .where(AuditEvent.workflow == ACTION_CYCLE.name,
-                   AuditEvent.instance_id.in_({i for i, _ in versions}))  # type: ignore[attr-defined]
-        ):
-            if (e.instance_id, e.version) in versions:
-                events[e.instance_id, e.version] = e
-    asked = {m.step.split(":", 1)[0][1:] for m in messages if m.kind.startswith("opinion_")}
-    opinions = {f"o{r.id}": {"question": r.question, "due": r.due, "asked_by": r.asked_by}
-                for r in conn.execute(select(OpinionRequest.id, OpinionRequest.question, OpinionRequest.due,
-                                             OpinionRequest.asked_by)
-                                      .where(OpinionRequest.id.in_([int(i) for i in asked if i.isdigit()])))}  # type: ignore[union-attr]
+    family_of = {**GENERAL_KINDS, **{k: f for k, (f, _) in registry.kinds().items()}}
+    views: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
+    for workflow in {m.workflow for m in messages if m.workflow}:
+        entry = registry.get(workflow)
+        if entry is None or entry.views is None:
+            continue
+        ids = {m.instance_id for m in messages if m.workflow == workflow and m.instance_id}
+        ids |= {i for m in messages if m.workflow == workflow for i in listed.get(m.id, [])}
+        for language in ("ja", "en"):
+            views[workflow, language] = entry.views(conn, sorted(ids), language) if ids else {}
+    events = _events(conn, messages)
     out: dict[int, dict[str, Any]] = {}
     for m in messages:
         person = people.get(m.recipient)
         language = person.language if person else "ja"
         name = (person.name_en or person.name) if person and language == "en" else (person.name if person else "")
+        tenant = tenants.get(conn, m.tenant_id) if m.tenant_id else None
+        code = tenant.code if tenant else None
+        fy = (m.payload or {}).get("fy")
         context: dict[str, Any] = {
             "id": m.id,
             "kind": m.kind,
-            "family": KINDS.get(m.kind, m.kind),
+            "family": family_of.get(m.kind, m.kind),
             "topic": _topic(m.kind),
             "language": language,
             "recipient": {"email": m.recipient, "name": name},
-            "fy": m.fy,
-            "fy_label": fy_label(m.fy) if m.fy else "",
-            "wareki": wareki(m.fy) if m.fy else "",
+            "fy": fy,
+            "fy_label": fy_label(fy) if fy else "",
+            "wareki": wareki(fy) if fy else "",
             "due": m.due,
             "step": m.step,
             "days": _days(m.step),
-            "strategy": strategy.name_en if language == "en" else strategy.name_ja,
-            "base_url": base_url,
+            "strategy": tenant.name(language) if tenant else _default_strategy_name(conn, tenants, language),
+            "base_url": links.base_url,
             "item": None,
             "items": [],
             "event": None,
             "council_url": "",
         }
-        if m.instance_id in cycles:
-            context["item"] = _cycle_view(cycles[m.instance_id], base_url, language)
-        context["items"] = [_cycle_view(cycles[c], base_url, language) for c in sorted(listed.get(m.id, []))
-                            if c in cycles]
-        if m.kind.endswith("_packet"):
-            context["council_url"] = f"{base_url}/councils/{m.kind.removesuffix('_packet')}"
-        event = events.get((m.instance_id, _version(m.step)))
-        if event is not None:
+        seen = views.get((m.workflow or "", language), {})
+
+        def with_url(view: dict[str, Any], code: str | None = code) -> dict[str, Any]:
+            return {**view, "url": links.url(code, view["path"])}
+
+        if m.instance_id in seen:
+            context["item"] = with_url(seen[m.instance_id])
+        context["items"] = [with_url(seen[i]) for i in sorted(listed.get(m.id, [])) if i in seen]
+        entry = registry.get(m.workflow)
+        event = events.get((m.workflow, m.instance_id, _version(m.step)))
+        if event is not None and entry is not None:
+            state = entry.spec.state(event.to_state) if entry.spec.has_state(event.to_state) else None
             context["event"] = {"trigger": event.trigger, "comment": event.comment, "actor": event.actor,
                                 "fields": event.fields, "to_state": event.to_state,
-                                "to_label": ACTION_CYCLE.state(event.to_state).label(language)}
-        if m.kind == "publication_done":
-            context["url"] = f"{base_url}/public/{m.fy}/"
-        if m.kind.startswith("opinion_"):
-            context["opinion"] = opinions.get(m.step.split(":", 1)[0])
+                                "to_label": state.label(language) if state else event.to_state}
+        if entry is not None and entry.extras is not None:
+            context |= entry.extras(conn, m, context, lambda path, code=code: links.url(code, path))
         out[m.id] = context  # type: ignore[index]
     return out
 
+
+def _default_strategy_name(conn: Connection, tenants: Tenants, language: str) -> str:
+    """For a message outside any strategy (a sign-in link, say): the deployment's first."""
+    try:
+        return tenants.by_code(conn, tenants.default_code).name(language)
+    except NotFound:
+        return ""
+
+
+def _events(conn: Connection, messages: Sequence[OutboxMessage]) -> dict[tuple[Any, Any, int], Any]:
+    """The audit rows of the steps that caused notices ('v5': the step that made version 5)."""
+    wanted = {(m.workflow, m.instance_id, _version(m.step)) for m in messages
+              if m.workflow and m.instance_id and _version(m.step)}
+    if not wanted:
+        return {}
+    found = {}
+    for e in conn.execute(
+        select(AuditEvent.workflow, AuditEvent.instance_id, AuditEvent.version, AuditEvent.trigger,
+               AuditEvent.comment, AuditEvent.actor, AuditEvent.fields, AuditEvent.to_state)
+        .where(AuditEvent.workflow.in_({w for w, _, _ in wanted}),  # type: ignore[attr-defined]
+               AuditEvent.instance_id.in_({i for _, i, _ in wanted}))  # type: ignore[attr-defined]
+    ):
+        if (e.workflow, e.instance_id, e.version) in wanted:
+            found[e.workflow, e.instance_id, e.version] = e
+    return found
 
 
 class MessageDirectory:
     """The people side of delivery: contexts to render, who reads a daily digest, who the
     admins are."""
 
-    digestible = DIGESTIBLE
+    def __init__(self, *, registry: Registry, tenants: Tenants, links: Links) -> None:
+        self.registry = registry
+        self.tenants = tenants
+        self.links = links
+        self.digestible = frozenset(k.name for e in registry for k in e.kinds if k.digestible)
+        """Requests and reminders a person may take as one message a day."""
 
-    def __init__(self, *, base_url: str, strategy_code: str) -> None:
-        self.base_url = base_url
-        self.strategy_code = strategy_code
+    @property
+    def base_url(self) -> str:
+        return self.links.base_url
 
     def contexts(self, conn: Connection, rows: Sequence[OutboxMessage]) -> dict[int, dict[str, Any]]:
-        return contexts(conn, rows, base_url=self.base_url, strategy_code=self.strategy_code)
+        return contexts(conn, rows, registry=self.registry, tenants=self.tenants, links=self.links)
 
     def digest_recipients(self, conn: Connection) -> set[str]:
         return set(conn.execute(select(Person.email).where(Person.digest, Person.active)).scalars())
 
     def admins(self, conn: Connection) -> list[str]:
-        admins = select(Person.email).where(Person.admin, Person.active).order_by(Person.email)
+        """Who hears of undeliverable mail: the deployment's admins and every secretariat."""
+        from workflows import bodies
+        from workflows.models import Council, Membership
+
+        secretariats = select(Membership.person_id).join(Council, Council.id == Membership.council_id).where(
+            Council.key == bodies.SECRETARIAT)
+        admins = select(Person.email).where(
+            Person.active, (Person.admin | Person.id.in_(secretariats))).order_by(Person.email)  # type: ignore[union-attr, operator]
         return list(conn.execute(admins).scalars())

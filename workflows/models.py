@@ -23,16 +23,20 @@ class Person(SQLModel, table=True):
     name_en: str | None = Field(default=None, max_length=200)
     division: str | None = Field(default=None, max_length=200)
     language: str = Field(default="ja", max_length=2)
-    admin: bool = False
-    advisor: bool = Field(default=False, description="asked for scientific or local advice")
+    admin: bool = Field(default=False, description="an admin of the whole deployment (every strategy)")
     absent: bool = Field(default=False, description="a chair marked absent lets the vice chair act")
     digest: bool = Field(default=False, description="reminders come as one message a day")
     active: bool = Field(default=True, description="false once removed from the config")
 
 
 class Council(SQLModel, table=True):
+    """A body of one strategy: its two councils, its secretariat, its advisors."""
+
+    __table_args__ = (UniqueConstraint("strategy_id", "key"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=32, unique=True, description="internal | promotion")
+    strategy_id: int = Field(foreign_key="strategy.id", index=True)
+    key: str = Field(max_length=32, description="internal | promotion | secretariat | advisors")
     name_ja: str = Field(max_length=200)
     name_en: str = Field(max_length=200)
 
@@ -179,12 +183,20 @@ __all__ = [
 ]
 
 
+_opinion_version = Column("version", Integer, nullable=False, default=1)
+
+
 class OpinionRequest(SQLModel, table=True):
-    """An advisor asked for a scientific or local-knowledge opinion on a cycle, by a date."""
+    """An advisor asked for a scientific or local-knowledge opinion on a cycle, by a date:
+    an instance of the opinion workflow."""
 
     __tablename__ = "opinion_request"
+    __mapper_args__ = {"version_id_col": _opinion_version}
 
     id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(default="asked", max_length=64)
+    version: int = Field(default=1, sa_column=_opinion_version)
+    updated_at: datetime | None = None
     cycle_id: int = Field(foreign_key="cycle.id", index=True)
     advisor_id: int = Field(foreign_key="person.id", index=True)
     asked_by: str = Field(max_length=320)
@@ -193,6 +205,7 @@ class OpinionRequest(SQLModel, table=True):
     asked_at: datetime
     answer: str | None = None
     answered_at: datetime | None = None
+    withdrawn_reason: str | None = None
 
 
 class Publication(SQLModel, table=True):

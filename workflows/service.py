@@ -1,39 +1,25 @@
-"""What the CLI and the web ask of the action cycle: find, list, tell the story, open a
-year, mark a chair absent. Keyword-only functions over a connection; the caller owns the
-transaction."""
+"""What the CLI, the API and the pages ask of any workflow: find an instance, tell its
+story, list what waits for a person or a council, what is late, the audit log. Keyword-only
+functions over a connection; the caller owns the transaction. Every query is scoped by a
+strategy (a tenant); the workflow comes from the registry, never by name.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Connection, and_, func, insert, literal, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, or_, select, tuple_, update
 
-from engine.audit import AuditEvent, audit_table
+from engine import audit
+from engine.audit import AuditEvent
 from engine.clock import from_storage, to_storage
 from engine.errors import NotFound
-from engine.runtime import Actor, Workflow
-from workflows.action_cycle import ACTION_CYCLE, INTERNAL_CHAIR, OWNER, PROMOTION_CHAIR
-from workflows.calendar import INTERNAL, KINDS, PROMOTION, Calendar
-from workflows.fiscal import fy_label
-from workflows.models import (
-    Action,
-    ActionOwner,
-    Council,
-    Cycle,
-    Indicator,
-    Measurement,
-    Membership,
-    OpinionRequest,
-    Person,
-    Proposal,
-    Strategy,
-)
-from workflows.store import chair_seats, cycle_table
-
-OPENED = "open"
-"""The audit trigger name for a cycle coming into being (it has no `from` state)."""
+from engine.runtime import Actor
+from workflows import bodies
+from workflows.models import Council, Membership, Person, Strategy
+from workflows.registry import Entry, Registry
+from workflows.tenants import Tenant
 
 
 def strategy_id(conn: Connection, code: str) -> int:
@@ -54,364 +40,163 @@ def actor_for(conn: Connection, email: str) -> Actor:
     return Actor(email=row.email, person_id=row.id, is_admin=row.admin)
 
 
-def find_cycle(conn: Connection, *, strategy: int, code: str, fy: int) -> int:
-    found = conn.execute(
-        select(Cycle.id)
-        .join(Action, Action.id == Cycle.action_id)
-        .where(Action.strategy_id == strategy, Action.code == code, Cycle.fy == fy)
-    ).scalar()
-    if found is not None:
-        return int(found)
-    years = conn.execute(
-        select(Cycle.fy)
-        .join(Action, Action.id == Cycle.action_id)
-        .where(Action.strategy_id == strategy, Action.code == code)
-        .order_by(Cycle.fy)
-    ).scalars().all()
-    if years:
-        raise NotFound(f"action {code} has no cycle for FY{fy}; it has {', '.join(map(str, years))}")
-    raise NotFound(f"there is no action {code}")
-
-
-def latest_fy(conn: Connection, *, strategy: int, code: str | None = None) -> int | None:
-    query = select(func.max(Cycle.fy)).join(Action, Action.id == Cycle.action_id)
-    query = query.where(Action.strategy_id == strategy)
-    if code is not None:
-        query = query.where(Action.code == code)
-    return conn.execute(query).scalar()
-
-
-def open_cycles(
-    conn: Connection, *, strategy: int, fy: int, now: datetime, codes: list[str] | None = None
-) -> int:
-    """Open the year's cycle in plan.drafting for every active action that has none yet,
-    starting from the action's current plan. Two statements whatever the number of actions
-    (the cycles, then their audit rows); returns how many were opened."""
-    at = to_storage(now)
-    has_cycle = select(Cycle.id).where(Cycle.action_id == Action.id, Cycle.fy == fy).exists()
-    chosen = select(
-        Action.id, literal(fy), literal(ACTION_CYCLE.initial), literal(1), Action.plan,
-        literal([], JSON), literal(at, cycle_table.c.created_at.type), literal(at, cycle_table.c.updated_at.type),
-    ).where(Action.strategy_id == strategy, Action.status == "active", ~has_cycle)
-    if codes is not None:
-        chosen = chosen.where(Action.code.in_(codes))  # type: ignore[attr-defined]
-    opened = conn.execute(
-        insert(cycle_table).from_select(
-            ["action_id", "fy", "state", "version", "plan", "flags", "created_at", "updated_at"], chosen
-        ),
-        execution_options={"preserve_rowcount": True},
-    ).rowcount
-    if opened:
-        audited = select(AuditEvent.id).where(
-            AuditEvent.workflow == ACTION_CYCLE.name, AuditEvent.instance_id == Cycle.id,
-            AuditEvent.trigger == OPENED,
-        ).exists()
-        conn.execute(
-            insert(audit_table).from_select(
-                ["workflow", "instance_id", "at", "actor", "trigger", "from_state", "to_state", "version", "fields"],
-                select(
-                    literal(ACTION_CYCLE.name), Cycle.id, literal(at, audit_table.c.at.type), literal("system"),
-                    literal(OPENED), literal(""), literal(ACTION_CYCLE.initial), literal(1),
-                    literal({"fy": fy}, JSON),
-                ).where(Cycle.fy == fy, Cycle.created_at == at, ~audited),
-            )
-        )
-    return opened
-
-
-def _owners(conn: Connection, action_ids: list[int]) -> dict[int, list[str]]:
-    owners: dict[int, list[str]] = {}
-    rows = conn.execute(
-        select(ActionOwner.action_id, Person.email)
-        .join(Person, Person.id == ActionOwner.person_id)
-        .where(ActionOwner.action_id.in_(action_ids))  # type: ignore[attr-defined]
-        .order_by(Person.email)
-    )
-    for action_id, email in rows:
-        owners.setdefault(action_id, []).append(email)
-    return owners
-
-
-def list_cycles(
-    conn: Connection, *, strategy: int, fy: int | None = None, state: str | None = None
-) -> list[dict[str, Any]]:
-    """`state` matches exactly or as a phase: `check` matches every check.* state."""
-    query = (
-        select(
-            Action.id.label("action_id"), Action.code, Action.title_ja, Action.title_en,  # type: ignore[union-attr]
-            Action.division, Cycle.id, Cycle.fy, Cycle.state, Cycle.version,
-        )
-        .join(Cycle, Cycle.action_id == Action.id)
-        .where(Action.strategy_id == strategy)
-        .order_by(Cycle.fy, Action.code)
-    )
-    if fy is not None:
-        query = query.where(Cycle.fy == fy)
-    if state:
-        query = query.where((Cycle.state == state) | Cycle.state.startswith(state + "."))  # type: ignore[attr-defined]
-    rows = conn.execute(query).all()
-    owners = _owners(conn, sorted({r.action_id for r in rows}))
-    return [
-        {
-            "code": r.code,
-            "fy": r.fy,
-            "fy_label": fy_label(r.fy),
-            "state": r.state,
-            "version": r.version,
-            "owner": r.division,
-            "owners": owners.get(r.action_id, []),
-            "title_ja": r.title_ja,
-            "title_en": r.title_en,
-        }
-        for r in rows
-    ]
+def actor_language(conn: Connection, email: str) -> str:
+    return conn.execute(select(Person.language).where(Person.email == email.lower())).scalar() or "ja"
 
 
 def _iso(moment: datetime | None) -> str | None:
     return from_storage(moment).isoformat() if moment else None
 
 
-def deadline(calendar: Calendar, fy: int, state: str, today: date | None = None) -> dict[str, Any] | None:
-    """The date whoever must act in this state is due by, and how many days are left."""
-    name = ACTION_CYCLE.state(state).deadline
-    if name is None:
-        return None
-    # A plan for FY N is due in the calendar of FY N-1 (the plan window precedes the year).
-    milestone = calendar.milestone(fy - 1 if KINDS[name].about_next_year else fy, name)
-    out: dict[str, Any] = {"name": name, "date": milestone.day.isoformat()}
-    if today is not None:
-        out["days_left"] = (milestone.day - today).days
+def history(conn: Connection, workflow: str, instance_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(AuditEvent.at, AuditEvent.actor, AuditEvent.on_behalf, AuditEvent.trigger, AuditEvent.from_state,
+               AuditEvent.to_state, AuditEvent.version, AuditEvent.comment, AuditEvent.fields)
+        .where(AuditEvent.workflow == workflow, AuditEvent.instance_id == instance_id)
+        .order_by(AuditEvent.id)  # type: ignore[arg-type]
+    )
+    return [
+        {"at": _iso(e.at), "actor": e.actor, "on_behalf": e.on_behalf, "trigger": e.trigger, "from": e.from_state,
+         "to": e.to_state, "version": e.version, "comment": e.comment, "fields": e.fields}
+        for e in rows
+    ]
+
+
+def story(
+    conn: Connection, entry: Entry, instance_id: int, *, today: date | None = None, actor: Actor | None = None,
+) -> dict[str, Any]:
+    """Everything about one instance: where it stands, what was recorded, how it got here,
+    and what can happen next (and by whom; with `actor`, whether they may)."""
+    workflow = entry.workflow
+    instance = workflow.store.load(conn, instance_id)
+    if instance is None:
+        raise NotFound(f"no {entry.name} with id {instance_id}")
+    state = entry.spec.state(instance.state)
+    options = workflow.options(conn, instance, actor)
+    out: dict[str, Any] = {
+        "workflow": entry.name,
+        "id": instance.id,
+        **entry.store.address(instance),
+        "state": instance.state,
+        "state_label": {"ja": state.label.ja, "en": state.label.en},
+        "version": instance.version,
+        "tenant": instance.tenant,
+        "deadline": None,
+    }
+    out |= entry.store.details(conn, instance, today=today)
+    out["history"] = history(conn, entry.name, instance.id)
+    out["allowed"] = [o.as_dict() for o in options]
+    if actor is not None:
+        out["may"] = {o.trigger.name: {"fire": o.may_fire, "draft": o.may_draft, "why_not": o.why_not}
+                      for o in options}
     return out
 
 
 def cycle_story(
-    conn: Connection, workflow: Workflow, cycle_id: int, *, calendar: Calendar | None = None,
-    today: date | None = None,
+    conn: Connection, workflow: Any, instance_id: int, *, calendar: Any = None, today: date | None = None,
 ) -> dict[str, Any]:
-    """Everything about one cycle: where it stands, what was recorded, how it got here,
-    and what can happen next (and by whom)."""
-    instance = workflow.store.load(conn, cycle_id)
-    if instance is None:
-        raise NotFound(f"no cycle with id {cycle_id}")
-    orm = Session(bind=conn)
-    cycle = orm.get_one(Cycle, cycle_id)
-    action = orm.get_one(Action, cycle.action_id)
-    indicators = orm.execute(
-        select(Indicator, Measurement)
-        .outerjoin(
-            Measurement,
-            and_(Measurement.indicator_id == Indicator.id, Measurement.fy == cycle.fy),
-        )
-        .where(Indicator.action_id == action.id)
-        .order_by(Indicator.code)
-    ).all()
-    history = orm.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.workflow == workflow.spec.name, AuditEvent.instance_id == cycle_id)
-        .order_by(AuditEvent.id)  # type: ignore[arg-type]
-    ).all()
-    proposals = orm.scalars(
-        select(Proposal).where(Proposal.cycle_id == cycle_id).order_by(Proposal.seq)  # type: ignore[arg-type]
-    ).all()
-    due = deadline(calendar, cycle.fy, cycle.state, today) if calendar else None
-    # An indicator is stale while its year's report is overdue: the figure shown is old news.
-    stale = cycle.state == "check.self_assessment" and bool(due) and due.get("days_left", 0) < 0
-    return {
-        "code": action.code,
-        "fy": cycle.fy,
-        "fy_label": fy_label(cycle.fy),
-        "title_ja": action.title_ja,
-        "title_en": action.title_en,
-        "basic_policy": action.basic_policy,
-        "owner": action.division,
-        "owners": _owners(conn, [action.id]).get(action.id, []),
-        "action_status": action.status,
-        "state": cycle.state,
-        "state_label": _state_label(cycle.state),
-        "version": cycle.version,
-        "record": {
-            "plan": cycle.plan,
-            "report_status": cycle.report_status,
-            "report_content": cycle.report_content,
-            "self_grade": cycle.self_grade,
-            "internal_comment": cycle.internal_comment,
-            "council_grade": cycle.council_grade,
-            "evaluation": cycle.evaluation,
-            "decision": cycle.decision,
-            "decision_reason": cycle.decision_reason,
-            "revised_plan": cycle.revised_plan,
-            "returned_comment": cycle.returned_comment,
-            "return_count": cycle.return_count,
-            "closed_at": _iso(cycle.closed_at),
-        },
-        "indicators": [
-            {
-                "code": ind.code,
-                "name_ja": ind.name_ja,
-                "name_en": ind.name_en,
-                "unit": ind.unit,
-                "direction": ind.direction,
-                "baseline": [ind.baseline_value, ind.baseline_year],
-                "target": [ind.target_value, ind.target_year],
-                "value": m.value if m else None,
-                "reason": m.reason if m else None,
-                "stale": stale,
-            }
-            for ind, m in indicators
-        ],
-        "proposals": [{"seq": p.seq, "text": p.text, "answer": p.answer} for p in proposals],
-        "flags": list(cycle.flags or []),
-        "previous_proposals": _previous_proposals(orm, action.id, cycle.fy),
-        "history": [
-            {
-                "at": _iso(e.at),
-                "actor": e.actor,
-                "on_behalf": e.on_behalf,
-                "trigger": e.trigger,
-                "from": e.from_state,
-                "to": e.to_state,
-                "version": e.version,
-                "comment": e.comment,
-                "fields": e.fields,
-            }
-            for e in history
-        ],
-        "deadline": due,
-        "allowed": workflow.allowed(conn, instance),
-    }
+    """`story` for a bare engine workflow (the store knows its calendar)."""
+    return story(conn, Entry(workflow) if not isinstance(workflow, Entry) else workflow, instance_id, today=today)
 
 
-def _previous_proposals(orm: Session, action_id: int, fy: int) -> list[dict[str, Any]]:
-    """Last year's proposals and the answers they got: this year's check follows them up."""
-    rows = orm.execute(
-        select(Proposal.seq, Proposal.text, Proposal.answer, Cycle.decision)
-        .join(Cycle, Cycle.id == Proposal.cycle_id)
-        .where(Cycle.action_id == action_id, Cycle.fy == fy - 1).order_by(Proposal.seq)  # type: ignore[arg-type]
-    ).all()
-    return [{"seq": r.seq, "text": r.text, "answer": r.answer, "decision": r.decision} for r in rows]
-
-
-def _state_label(state: str) -> dict[str, str]:
-    label = ACTION_CYCLE.state(state).label
-    return {"ja": label.ja, "en": label.en}
-
-
-def set_absent(conn: Connection, *, email: str, absent: bool, now: datetime, by: str) -> None:
-    """Mark a person away (or back); recorded in the audit trail like any change of role."""
-    actor = actor_for(conn, email)
-    conn.execute(update(Person).where(Person.id == actor.person_id).values(absent=absent))  # type: ignore[arg-type]
-    conn.execute(
-        insert(audit_table),
-        {"workflow": "person", "instance_id": actor.person_id, "at": to_storage(now),
-         "actor": by, "trigger": "mark_absent" if absent else "mark_back",
-         "from_state": "back" if absent else "absent", "to_state": "absent" if absent else "back",
-         "version": 0, "fields": {"email": actor.email}},
-    )
-
-
-def roles_of_person(conn: Connection, email: str) -> set[str]:
-    """Every role a person may hold in the calendar, regardless of absences: for deciding
-    which milestones concern them."""
-    actor = actor_for(conn, email)
-    roles: set[str] = set()
-    if conn.execute(select(ActionOwner.action_id).where(ActionOwner.person_id == actor.person_id)).first():
-        roles.add(OWNER)
-    seats = conn.execute(
-        select(Council.key, Membership.role)
-        .join(Membership, Membership.council_id == Council.id)
-        .where(Membership.person_id == actor.person_id)
-    ).all()
-    bodies = {"internal": (INTERNAL, INTERNAL_CHAIR), "promotion": (PROMOTION, PROMOTION_CHAIR)}
-    for key, role in seats:
-        if key in bodies:
-            member, chair = bodies[key]
-            roles.add(member)
-            if role in ("chair", "vice_chair"):
-                roles.add(chair)
-        else:
-            roles.add(key)
-    return roles
-
-
-def actor_language(conn: Connection, email: str) -> str:
-    return conn.execute(select(Person.language).where(Person.email == email.lower())).scalar() or "ja"
-
-
-CHAIR_WAITS = {
-    "internal": ("plan.review", "check.internal_review", "act.deciding", "act.revision_review"),
-    "promotion": ("check.council_evaluation",),
-}
-"""The states in which each council's chair is the one to act."""
-
-
-def _work_rows(conn: Connection, query: Any, calendar: Calendar, today: date, language: str) -> list[dict[str, Any]]:
-    rows = []
-    for r in conn.execute(query.order_by(Cycle.fy, Action.code)):
-        due = deadline(calendar, r.fy, r.state, today)
-        rows.append({
-            "code": r.code, "fy": r.fy, "fy_label": fy_label(r.fy),
-            "title": (r.title_en or r.title_ja) if language == "en" else r.title_ja,
-            "owner": r.division, "state": r.state, "state_label": ACTION_CYCLE.state(r.state).label(language),
-            "due": due["date"] if due else None, "days_left": due["days_left"] if due else None,
-            "flagged": any(not f.get("resolution") for f in (r.flags or [])),
-        })
+def listing(conn: Connection, entry: Entry, *, tenant: int, fy: int | None = None,
+            state: str | None = None) -> list[dict[str, Any]]:
+    """Every instance of a workflow in a strategy (`pdca actions`, `GET /api/cycles`);
+    `state` matches exactly or as a phase: `check` matches every check.* state."""
+    where = None
+    if state:
+        states = [s.name for s in entry.spec.states if s.name == state or s.name.startswith(state + ".")]
+        where = entry.store.in_states(states or [state])
+    rows = entry.store.rows(conn, tenant=tenant, where=where, open_only=False)
+    if fy is not None:
+        rows = [r for r in rows if r.get("fy") == fy]
     return rows
 
 
-def _cycle_rows() -> Any:
-    return (
-        select(Cycle.fy, Cycle.state, Cycle.flags, Action.code, Action.title_ja, Action.title_en, Action.division)
-        .join(Action, Action.id == Cycle.action_id)
-        .where(Action.status == "active", Cycle.state != "closed")
-    )
+def waiting_for(
+    conn: Connection, registry: Registry, *, tenant: Tenant, person_id: int, today: date, language: str = "ja",
+) -> list[dict[str, Any]]:
+    """What waits for this person in one strategy: for every workflow and every role of its
+    spec, the instances in the states that wait for that role, among those this person
+    holds the role for now."""
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, int]] = set()
+    for entry in registry:
+        for role in entry.spec.roles:
+            states = entry.spec.waiting_for(role.name)
+            if not states:
+                continue
+            held = entry.store.held_by(conn, tenant=tenant.id, person_id=person_id, role=role.name)
+            if held is None:
+                continue
+            for row in entry.store.rows(conn, tenant=tenant.id, where=and_(entry.store.in_states(states), held),
+                                        language=language, today=today):
+                if (entry.name, row["id"]) not in seen:
+                    seen.add((entry.name, row["id"]))
+                    rows.append(row | {"role": role.name, "strategy": tenant.code})
+    return rows
 
 
 def work_for(
-    conn: Connection, *, person_id: int, calendar: Calendar, today: date, language: str = "ja"
+    conn: Connection, registry: Registry, tenants: list[Tenant], *, person_id: int, now: datetime,
+    language: str = "ja",
 ) -> list[dict[str, Any]]:
-    """What waits for this person: their own actions' open cycles, and what waits for a
-    council whose chair's role they hold now."""
-    owned = Action.id.in_(select(ActionOwner.action_id).where(ActionOwner.person_id == person_id))  # type: ignore[union-attr]
-    seats = set(conn.execute(
-        select(Council.key).join(Membership, Membership.council_id == Council.id)
-        .where(Membership.person_id == person_id, chair_seats())
-    ).scalars())
-    waiting = [Cycle.state.in_(CHAIR_WAITS[k]) for k in seats if k in CHAIR_WAITS]  # type: ignore[attr-defined]
-    asked = Cycle.id.in_(select(OpinionRequest.cycle_id).where(  # type: ignore[union-attr]
-        OpinionRequest.advisor_id == person_id, OpinionRequest.answered_at.is_(None)))  # type: ignore[union-attr]
-    return _work_rows(conn, _cycle_rows().where(or_(owned, asked, *waiting)), calendar, today, language)
+    """What waits for this person in every strategy they have a part in."""
+    part = bodies.strategies_of(conn, person_id)
+    rows: list[dict[str, Any]] = []
+    for tenant in tenants:
+        if part is None or tenant.id in part:
+            rows += waiting_for(conn, registry, tenant=tenant, person_id=person_id,
+                                today=tenant.calendar.today(now), language=language)
+    rows.sort(key=lambda r: (r.get("fy") or 0, r.get("code") or "", r["workflow"]))
+    return rows
 
 
-def council_queue(
-    conn: Connection, *, key: str, calendar: Calendar, today: date, language: str = "ja"
+def body_queue(
+    conn: Connection, registry: Registry, *, tenant: Tenant, body: str, today: date, language: str = "ja",
 ) -> list[dict[str, Any]]:
-    waiting = Cycle.state.in_(CHAIR_WAITS[key])  # type: ignore[attr-defined]
-    return _work_rows(conn, _cycle_rows().where(waiting), calendar, today, language)
+    """What waits for a body (a council): the instances in the states waiting for the role
+    its chair holds, in every workflow that has such a role."""
+    rows: list[dict[str, Any]] = []
+    for entry in registry:
+        role = entry.spec.body_roles().get(body)
+        if role is None:
+            continue
+        rows += entry.store.rows(conn, tenant=tenant.id, where=entry.store.in_states(entry.spec.waiting_for(role)),
+                                 language=language, today=today)
+    return rows
 
 
-def sits_on(conn: Connection, *, person_id: int, key: str) -> bool:
-    return conn.execute(
-        select(Membership.id).join(Council, Council.id == Membership.council_id)
-        .where(Membership.person_id == person_id, Council.key == key)
-    ).first() is not None
+def bodies_with_queues(registry: Registry) -> list[str]:
+    """The bodies (councils) some workflow's role belongs to: each has a queue."""
+    found: list[str] = []
+    for entry in registry:
+        found += [b for b in entry.spec.body_roles() if b not in found]
+    return found
 
 
-def late_cycles(conn: Connection, *, calendar: Calendar, today: date, language: str = "ja") -> list[dict[str, Any]]:
-    """Every open cycle past its state's deadline, latest first."""
-    rows = _work_rows(conn, _cycle_rows(), calendar, today, language)
-    late = [r for r in rows if r["days_left"] is not None and r["days_left"] < 0]
-    return sorted(late, key=lambda r: r["days_left"])
+def late(conn: Connection, registry: Registry, *, tenant: Tenant, today: date,
+         language: str = "ja") -> list[dict[str, Any]]:
+    """Every instance waiting for someone past its deadline, latest first."""
+    rows: list[dict[str, Any]] = []
+    for entry in registry:
+        waiting = entry.spec.waiting_states()
+        if waiting:
+            rows += entry.store.rows(conn, tenant=tenant.id, where=entry.store.in_states(waiting), language=language,
+                                     today=today)
+    overdue = [r for r in rows if r["days_left"] is not None and r["days_left"] < 0]
+    return sorted(overdue, key=lambda r: r["days_left"])
 
 
 def audit_log(
-    conn: Connection, *, actor: str | None = None, trigger: str | None = None, code: str | None = None,
-    limit: int = 200,
+    conn: Connection, registry: Registry, *, tenant: int, actor: str | None = None, trigger: str | None = None,
+    code: str | None = None, limit: int = 200,
 ) -> list[dict[str, Any]]:
+    """The newest audit rows of one strategy; `code` keeps those about that action."""
     query = (
-        select(AuditEvent.at, AuditEvent.actor, AuditEvent.on_behalf, AuditEvent.trigger, AuditEvent.from_state,
-               AuditEvent.to_state, AuditEvent.comment, Action.code, Cycle.fy)
-        .outerjoin(Cycle, and_(AuditEvent.workflow == ACTION_CYCLE.name, Cycle.id == AuditEvent.instance_id))
-        .outerjoin(Action, Action.id == Cycle.action_id)
+        select(AuditEvent.workflow, AuditEvent.instance_id, AuditEvent.at, AuditEvent.actor, AuditEvent.on_behalf,
+               AuditEvent.trigger, AuditEvent.from_state, AuditEvent.to_state, AuditEvent.comment)
+        .where(AuditEvent.tenant_id == tenant)
         .order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
         .limit(limit)
     )
@@ -420,30 +205,63 @@ def audit_log(
     if trigger:
         query = query.where(AuditEvent.trigger == trigger)
     if code:
-        query = query.where(Action.code == code)
-    return [{**r._mapping, "at": _iso(r.at)} for r in conn.execute(query)]
+        pairs = [(e.name, i) for e in registry for i in e.store.matching(conn, tenant=tenant, key=code)]
+        query = query.where(or_(
+            tuple_(AuditEvent.workflow, AuditEvent.instance_id).in_(pairs) if pairs else False,
+            and_(AuditEvent.workflow == "action", AuditEvent.instance_id.in_(_action_ids(conn, tenant, code))),  # type: ignore[attr-defined]
+        ))
+    rows = [dict(r._mapping) for r in conn.execute(query)]
+    labels: dict[tuple[str, int], dict[str, Any]] = {}
+    for entry in registry:
+        ids = [r["instance_id"] for r in rows if r["workflow"] == entry.name]
+        labels |= {(entry.name, i): v for i, v in entry.store.labels(conn, ids).items()} if ids else {}
+    for r in rows:
+        label = labels.get((r["workflow"], r["instance_id"]), {})
+        r |= {"at": _iso(r["at"]), "code": label.get("code"), "fy": label.get("fy"), "path": label.get("path")}
+    return rows
 
 
-def directory_view(conn: Connection) -> dict[str, Any]:
-    people = conn.execute(
-        select(Person.email, Person.name, Person.division, Person.language, Person.admin, Person.absent,
-               Person.digest).where(Person.active).order_by(Person.email)
-    ).all()
+def _action_ids(conn: Connection, tenant: int, code: str) -> list[int]:
+    from workflows.models import Action
+
+    return list(conn.execute(select(Action.id).where(Action.strategy_id == tenant, Action.code == code)).scalars())
+
+
+def directory_view(conn: Connection, *, tenant: int) -> dict[str, Any]:
+    """The people with a part in a strategy, and its bodies' seats."""
     seats = conn.execute(
         select(Council.key, Council.name_ja, Council.name_en, Membership.role, Person.email)
         .join(Membership, Membership.council_id == Council.id).join(Person, Person.id == Membership.person_id)
+        .where(Council.strategy_id == tenant)
         .order_by(Council.key, Membership.role, Person.email)
     ).all()
     councils: dict[str, dict[str, Any]] = {}
     for key, name_ja, name_en, role, email in seats:
         councils.setdefault(key, {"name_ja": name_ja, "name_en": name_en, "seats": []})["seats"].append((role, email))
+    part = {email for *_, email in seats}
+    from workflows.models import Action, ActionOwner
+
+    part |= set(conn.execute(select(Person.email).join(ActionOwner, ActionOwner.person_id == Person.id)
+                             .join(Action, Action.id == ActionOwner.action_id)
+                             .where(Action.strategy_id == tenant)).scalars())
+    people = conn.execute(
+        select(Person.email, Person.name, Person.division, Person.language, Person.admin, Person.absent,
+               Person.digest).where(Person.active, or_(Person.email.in_(part), Person.admin))  # type: ignore[attr-defined]
+        .order_by(Person.email)
+    ).all()
     return {"people": [dict(p._mapping) for p in people], "councils": councils}
 
 
-def chair_roles(conn: Connection, *, person_id: int) -> set[str]:
-    """The council chairs' roles this person holds now (a vice chair while the chair is away)."""
-    keys = conn.execute(
-        select(Council.key).join(Membership, Membership.council_id == Council.id)
-        .where(Membership.person_id == person_id, chair_seats())
-    ).scalars()
-    return {f"{k}_chair" for k in keys if k in CHAIR_WAITS}
+def set_absent(conn: Connection, *, email: str, absent: bool, now: datetime, by: str) -> None:
+    """Mark a person away (or back); recorded in the audit trail like any change of role."""
+    actor = actor_for(conn, email)
+    conn.execute(update(Person).where(Person.id == actor.person_id).values(absent=absent))  # type: ignore[arg-type]
+    audit.record(
+        conn, workflow="person", instance_id=actor.person_id or 0, at=to_storage(now), actor=by,
+        trigger="mark_absent" if absent else "mark_back", from_state="back" if absent else "absent",
+        to_state="absent" if absent else "back", version=0, fields={"email": actor.email},
+    )
+
+
+def may_administer(conn: Connection, *, tenant: int, person_id: int) -> bool:
+    return bodies.is_admin(conn, strategy=tenant, person_id=person_id)

@@ -1,7 +1,12 @@
 """The JSON API: the same operations as the pages and the CLI, for scripts, with personal
 API tokens (`pdca token create`). Refusals come back as JSON with the reason:
 401 bad token, 403 wrong role, 404 unknown, 409 stale or not possible now (with what is),
-422 invalid fields (each named)."""
+422 invalid fields (each named).
+
+The strategy's yearly cycles are at /api/cycles (the first strategy) and
+/api/strategies/CODE/cycles; any workflow's instance at /api/workflows/NAME/ID. A strategy
+is there only for a token whose person has a part in it.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection
 
 from app.web import auth
 from engine import db
 from engine.errors import GuardRefused, InvalidFields, NotAllowedNow, NotFound, Refused, Stale, WrongRole
-from workflows import service
+from workflows import bodies, service
+from workflows.registry import Entry
+from workflows.tenants import Tenant
 
 router = APIRouter(prefix="/api", tags=["cycles"])
 STATUS = {WrongRole: 403, Stale: 409, NotAllowedNow: 409, GuardRefused: 409, InvalidFields: 422, NotFound: 404}
@@ -65,39 +73,161 @@ class FireRequest(BaseModel):
     expected_version: int | None = None
 
 
+class OpenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    trigger: str
+    fields: dict[str, Any] = Field(default_factory=dict)
+    about: int | None = Field(default=None, description="the id of the parent workflow's instance it is about")
+
+
+def _tenant(request: Request, conn: Connection, visitor: auth.Visitor, strategy: str | None) -> Tenant:
+    pdca = request.app.state.pdca
+    tenant = pdca.tenants.by_code(conn, strategy or pdca.tenants.default_code)
+    _admit(conn, visitor, tenant)
+    return tenant
+
+
+def _admit(conn: Connection, visitor: auth.Visitor, tenant: Tenant) -> None:
+    part = bodies.strategies_of(conn, visitor.person_id)
+    if part is not None and tenant.id not in part:
+        raise NotFound(f"there is no strategy {tenant.code} for this token")
+
+
+def _cycles(request: Request, visitor: auth.Visitor, strategy: str | None, fy: int | None,
+            state: str | None) -> Any:
+    pdca = request.app.state.pdca
+    try:
+        with db.reading(pdca.engine) as conn:
+            tenant = _tenant(request, conn, visitor, strategy)
+            return service.listing(conn, pdca.registry.primary, tenant=tenant.id, fy=fy, state=state)
+    except Refused as exc:
+        return refusal(exc)
+
+
+def _show(request: Request, visitor: auth.Visitor, strategy: str | None, code: str, fy: int) -> Any:
+    pdca = request.app.state.pdca
+    entry = pdca.registry.primary
+    try:
+        with db.reading(pdca.engine) as conn:
+            tenant = _tenant(request, conn, visitor, strategy)
+            instance_id = entry.store.find(conn, tenant=tenant.id, key=code, fy=fy)
+            return service.story(conn, entry, instance_id, today=tenant.calendar.today(_now(request)))
+    except Refused as exc:
+        return refusal(exc)
+
+
+def _fire(request: Request, visitor: auth.Visitor, entry: Entry, body: FireRequest, *,
+          strategy: str | None = None, code: str | None = None, fy: int | None = None,
+          instance_id: int | None = None) -> Any:
+    pdca = request.app.state.pdca
+    try:
+        with db.writing(pdca.engine) as conn:
+            if instance_id is None:
+                tenant = _tenant(request, conn, visitor, strategy)
+                instance_id = entry.store.find(conn, tenant=tenant.id, key=code or "", fy=fy)
+            else:
+                _instance_tenant(request, conn, visitor, entry, instance_id)
+            events = entry.workflow.fire_in(conn, instance_id, body.trigger, visitor.actor, body.fields,
+                                            now=_now(request), expected_version=body.expected_version)
+    except Refused as exc:
+        return refusal(exc)
+    return {"events": [e.__dict__ for e in events]}
+
+
+def _instance_tenant(request: Request, conn: Connection, visitor: auth.Visitor, entry: Entry,
+                     instance_id: int) -> Tenant:
+    instance = entry.store.load(conn, instance_id)
+    if instance is None or instance.tenant is None:
+        raise NotFound(f"there is no {entry.name} {instance_id}")
+    tenant = request.app.state.pdca.tenants.get(conn, instance.tenant)
+    _admit(conn, visitor, tenant)
+    return tenant
+
+
 @router.get("/cycles")
 def list_cycles(request: Request, visitor: Visitor, fy: int | None = None, state: str | None = None) -> Any:
-    pdca = request.app.state.pdca
-    with db.reading(pdca.engine) as conn:
-        try:
-            strategy = service.strategy_id(conn, pdca.strategy_code)
-        except Refused as exc:
-            return refusal(exc)
-        return service.list_cycles(conn, strategy=strategy, fy=fy, state=state)
+    return _cycles(request, visitor, None, fy, state)
 
 
 @router.get("/cycles/{code}/{fy}")
 def show_cycle(request: Request, visitor: Visitor, code: str, fy: int) -> Any:
-    pdca = request.app.state.pdca
-    with db.reading(pdca.engine) as conn:
-        try:
-            strategy = service.strategy_id(conn, pdca.strategy_code)
-            cycle = service.find_cycle(conn, strategy=strategy, code=code, fy=fy)
-            return service.cycle_story(conn, pdca.workflow, cycle, calendar=pdca.calendar,
-                                       today=pdca.calendar.today(_now(request)))
-        except Refused as exc:
-            return refusal(exc)
+    return _show(request, visitor, None, code, fy)
 
 
 @router.post("/cycles/{code}/{fy}/fire")
 def fire(request: Request, visitor: Visitor, code: str, fy: int, body: FireRequest) -> Any:
+    return _fire(request, visitor, request.app.state.pdca.registry.primary, body, code=code, fy=fy)
+
+
+@router.get("/strategies/{strategy}/cycles")
+def list_strategy_cycles(request: Request, visitor: Visitor, strategy: str, fy: int | None = None,
+                         state: str | None = None) -> Any:
+    return _cycles(request, visitor, strategy, fy, state)
+
+
+@router.get("/strategies/{strategy}/cycles/{code}/{fy}")
+def show_strategy_cycle(request: Request, visitor: Visitor, strategy: str, code: str, fy: int) -> Any:
+    return _show(request, visitor, strategy, code, fy)
+
+
+@router.post("/strategies/{strategy}/cycles/{code}/{fy}/fire")
+def fire_strategy_cycle(request: Request, visitor: Visitor, strategy: str, code: str, fy: int,
+                        body: FireRequest) -> Any:
+    return _fire(request, visitor, request.app.state.pdca.registry.primary, body, strategy=strategy, code=code, fy=fy)
+
+
+@router.get("/workflows")
+def list_workflows(request: Request, visitor: Visitor) -> Any:
+    """The workflows this deployment runs, with their states and who each waits on."""
+    return [{"name": e.name, "label": {"ja": e.spec.label.ja, "en": e.spec.label.en}, "parent": e.parent,
+             "states": [{"name": s.name, "label": {"ja": s.label.ja, "en": s.label.en}, "final": s.final,
+                         "waits_on": list(e.spec.waits_on(s.name))} for s in e.spec.states],
+             "openings": [t.name for t in e.spec.openings]}
+            for e in request.app.state.pdca.registry]
+
+
+@router.get("/workflows/{workflow}/{instance_id}")
+def show_instance(request: Request, visitor: Visitor, workflow: str, instance_id: int) -> Any:
     pdca = request.app.state.pdca
     try:
-        with db.writing(pdca.engine) as conn:
-            strategy = service.strategy_id(conn, pdca.strategy_code)
-            cycle = service.find_cycle(conn, strategy=strategy, code=code, fy=fy)
-            events = pdca.workflow.fire_in(conn, cycle, body.trigger, visitor.actor, body.fields, now=_now(request),
-                                           expected_version=body.expected_version)
+        entry = pdca.registry[workflow]
+        with db.reading(pdca.engine) as conn:
+            tenant = _instance_tenant(request, conn, visitor, entry, instance_id)
+            return service.story(conn, entry, instance_id, today=tenant.calendar.today(_now(request)),
+                                 actor=visitor.actor)
     except Refused as exc:
         return refusal(exc)
-    return {"events": [e.__dict__ for e in events]}
+
+
+@router.post("/workflows/{workflow}/{instance_id}/fire")
+def fire_instance(request: Request, visitor: Visitor, workflow: str, instance_id: int, body: FireRequest) -> Any:
+    try:
+        entry = request.app.state.pdca.registry[workflow]
+    except Refused as exc:
+        return refusal(exc)
+    return _fire(request, visitor, entry, body, instance_id=instance_id)
+
+
+@router.post("/workflows/{workflow}/open")
+def open_instance(request: Request, visitor: Visitor, workflow: str, body: OpenRequest,
+                  strategy: str | None = None) -> Any:
+    """Bring an instance into being (about `about`, an instance of the workflow's parent)."""
+    pdca = request.app.state.pdca
+    try:
+        entry = pdca.registry[workflow]
+        with db.writing(pdca.engine) as conn:
+            parent = None
+            if entry.parent:
+                mother = pdca.registry[entry.parent]
+                if body.about is None:
+                    raise InvalidFields([("about", f"a {entry.name} is about a {entry.parent}: give its id")])
+                tenant = _instance_tenant(request, conn, visitor, mother, body.about)
+                parent = mother.store.load(conn, body.about)
+            else:
+                tenant = _tenant(request, conn, visitor, strategy)
+            fired = entry.workflow.open(conn, body.trigger, visitor.actor, body.fields, now=_now(request),
+                                        parent=parent, tenant=tenant.id)
+    except Refused as exc:
+        return refusal(exc)
+    return {"events": [fired.__dict__]}

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.web.models import ApiToken, Password, SignInLink, WebSession, digest
 from engine.clock import to_storage
 from engine.runtime import Actor
+from workflows.bodies import administers_any
 from workflows.models import Person
 
 
@@ -29,6 +30,7 @@ class Visitor:
     name: str
     language: str
     admin: bool
+    """The deployment's admin; who administers a strategy is asked page by page."""
     csrf: str = ""
 
     @property
@@ -161,9 +163,10 @@ _hasher = PasswordHasher()
 
 
 def set_password(conn: Connection, *, email: str, password: str, now: datetime) -> bool:
-    """Admins only: others sign in by link. Returns False for anyone else."""
+    """Admins only (of the deployment or of a strategy): others sign in by link. Returns
+    False for anyone else."""
     person = _person(conn, email=email)
-    if person is None or not person.admin:
+    if person is None or not administers_any(conn, person_id=person.id or 0):
         return False
     hashed = _hasher.hash(password)
     exists = conn.execute(select(Password.person_id).where(Password.person_id == person.id)).first()
@@ -181,7 +184,7 @@ def password_session(
     """A session for an admin whose password matches, else None (the same for every failure)."""
     person = _person(conn, email=email)
     stored = None
-    if person is not None and person.admin:
+    if person is not None and administers_any(conn, person_id=person.id or 0):
         stored = conn.execute(select(Password.hash).where(Password.person_id == person.id)).scalar()
     try:
         _hasher.verify(stored or _dummy(), password)

@@ -42,6 +42,8 @@ TEXT: dict[str, dict[str, str]] = {
         "public": "進行管理の結果の公表", "versions": "版", "nothing_published": "まだ公表されていません。",
         "opinions": "有識者への意見照会", "ask_advisor": "有識者に意見を照会する", "advisor": "有識者",
         "question": "照会内容", "your_answer": "ご回答", "answer": "回答する", "no_answer_yet": "回答待ち",
+        "f_question": "照会内容", "f_advisor": "有識者", "f_asked_by": "照会者", "f_due": "回答期限",
+        "f_answer": "回答", "f_answered_at": "回答日時", "f_withdrawn_reason": "取り下げの理由",
     },
     "en": {
         "my_work": "My work", "councils": "Councils", "internal": "Internal council", "promotion": "Promotion council",
@@ -82,6 +84,8 @@ TEXT: dict[str, dict[str, str]] = {
         "public": "Published results", "versions": "versions", "nothing_published": "Nothing is published yet.",
         "opinions": "Advisors' opinions", "ask_advisor": "Ask an advisor", "advisor": "Advisor",
         "question": "Question", "your_answer": "Your answer", "answer": "Answer", "no_answer_yet": "Not answered yet",
+        "f_question": "Question", "f_advisor": "Advisor", "f_asked_by": "Asked by", "f_due": "Answer by",
+        "f_answer": "Answer", "f_answered_at": "Answered", "f_withdrawn_reason": "Why withdrawn",
     },
 }
 

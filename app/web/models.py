@@ -66,11 +66,12 @@ class Password(SQLModel, table=True):
 
 class Draft(SQLModel, table=True):
     """A form saved without firing: an owner's report in progress, or a council member's
-    evaluation that the chair will approve."""
+    evaluation that the chair will approve. Of any workflow's instance."""
 
     __tablename__ = "draft"
 
-    cycle_id: int = Field(foreign_key="cycle.id", primary_key=True)
+    workflow: str = Field(max_length=64, primary_key=True)
+    instance_id: int = Field(primary_key=True)
     trigger: str = Field(max_length=64, primary_key=True)
     values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     saved_by: str = Field(max_length=320)

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import bindparam, func, select
 
 from engine.clock import to_storage
-from engine.spec import SYSTEM, Changes, Field, Guard, Label, State, Trigger, WorkflowSpec
+from engine.spec import OPENING, SYSTEM, Changes, Field, Guard, Label, Role, State, Trigger, WorkflowSpec
 from workflows import revision
 from workflows.fiscal import fy_label
-from workflows.models import Indicator, Measurement, Proposal
+from workflows.models import Action, Cycle, Indicator, Measurement, Proposal
 
 if TYPE_CHECKING:
-    from engine.runtime import FireContext
-    from workflows.store import CycleStore
+    from engine.runtime import BulkContext, FireContext
+    from workflows.action_cycle.store import CycleStore
 
 OWNER = "owner"
 INTERNAL_CHAIR = "internal_chair"
@@ -34,7 +34,7 @@ def _data(ctx: FireContext, key: str) -> Any:
     return ctx.instance.data[key]
 
 
-def _store(ctx: FireContext) -> CycleStore:
+def _store(ctx: FireContext | BulkContext) -> CycleStore:
     return cast("CycleStore", ctx.store)
 
 
@@ -58,13 +58,27 @@ def plan_written(ctx: FireContext) -> str | None:
 
 
 def fiscal_year_begun(ctx: FireContext) -> str | None:
-    begins = _store(ctx).year_begins(_data(ctx, "fy"))
+    begins = _store(ctx).calendar(ctx.conn, ctx.instance).year_begins(_data(ctx, "fy"))
     if ctx.now >= begins:
         return None
     return (
         f"{fy_label(_data(ctx, 'fy'))} begins on {begins.date().isoformat()}; "
         "the approved plan starts then"
     )
+
+
+# -- the same guards as SQL, for the clock's set-based steps ------------------------------
+
+
+def action_active_sql(ctx: BulkContext) -> Any:
+    return Cycle.action_id.in_(select(Action.id).where(Action.status == "active"))  # type: ignore[attr-defined]
+
+
+def fiscal_year_begun_sql(ctx: BulkContext) -> Any:
+    if ctx.tenant is None:
+        raise ValueError("the year's start depends on the strategy's calendar: fire per strategy")
+    calendar = _store(ctx).tenants.calendar(ctx.conn, ctx.tenant)
+    return Cycle.fy <= calendar.fiscal_year(ctx.now)
 
 
 @cache
@@ -220,8 +234,13 @@ def record_adoption(ctx: FireContext) -> Changes:
     return Changes(_closing(ctx), [("adopt_plan", {"plan": _data(ctx, "revised_plan")}), notify_owners("decided")])
 
 
-def record_check_opened(ctx: FireContext) -> Changes:
+def record_check_opened(ctx: FireContext | BulkContext) -> Changes:
     return Changes({"check_opened_at": to_storage(ctx.now)})
+
+
+def record_opened(ctx: FireContext | BulkContext) -> Changes:
+    """A cycle opens with no flags yet and is stamped with its opening."""
+    return Changes({"flags": [], "created_at": to_storage(ctx.now)})
 
 
 # -- the fields triggers take ------------------------------------------------------------
@@ -255,7 +274,13 @@ STATES = (
     State("closed", Label("完了", "Closed"), final=True),
 )
 
-ACTIVE = Guard("action_active", action_active)
+ROLES = (
+    Role(OWNER, Label("担当課", "Owner")),
+    Role(INTERNAL_CHAIR, Label("庁内推進会議の会長", "Chair of the internal council"), body="internal"),
+    Role(PROMOTION_CHAIR, Label("生物多様性推進会議の会長", "Chair of the promotion council"), body="promotion"),
+)
+
+ACTIVE = Guard("action_active", action_active, sql=action_active_sql)
 FLAGS_RESOLVED = Guard("flags_resolved", flags_resolved)
 ANSWERS_FIT = Guard("answers_fit_proposals", answers_fit_proposals)
 
@@ -272,7 +297,7 @@ TRIGGERS = (
             Label("計画を差し戻す", "Return the plan"), fields=(COMMENT,), record=record_return_to_owner),
     Trigger("start", "plan.approved", "do.implementing", (SYSTEM,),
             Label("実施開始", "Start"), automatic=True,
-            guards=(ACTIVE, Guard("fiscal_year_begun", fiscal_year_begun))),
+            guards=(ACTIVE, Guard("fiscal_year_begun", fiscal_year_begun, sql=fiscal_year_begun_sql))),
     Trigger("open_check", "do.implementing", "check.self_assessment", (SYSTEM,),
             Label("点検を開始", "Open the check"), guards=(ACTIVE,), record=record_check_opened),
     Trigger("submit_report", "check.self_assessment", "check.internal_review", (OWNER,),
@@ -331,5 +356,12 @@ TRIGGERS = (
             record=record_return_to_owner),
 )
 
-ACTION_CYCLE = WorkflowSpec("action_cycle", STATES, "plan.drafting", TRIGGERS)
+OPENINGS = (
+    # The calendar's plan window opens each active action's cycle for the next year.
+    Trigger("open", OPENING, "plan.drafting", (SYSTEM,), Label("年度サイクルを開始", "Open the year's cycle"),
+            record=record_opened),
+)
+
+ACTION_CYCLE = WorkflowSpec("action_cycle", STATES, "plan.drafting", TRIGGERS, ROLES,
+                            Label("取組の年度サイクル", "An action's yearly cycle"), OPENINGS)
 

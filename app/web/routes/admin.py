@@ -1,0 +1,99 @@
+"""The secretariat's pages: the year's calendar and what is late, the outbox, the audit
+log, the people and bodies; each for one strategy, for its admins."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.ics import milestones_ics
+from app.web import auth
+from app.web.site import Site
+from engine import db
+from engine.errors import WrongRole
+from notifications.drain import list_messages, retry
+from workflows import service
+from workflows.fiscal import fy_label
+from workflows.tenants import Tenant
+
+router = APIRouter(include_in_schema=False)
+
+
+def _admin(request: Request, strategy: str | None) -> tuple[Site, auth.Visitor, Tenant]:
+    site: Site = request.app.state.site
+    visitor = site.visitor(request)
+    with db.reading(site.pdca.engine) as conn:
+        tenant = site.tenant(conn, strategy)
+        if not site.administers(conn, visitor, tenant):
+            raise WrongRole(f"{visitor.email} is not an admin of {tenant.name(site.language(request))}",
+                            roles=("admin",), holders=())
+    return site, visitor, tenant
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_calendar(request: Request, fy: int | None = None, strategy: str | None = None) -> Response:
+    site, visitor, tenant = _admin(request, strategy)
+    lang = site.language(request)
+    now = site.clock()
+    cal = tenant.calendar
+    year = fy if fy is not None else cal.fiscal_year(now)
+    milestones = [
+        {"name": m.name, "date": m.day.isoformat(), "rule_date": m.when.rule.isoformat(), "shifted": m.when.moved,
+         "reasons": m.when.reasons, "what": m.what(lang)}
+        for m in cal.year(year)
+    ]
+    with db.reading(site.pdca.engine) as conn:
+        late = service.late(conn, site.registry, tenant=tenant, today=cal.today(now), language=lang)
+    for row in late:
+        row["url"] = site.prefix(tenant) + row["path"]
+    return site.page(request, "admin.html", visitor, tenant=tenant, section="calendar", fy=year,
+                     fy_label=fy_label(year), milestones=milestones, late=late)
+
+
+@router.get("/admin/calendar.ics")
+def admin_ics(request: Request, fy: int, strategy: str | None = None) -> Response:
+    site, _, tenant = _admin(request, strategy)
+    title = f"{tenant.name_ja} {fy_label(fy)}"
+    body = milestones_ics(tenant.calendar.year(fy), strategy=tenant.code, title=title,
+                          language=site.language(request), stamp=site.clock())
+    return Response(body, media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="pdca-fy{fy}.ics"'})
+
+
+@router.get("/admin/outbox", response_class=HTMLResponse)
+def admin_outbox(request: Request, status: str | None = None, strategy: str | None = None) -> Response:
+    site, visitor, tenant = _admin(request, strategy)
+    with db.reading(site.pdca.engine) as conn:
+        messages = list_messages(conn, status=status or None, tenant=tenant.id)
+    return site.page(request, "admin.html", visitor, tenant=tenant, section="outbox", messages=messages,
+                     status_filter=status)
+
+
+@router.post("/admin/outbox/retry")
+def admin_retry(request: Request, csrf: str = Form(""), strategy: str | None = None) -> Response:
+    site, visitor, tenant = _admin(request, strategy)
+    site.check_csrf(visitor, csrf)
+    with db.writing(site.pdca.engine) as conn:
+        count = retry(conn, all_dead=True, tenant=tenant.id)
+    return RedirectResponse(f"{site.prefix(tenant)}/admin/outbox?done={count}", status_code=303)
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def admin_audit(request: Request, code: str | None = None, actor: str | None = None, trigger: str | None = None,
+                strategy: str | None = None) -> Response:
+    site, visitor, tenant = _admin(request, strategy)
+    with db.reading(site.pdca.engine) as conn:
+        events = service.audit_log(conn, site.registry, tenant=tenant.id, code=code or None, actor=actor or None,
+                                   trigger=trigger or None)
+    for e in events:
+        e["url"] = site.prefix(tenant) + e["path"] if e.get("path") else None
+    return site.page(request, "admin.html", visitor, tenant=tenant, section="audit", events=events,
+                     filters={"code": code, "actor": actor, "trigger": trigger})
+
+
+@router.get("/admin/people", response_class=HTMLResponse)
+def admin_people(request: Request, strategy: str | None = None) -> Response:
+    site, visitor, tenant = _admin(request, strategy)
+    with db.reading(site.pdca.engine) as conn:
+        directory = service.directory_view(conn, tenant=tenant.id)
+    return site.page(request, "admin.html", visitor, tenant=tenant, section="people", directory=directory)

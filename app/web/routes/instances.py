@@ -1,0 +1,327 @@
+"""An instance's page, for any workflow, and its forms.
+
+Every instance has a page at /w/WORKFLOW/ID, built from its spec and the one authorization
+answer (`Workflow.options`): its record, its history, a form for each step this person may
+take or prepare as a draft, and the instances of the workflows that hang from it (an
+advisor's opinion about a cycle) with their own forms and openings. The strategy's yearly
+process has its page at /actions/CODE/FY, the same page with the cycle's details.
+
+A workflow hanging from another may name the path segment of its pages (`Entry.options
+['segment']`, e.g. `opinions`): it is opened from its parent's page at PARENT/SEGMENT and
+its steps are fired at /SEGMENT/ID/TRIGGER.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Connection
+
+from app.web import auth, drafts
+from app.web.i18n import translator
+from app.web.site import Site
+from engine import db
+from engine.errors import InvalidFields, NotAllowedNow, NotFound, Refused, WrongRole
+from engine.runtime import Instance, Option
+from workflows import service
+from workflows.registry import Entry
+from workflows.tenants import Tenant
+
+router = APIRouter(include_in_schema=False)
+STATUS = {WrongRole: 403, NotAllowedNow: 409, InvalidFields: 422, NotFound: 404}
+
+
+def status_of(exc: Refused) -> int:
+    from engine.errors import GuardRefused, Stale
+
+    table = {**STATUS, Stale: 409, GuardRefused: 409}
+    return next((code for kind, code in table.items() if isinstance(exc, kind)), 400)
+
+
+def _site(request: Request) -> Site:
+    return request.app.state.site
+
+
+def segment(entry: Entry) -> str:
+    return entry.options.get("segment") or f"w/{entry.name}"
+
+
+def _path(site: Site, entry: Entry, instance: Instance) -> str:
+    """Where an instance's page is: its store's address for the strategy's yearly process
+    and for workflows that show on their parent's page, else the generic page."""
+    if entry is site.registry.primary or entry.parent:
+        return entry.store.address(instance)["path"]
+    return f"/w/{entry.name}/{instance.id}"
+
+
+def _steps(options: list[Option], saved: dict[str, dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    steps = []
+    for option in options:
+        if option.may_fire or option.may_draft:
+            draft = saved.get(option.trigger.name)
+            steps.append({"trigger": option.trigger.name, "label": option.trigger.label(lang),
+                          "fields": option.fields, "may_fire": option.may_fire, "may_draft": option.may_draft,
+                          "form": draft["values"] if draft else {}, "draft_by": draft["saved_by"] if draft else None})
+    return steps
+
+
+def _children(conn: Connection, site: Site, entry: Entry, instance: Instance, visitor: auth.Visitor,
+              lang: str, page_path: str, tenant: Tenant) -> list[dict[str, Any]]:
+    """The instances of the workflows that hang from this one, and how to open one."""
+    out = []
+    for child in site.registry.children(entry.name):
+        lister = getattr(child.store, "for_parent", None)
+        rows = []
+        for row in (lister(conn, instance.id) if lister else []):
+            loaded = child.store.load(conn, row["id"])
+            if loaded is None:
+                continue
+            story = service.story(conn, child, row["id"], today=tenant.calendar.today(site.clock()),
+                                  actor=visitor.actor)
+            options = child.workflow.options(conn, loaded, visitor.actor)
+            rows.append({"story": story, "state_label": story["state_label"][lang],
+                         "steps": _steps(options, {}, lang),
+                         "action": f"{site.prefix(tenant)}/{segment(child)}/{row['id']}"})
+        openings = [o for o in child.workflow.opening_options(conn, instance, visitor.actor) if o.may_fire]
+        out.append({"name": child.name, "label": child.spec.label(lang), "rows": rows,
+                    "openings": [{"trigger": o.trigger.name, "label": o.trigger.label(lang), "fields": o.fields,
+                                  "may_fire": True, "may_draft": False, "form": {}, "draft_by": None}
+                                 for o in openings],
+                    "open_action": f"{site.prefix(tenant)}{page_path}/{segment(child)}"})
+    return out
+
+
+def render(request: Request, site: Site, visitor: auth.Visitor, entry: Entry, instance_id: int, tenant: Tenant,
+           status: int = 200, **extra: Any) -> Response:
+    lang = site.language(request)
+    with db.reading(site.pdca.engine) as conn:
+        story = service.story(conn, entry, instance_id, today=tenant.calendar.today(site.clock()),
+                              actor=visitor.actor)
+        instance = entry.store.load(conn, instance_id)
+        assert instance is not None
+        options = entry.workflow.options(conn, instance, visitor.actor)
+        saved = drafts.load(conn, workflow=entry.name, instance_id=instance_id)
+        page_path = _path(site, entry, instance)
+        children = _children(conn, site, entry, instance, visitor, lang, page_path, tenant)
+    zone = tenant.calendar.zone
+    for h in story["history"]:
+        h["at"] = _local(h["at"], zone)
+    steps = _steps(options, saved, lang)
+    form = extra.pop("form", None)
+    if form is not None:  # a refused form comes back as it was sent
+        for step in steps:
+            if step["trigger"] == form.get("trigger"):
+                step["form"] = form
+    title = (story.get("title_en") or story.get("title_ja")) if lang == "en" else story.get("title_ja")
+    template = entry.options.get("template", "instance.html")
+    return site.page(request, template, visitor, status, tenant=tenant, s=story, steps=steps,
+                     title=title or story["label"], children=children, entry=entry,
+                     fire_action=f"{site.prefix(tenant)}{page_path}/fire" if entry is site.registry.primary
+                     else f"{site.prefix(tenant)}/w/{entry.name}/{instance_id}/fire", **extra)
+
+
+def _local(iso: str, zone: Any) -> str:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).astimezone(zone).isoformat()
+
+
+def _not_found(request: Request, site: Site, visitor: auth.Visitor, message: str) -> Response:
+    t = translator(site.language(request))
+    return site.page(request, "message.html", visitor, 404, heading=t("not_found"), text=message, error=True)
+
+
+def _locate(site: Site, conn: Connection, visitor: auth.Visitor, strategy: str | None, entry: Entry,
+            key: str, fy: int | None) -> tuple[Tenant, int]:
+    tenant = site.tenant(conn, strategy)
+    site.admits(conn, visitor, tenant)
+    return tenant, entry.store.find(conn, tenant=tenant.id, key=key, fy=fy)
+
+
+def _by_id(site: Site, conn: Connection, visitor: auth.Visitor, entry: Entry, instance_id: int) -> tuple[Tenant, int]:
+    instance = entry.store.load(conn, instance_id)
+    if instance is None or instance.tenant is None:
+        raise NotFound(f"there is no {entry.name} {instance_id}")
+    tenant = site.pdca.tenants.get(conn, instance.tenant)
+    site.admits(conn, visitor, tenant)
+    return tenant, instance_id
+
+
+def _raw(values: dict[str, str], entry: Entry, instance: Instance | None, trigger: str) -> dict[str, Any]:
+    """The form's fields as the trigger takes them (a `lines` field, one per line)."""
+    raw: dict[str, Any] = {k: v for k, v in values.items()
+                           if k not in ("csrf", "trigger", "version", "save_draft", "code", "fy")}
+    spec_trigger = entry.spec.trigger(trigger, instance.state) if instance else None
+    for f in spec_trigger.fields if spec_trigger else ():
+        if f.type == "lines" and f.name in raw:
+            raw[f.name] = [line for line in str(raw[f.name]).splitlines() if line.strip()]
+    return raw
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: str(v) for k, v in form.multi_items()}
+
+
+def _fire(request: Request, site: Site, visitor: auth.Visitor, entry: Entry, tenant: Tenant, instance_id: int,
+          values: dict[str, str], back: str) -> Response:
+    trigger = values.get("trigger", "")
+    try:
+        site.check_csrf(visitor, values.get("csrf", ""))
+        version = int(values.get("version") or 0) or None
+        with db.writing(site.pdca.engine) as conn:
+            instance = entry.store.load(conn, instance_id)
+            raw = _raw(values, entry, instance, trigger)
+            if "save_draft" in values:
+                _save_draft(conn, site, visitor, entry, instance, trigger, raw)
+            else:
+                entry.workflow.fire_in(conn, instance_id, trigger, visitor.actor, raw, now=site.clock(),
+                                       expected_version=version)
+                drafts.discard(conn, workflow=entry.name, instance_id=instance_id, trigger=trigger)
+    except Refused as exc:
+        problems = list(exc.problems) if isinstance(exc, InvalidFields) else []
+        return render(request, site, visitor, entry, instance_id, tenant, status_of(exc), error=exc.message,
+                      problems=problems, form=values)
+    done = "draft" if "save_draft" in values else "1"
+    return RedirectResponse(f"{back}?done={done}", status_code=303)
+
+
+def _save_draft(conn: Connection, site: Site, visitor: auth.Visitor, entry: Entry, instance: Instance | None,
+                trigger: str, raw: dict[str, Any]) -> None:
+    if instance is None:
+        raise NotFound(f"there is no {entry.name}")
+    option = next((o for o in entry.workflow.options(conn, instance, visitor.actor) if o.trigger.name == trigger),
+                  None)
+    if option is None:
+        raise NotAllowedNow(f"{trigger} is not possible now", state=instance.state, allowed=[])
+    if not option.may_draft:
+        raise WrongRole(f"{visitor.email} may not draft {trigger}", roles=option.trigger.roles,
+                        holders=option.holders)
+    drafts.save(conn, workflow=entry.name, instance_id=instance.id, trigger=trigger, values=raw, by=visitor.email,
+                now=site.clock())
+
+
+# -- the strategy's yearly process: /actions/CODE/FY --------------------------------------------
+
+
+@router.get("/actions/{code}/{fy}", response_class=HTMLResponse)
+def action(request: Request, code: str, fy: int, strategy: str | None = None) -> Response:
+    site = _site(request)
+    visitor = site.visitor(request)
+    entry = site.registry.primary
+    try:
+        with db.reading(site.pdca.engine) as conn:
+            tenant, instance_id = _locate(site, conn, visitor, strategy, entry, code, fy)
+    except NotFound as exc:
+        return _not_found(request, site, visitor, exc.message)
+    return render(request, site, visitor, entry, instance_id, tenant)
+
+
+@router.post("/actions/{code}/{fy}/fire", response_class=HTMLResponse)
+async def fire(request: Request, code: str, fy: int, strategy: str | None = None) -> Response:
+    site = _site(request)
+    visitor = site.visitor(request)
+    values = await _form(request)
+    entry = site.registry.primary
+    try:
+        with db.reading(site.pdca.engine) as conn:
+            tenant, instance_id = _locate(site, conn, visitor, strategy, entry, code, fy)
+    except NotFound as exc:
+        return _not_found(request, site, visitor, exc.message)
+    return _fire(request, site, visitor, entry, tenant, instance_id, values,
+                 f"{site.prefix(tenant)}/actions/{code}/{fy}")
+
+
+@router.post("/actions/{code}/{fy}/{child}", response_class=HTMLResponse)
+async def open_child(request: Request, code: str, fy: int, child: str, strategy: str | None = None) -> Response:
+    """Open an instance of a workflow that hangs from this cycle (its segment names it)."""
+    site = _site(request)
+    visitor = site.visitor(request)
+    values = await _form(request)
+    parent_entry = site.registry.primary
+    entry = next((e for e in site.registry.children(parent_entry.name) if segment(e) == child), None)
+    if entry is None:
+        return _not_found(request, site, visitor, f"/actions/{code}/{fy}/{child}")
+    try:
+        with db.reading(site.pdca.engine) as conn:
+            tenant, parent_id = _locate(site, conn, visitor, strategy, parent_entry, code, fy)
+    except NotFound as exc:
+        return _not_found(request, site, visitor, exc.message)
+    back = f"{site.prefix(tenant)}/actions/{code}/{fy}"
+    try:
+        site.check_csrf(visitor, values.get("csrf", ""))
+        trigger = values.get("trigger") or (entry.spec.openings[0].name if len(entry.spec.openings) == 1 else "")
+        raw = {k: v for k, v in values.items() if k not in ("csrf", "trigger")}
+        with db.writing(site.pdca.engine) as conn:
+            parent = parent_entry.store.load(conn, parent_id)
+            entry.workflow.open(conn, trigger, visitor.actor, raw, now=site.clock(), parent=parent, tenant=tenant.id)
+    except Refused as exc:
+        problems = list(exc.problems) if isinstance(exc, InvalidFields) else []
+        return render(request, site, visitor, parent_entry, parent_id, tenant, status_of(exc), error=exc.message,
+                      problems=problems)
+    return RedirectResponse(f"{back}?done=1", status_code=303)
+
+
+# -- any workflow: /w/WORKFLOW/ID -----------------------------------------------------------------
+
+
+@router.get("/w/{workflow}/{instance_id}", response_class=HTMLResponse)
+def instance_page(request: Request, workflow: str, instance_id: int) -> Response:
+    site = _site(request)
+    visitor = site.visitor(request)
+    try:
+        entry = site.registry[workflow]
+        with db.reading(site.pdca.engine) as conn:
+            tenant, _ = _by_id(site, conn, visitor, entry, instance_id)
+    except NotFound as exc:
+        return _not_found(request, site, visitor, exc.message)
+    return render(request, site, visitor, entry, instance_id, tenant)
+
+
+@router.post("/w/{workflow}/{instance_id}/fire", response_class=HTMLResponse)
+async def instance_fire(request: Request, workflow: str, instance_id: int) -> Response:
+    site = _site(request)
+    visitor = site.visitor(request)
+    values = await _form(request)
+    try:
+        entry = site.registry[workflow]
+        with db.reading(site.pdca.engine) as conn:
+            tenant, _ = _by_id(site, conn, visitor, entry, instance_id)
+    except NotFound as exc:
+        return _not_found(request, site, visitor, exc.message)
+    return _fire(request, site, visitor, entry, tenant, instance_id, values,
+                 f"{site.prefix(tenant)}/w/{workflow}/{instance_id}")
+
+
+@router.post("/{child}/{instance_id}/{trigger}", response_class=HTMLResponse)
+async def child_fire(request: Request, child: str, instance_id: int, trigger: str) -> Response:
+    """A step of an instance shown on its parent's page (an advisor's answer, say); back to
+    that page after."""
+    site = _site(request)
+    visitor = site.visitor(request)
+    values = await _form(request) | {"trigger": trigger}
+    entry = next((e for e in site.registry if e.parent and segment(e) == child), None)
+    if entry is None:
+        return _not_found(request, site, visitor, f"/{child}/{instance_id}/{trigger}")
+    try:
+        with db.reading(site.pdca.engine) as conn:
+            tenant, _ = _by_id(site, conn, visitor, entry, instance_id)
+            instance = entry.store.load(conn, instance_id)
+            assert instance is not None
+            back = f"{site.prefix(tenant)}{entry.store.address(instance)['path']}"
+            parent = entry.store.parent_of(instance)  # type: ignore[attr-defined]
+    except NotFound as exc:
+        return _not_found(request, site, visitor, exc.message)
+    try:
+        site.check_csrf(visitor, values.get("csrf", ""))
+        raw = _raw(values, entry, instance, trigger)
+        with db.writing(site.pdca.engine) as conn:
+            entry.workflow.fire_in(conn, instance_id, trigger, visitor.actor, raw, now=site.clock(),
+                                   expected_version=int(values.get("version") or 0) or None)
+    except Refused as exc:
+        problems = list(exc.problems) if isinstance(exc, InvalidFields) else []
+        return render(request, site, visitor, site.registry[entry.parent], parent, tenant,  # type: ignore[index]
+                      status_of(exc), error=exc.message, problems=problems)
+    return RedirectResponse(f"{back}?done=1", status_code=303)

@@ -1,0 +1,75 @@
+"""The published results (公表), without sign-in: each strategy's years and their versions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from app.public import ensure_site
+from app.web.site import Site
+from engine import db
+from engine.errors import NotFound
+from workflows import results
+
+router = APIRouter(include_in_schema=False)
+
+
+def _nothing_there(what: str) -> Response:
+    return JSONResponse({"error": "not_found", "message": what}, status_code=404)
+
+
+def _plausible(fy: int, number: int = 1) -> bool:
+    return 1900 <= fy <= 2200 and 1 <= number <= 100_000
+
+
+def _code(site: Site, strategy: str | None) -> str | None:
+    """The strategy's code, or None when there is no such configured strategy."""
+    code = strategy or site.pdca.tenants.default_code
+    return code if code in site.pdca.tenants.codes else None
+
+
+@router.get("/public", response_class=HTMLResponse)
+def public_index(request: Request, strategy: str | None = None) -> Response:
+    site: Site = request.app.state.site
+    code = _code(site, strategy)
+    if code is None:
+        return _nothing_there(f"no strategy {strategy}")
+    with db.reading(site.pdca.engine) as conn:
+        try:
+            tenant = site.tenant(conn, code)
+        except NotFound as exc:
+            return _nothing_there(exc.message)
+        years = results.published(conn, strategy_code=code)
+    return site.page(request, "public.html", None, tenant=tenant, years=years)
+
+
+@router.get("/public/{fy}/")
+def public_latest(request: Request, fy: int, strategy: str | None = None) -> Response:
+    site: Site = request.app.state.site
+    code = _code(site, strategy)
+    if code is None or not _plausible(fy):
+        return _nothing_there(f"FY{fy} is not published")
+    with db.reading(site.pdca.engine) as conn:
+        latest = results.latest(conn, strategy_code=code, fy=fy)
+    if latest is None:
+        return _nothing_there(f"FY{fy} is not published")
+    return RedirectResponse(f"{site.links.prefix(code)}/public/{fy}/v{latest['version']}/", status_code=303)
+
+
+@router.get("/public/{fy}/v{number}/{path:path}")
+def public_file(request: Request, fy: int, number: int, path: str, strategy: str | None = None) -> Response:
+    site: Site = request.app.state.site
+    code = _code(site, strategy)
+    if code is None or not _plausible(fy, number) or "\x00" in path:
+        return _nothing_there(f"FY{fy} v{number}/{path}")
+    with db.reading(site.pdca.engine) as conn:
+        publication = results.version(conn, strategy_code=code, fy=fy, number=number)
+    if publication is None:
+        return _nothing_there(f"FY{fy} v{number} is not published")
+    root = ensure_site(site.pdca, publication).resolve()
+    wanted = (root / (path or "index.html")).resolve()
+    if wanted.is_dir():
+        wanted = wanted / "index.html"
+    if not wanted.is_relative_to(root) or not wanted.is_file():
+        return _nothing_there(path)
+    return FileResponse(wanted)

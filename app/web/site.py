@@ -1,0 +1,133 @@
+"""What every page shares: the templates, the person's language, who is signed in, the
+form's CSRF check, and which strategy a page is about.
+
+A strategy's pages live at the site's root for the deployment's first strategy and under
+`/s/CODE` for the others; a page about a strategy is shown only to people with a part in
+it (a seat, an action they own) and to its admins.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Connection
+
+from app.bootstrap import Pdca
+from app.web import auth
+from app.web.i18n import translator
+from engine import db
+from engine.errors import NotFound, WrongRole
+from workflows import bodies, service
+from workflows.messages import Links
+from workflows.tenants import Tenant
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "pdca_session"
+CSRF_COOKIE = "pdca_csrf"
+LANG_COOKIE = "pdca_lang"
+
+
+class SignInRequired(Exception):
+    pass
+
+
+class Site:
+    def __init__(self, pdca: Pdca, clock: Callable[[], datetime]) -> None:
+        self.pdca = pdca
+        self.clock = clock
+        self.templates = Jinja2Templates(directory=HERE / "templates")
+        self.templates.env.filters["local"] = lambda iso: datetime.fromisoformat(iso).astimezone(
+            pdca.calendar.zone).strftime("%Y-%m-%d %H:%M")
+        self.links = Links("", pdca.tenants)
+
+    @property
+    def registry(self) -> Any:
+        return self.pdca.registry
+
+    # -- the person -----------------------------------------------------------------------
+
+    def language(self, request: Request) -> str:
+        chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "ja"
+        return chosen if chosen in ("ja", "en") else "ja"
+
+    def visitor(self, request: Request) -> auth.Visitor:
+        with db.reading(self.pdca.engine) as conn:
+            visitor = auth.session_visitor(conn, request.cookies.get(SESSION_COOKIE), now=self.clock())
+        if visitor is None:
+            raise SignInRequired
+        return visitor
+
+    def check_csrf(self, visitor: auth.Visitor, token: str) -> None:
+        if not secrets.compare_digest(visitor.csrf, token or ""):
+            raise WrongRole("the form is out of date or did not come from this site; reload the page",
+                            roles=(), holders=())
+
+    # -- the strategy ---------------------------------------------------------------------
+
+    def tenant(self, conn: Connection, code: str | None) -> Tenant:
+        """The strategy a page is about: the one in its address, else the first."""
+        return self.pdca.tenants.by_code(conn, code or self.pdca.tenants.default_code)
+
+    def prefix(self, tenant: Tenant | None) -> str:
+        return self.links.prefix(tenant.code if tenant else None)
+
+    def admits(self, conn: Connection, visitor: auth.Visitor, tenant: Tenant) -> None:
+        """A strategy's pages are for those with a part in it: else it is not there for them."""
+        part = bodies.strategies_of(conn, visitor.person_id)
+        if part is not None and tenant.id not in part:
+            raise NotFound(f"there is no strategy {tenant.code} for {visitor.email}")
+
+    def administers(self, conn: Connection, visitor: auth.Visitor, tenant: Tenant) -> bool:
+        return service.may_administer(conn, tenant=tenant.id, person_id=visitor.person_id)
+
+    # -- the page ---------------------------------------------------------------------------
+
+    def flash(self, request: Request, lang: str) -> str | None:
+        """The banner after a step, chosen from our own words: a link cannot make the site
+        say something it did not (`done=1`, `done=draft`, or a count)."""
+        done = request.query_params.get("done")
+        t = translator(lang)
+        if done == "draft":
+            return t("draft_saved")
+        if done is not None and done.isdigit():
+            single = done == "1" and ("/actions/" in request.url.path or "/w/" in request.url.path)
+            return t("done") if single else f"{t('done')}: {int(done)}"
+        return None
+
+    def page(self, request: Request, name: str, visitor: auth.Visitor | None, status: int = 200, *,
+             tenant: Tenant | None = None, **context: Any) -> Response:
+        lang = self.language(request)
+        nav = self._nav(visitor, tenant)
+        response = self.templates.TemplateResponse(request, name, {
+            "lang": lang, "t": translator(lang), "visitor": visitor, "flash": self.flash(request, lang),
+            "strategy": tenant.name(lang) if tenant else self._site_name(lang), "prefix": self.prefix(tenant),
+            "nav": nav, **context,
+        }, status_code=status)
+        if "lang" in request.query_params:
+            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
+                                secure=request.url.scheme == "https")
+        return response
+
+    def _site_name(self, lang: str) -> str:
+        first = self.pdca.settings.strategy
+        return first.name_en if lang == "en" else first.name_ja
+
+    def _nav(self, visitor: auth.Visitor | None, tenant: Tenant | None) -> dict[str, Any]:
+        """The links a signed-in person sees: councils they sit on, admin if they administer."""
+        if visitor is None:
+            return {"councils": [], "admin": False}
+        with db.reading(self.pdca.engine) as conn:
+            tenant = tenant or self.tenant(conn, None)
+            seats = bodies.seats_of(conn, strategy=tenant.id, person_id=visitor.person_id)
+            names = bodies.body_names(conn, strategy=tenant.id)
+            admin = self.administers(conn, visitor, tenant)
+        councils = [{"key": key, "name_ja": names.get(key, (key, key))[0], "name_en": names.get(key, (key, key))[1]}
+                    for key in service.bodies_with_queues(self.registry) if key in seats or admin]
+        return {"councils": councils, "admin": admin}

@@ -1,0 +1,123 @@
+"""Who hears what about a cycle, and how a cycle looks in a message.
+
+The calendar's messages (requests, reminders, escalations, packets) are queued by the
+action cycle's clock; the owners' notices (returned, decided, revision requested) by its
+recorders' `notify` effect. Each message names its cycle (or lists several) and carries
+the fiscal year in its payload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Connection, Date, Integer, Select, String, bindparam, literal, select
+
+from engine.outbox import OutboxMessage, dedupe_key, dedupe_key_bound, outbox_table
+from workflows.action_cycle.spec import ACTION_CYCLE
+from workflows.fiscal import fy_label
+from workflows.messages import message_columns
+from workflows.models import Action, ActionOwner, Cycle, Person
+from workflows.registry import MessageKind
+
+SPEC = ACTION_CYCLE
+KINDS = (
+    MessageKind("plan_requested", "request", digestible=True),
+    MessageKind("report_requested", "request", digestible=True),
+    MessageKind("plan_reminder", "reminder", digestible=True),
+    MessageKind("report_reminder", "reminder", digestible=True),
+    MessageKind("plan_overdue", "overdue", digestible=True),
+    MessageKind("report_overdue", "overdue", digestible=True),
+    MessageKind("plan_escalation", "escalation"),
+    MessageKind("report_escalation", "escalation"),
+    MessageKind("internal_packet", "packet"),
+    MessageKind("promotion_packet", "packet"),
+    MessageKind("decision_reminder", "decisions"),
+    MessageKind("decision_overdue", "decisions"),
+    MessageKind("returned", "returned"),
+    MessageKind("decided", "decided"),
+    MessageKind("revision_requested", "revision"),
+    MessageKind("publication_done", "published"),
+)
+
+
+def to_owners(kind: str, *, tenant: int, fy: int, due: date, step: str, at: datetime, where: Any) -> Select[Any]:
+    """One message per cycle `where` selects to each of its active owners, as rows for
+    `engine.outbox.queue`."""
+    scope = literal(f"{SPEC_SCOPE}:", String) + Cycle.id.cast(String)  # type: ignore[union-attr]
+    return (
+        select(
+            dedupe_key(kind, scope, due, step, Person.email).label("dedupe_key"),
+            Person.email.label("recipient"),  # type: ignore[attr-defined]
+            Cycle.id.label("instance_id"),  # type: ignore[union-attr]
+            *message_columns(kind, workflow=SPEC.name, tenant=tenant, payload={"fy": fy}, due=due, step=step, at=at),
+        )
+        .join(ActionOwner, ActionOwner.action_id == Cycle.action_id)
+        .join(Person, Person.id == ActionOwner.person_id)
+        .where(where, Person.active)
+    )
+
+
+SPEC_SCOPE = "cycle"
+
+
+def notice_to_owners(kind: str) -> Select[Any]:
+    """A notice of one cycle's step to its owners, with everything that varies bound:
+    `cycle`, `tenant`, `payload`, `due`, `step`, `key_middle` and `at`. Prepared once per
+    kind, it keeps a transition's cost flat."""
+    scope = literal(f"{SPEC_SCOPE}:", String) + Cycle.id.cast(String)  # type: ignore[union-attr]
+    return (
+        select(
+            dedupe_key_bound(kind, scope, Person.email).label("dedupe_key"),
+            Person.email.label("recipient"),  # type: ignore[attr-defined]
+            Cycle.id.label("instance_id"),  # type: ignore[union-attr]
+            literal(kind).label("kind"),
+            literal(SPEC.name).label("workflow"),
+            bindparam("tenant", type_=Integer).label("tenant_id"),
+            bindparam("payload", type_=JSON).label("payload"),
+            bindparam("due", type_=Date).label("due"),
+            bindparam("step", type_=String).label("step"),
+            literal("queued").label("status"),
+            literal(0).label("attempts"),
+            bindparam("at", type_=outbox_table.c.created_at.type).label("created_at"),
+        )
+        .join(ActionOwner, ActionOwner.action_id == Cycle.action_id)
+        .join(Person, Person.id == ActionOwner.person_id)
+        .where(Cycle.id == bindparam("cycle"), Person.active)
+    )
+
+
+def views(conn: Connection, ids: Sequence[int], language: str) -> dict[int, dict[str, Any]]:
+    """Each cycle as a message shows it."""
+    rows = conn.execute(
+        select(Cycle.id, Cycle.fy, Cycle.state, Cycle.returned_comment, Cycle.flags, Action.code, Action.title_ja,
+               Action.title_en, Action.division)
+        .join(Action, Action.id == Cycle.action_id)
+        .where(Cycle.id.in_(list(ids)))  # type: ignore[union-attr]
+    )
+    out = {}
+    for row in rows:
+        out[row.id] = {
+            "code": row.code,
+            "title": (row.title_en or row.title_ja) if language == "en" else row.title_ja,
+            "division": row.division,
+            "fy": row.fy,
+            "fy_label": fy_label(row.fy),
+            "state": row.state,
+            "state_label": SPEC.state(row.state).label(language),
+            "path": f"/actions/{row.code}/{row.fy}",
+            "flags": [f["reason_en"] if language == "en" else f["reason_ja"]
+                      for f in (row.flags or []) if not f.get("resolution")],
+        }
+    return out
+
+
+def extras(conn: Connection, message: OutboxMessage, context: dict[str, Any], url: Any) -> dict[str, Any]:
+    """A packet links to its council's queue; the publication notice to the published report."""
+    more: dict[str, Any] = {}
+    if message.kind.endswith("_packet"):
+        more["council_url"] = url(f"/councils/{message.kind.removesuffix('_packet')}")
+    if message.kind == "publication_done" and context.get("fy"):
+        more["url"] = url(f"/public/{context['fy']}/")
+    return more

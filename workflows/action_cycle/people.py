@@ -1,0 +1,207 @@
+"""The action cycle's simulated people, for `pdca simulate --actors auto` and the living
+sample: owners and chairs who answer a few days after each prompt, through the same
+`fire` as real people. Which ones are late, returned or revised depends only on the
+cycle's id, so a replay is reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, select
+
+from engine import db
+from engine.clock import from_storage, to_storage
+from engine.errors import Refused
+from engine.runtime import Actor, Workflow
+from workflows import bodies, service
+from workflows.action_cycle.spec import ACTION_CYCLE
+from workflows.models import Action, ActionOwner, Council, Cycle, Indicator, Membership, Person
+from workflows.tenants import Tenant
+
+ACTING_HOUR = time(10, 0)
+SPEC = ACTION_CYCLE
+
+
+class Tally(Protocol):
+    """Where a day's steps are counted (a month of the replay)."""
+
+    transitions: Any
+    refused: int
+
+
+LATE = "late"
+RETURNED = "returned"
+LAGGARD_KINDS = (LATE, RETURNED)
+
+
+class Actors:
+    """Owners and chairs who answer a few days after each prompt.
+
+    `laggards` (action code -> 'late' or 'returned') leave work undone in the newest check
+    up to `end`: a 'late' owner never reports, and a 'returned' report is sent back by the
+    chair and not yet resubmitted, so a replay that stops today ends with realistic open
+    work, not with every item done."""
+
+    def __init__(
+        self, engine: Engine, workflow: Workflow, conn: Connection, tenant: Tenant, started: date, *,
+        laggards: Mapping[str, str] | None = None, end: date | None = None,
+    ) -> None:
+        self.engine = engine
+        self.workflow = workflow
+        self.tenant = tenant
+        self.strategy = tenant.id
+        self.started = started
+        self.laggards = dict(laggards or {})
+        self.last_check_fy = _last_check(tenant, end) if end is not None else None
+        self.chair = self._chair(conn, "internal")
+        self.promotion_chair = self._chair(conn, "promotion")
+        self.owners: dict[int, Actor] = {}
+
+    def _chair(self, conn: Connection, key: str) -> Actor:
+        email = conn.execute(
+            select(Person.email)
+            .join(Membership, Membership.person_id == Person.id)
+            .join(Council, Council.id == Membership.council_id)
+            .where(Council.strategy_id == self.strategy, Council.key == key, bodies.chair_seats(), Person.active)
+            .order_by(Membership.role)
+        ).scalars().first()
+        if email is None:
+            raise Refused(f"nobody can act as the {key} council's chair")
+        return service.actor_for(conn, email)
+
+    def owner(self, conn: Connection, action_id: int) -> Actor | None:
+        if not self.owners:  # everyone's first owner, in one query
+            rows = conn.execute(
+                select(ActionOwner.action_id, Person.id, Person.email, Person.admin)
+                .join(Person, Person.id == ActionOwner.person_id).where(Person.active).order_by(Person.email)
+            )
+            for action, person_id, email, admin in rows:
+                self.owners.setdefault(action, Actor(email=email, person_id=person_id, is_admin=admin))
+        if action_id not in self.owners:
+            email = conn.execute(
+                select(Person.email).join(ActionOwner, ActionOwner.person_id == Person.id)
+                .where(ActionOwner.action_id == action_id, Person.active).order_by(Person.email)
+            ).scalars().first()
+            if email is None:
+                return None
+            self.owners[action_id] = service.actor_for(conn, email)
+        return self.owners[action_id]
+
+    def act(self, day: date, month: Tally) -> None:
+        cal = self.tenant.calendar
+        now = datetime.combine(day, ACTING_HOUR, cal.zone)
+        cutoff = to_storage(now - timedelta(days=2))
+        with db.reading(self.engine) as conn:
+            waiting = conn.execute(
+                select(Cycle.id, Cycle.state, Cycle.fy, Cycle.action_id, Cycle.return_count, Cycle.updated_at,
+                       Action.plan, Action.code)
+                .join(Action, Action.id == Cycle.action_id)
+                .where(Action.strategy_id == self.strategy, Action.status == "active",
+                       Cycle.state.in_(SPEC.waiting_states()),  # type: ignore[attr-defined]
+                       (Cycle.updated_at <= cutoff) | (Cycle.updated_at > to_storage(now)))
+                .order_by(Cycle.id)
+            ).all()
+        # One transaction for the day's steps, to replay a year quickly. Each step is still
+        # a whole `fire_in`; a refusal is decided before it writes anything, so it leaves
+        # the others intact.
+        with db.writing(self.engine) as conn:
+            for row in waiting:
+                since = from_storage(row.updated_at).astimezone(cal.zone).date() if row.updated_at else self.started
+                if since > day:  # touched in the real world, after the simulated day
+                    since = self.started
+                step = self._next_step(row, day, since)
+                if step is None:
+                    continue
+                trigger, actor_for, fields = step
+                actor = actor_for(conn)
+                if actor is None:
+                    continue
+                try:
+                    events = self.workflow.fire_in(conn, row.id, trigger, actor, fields(conn), now=now)
+                except Refused:
+                    month.refused += 1
+                    continue
+                for event in events:
+                    month.transitions[event.trigger] += 1
+
+    def _next_step(
+        self, row: Any, day: date, since: date
+    ) -> tuple[str, Callable[[Connection], Actor | None], Callable[[Connection], dict[str, Any]]] | None:
+        cal = self.tenant.calendar
+        delay = 2 + (row.id * 7) % 6
+        if day < since + timedelta(days=delay):
+            return None
+        owner = lambda conn: self.owner(conn, row.action_id)  # noqa: E731
+        chair = lambda conn: self.chair  # noqa: E731
+        nothing = lambda conn: {}  # noqa: E731
+        comment = lambda text: (lambda conn: {"comment": text})  # noqa: E731
+        first_time = row.return_count == 0
+        state = row.state
+        lag = self.laggards.get(row.code) if row.fy == self.last_check_fy else None
+        if state == "check.self_assessment" and (lag == LATE or (lag == RETURNED and not first_time)):
+            return None  # the newest check's laggards: not reported, or not yet resubmitted
+        if state == "check.internal_review" and lag == RETURNED and first_time:
+            return "return_report", chair, comment("指標の実績値の根拠（集計方法）を実施内容に書き加えてください")
+        if state == "plan.drafting":
+            return "submit_plan", owner, nothing
+        if state == "plan.review":
+            if row.id % 11 == 0 and first_time:
+                return "return_plan", chair, comment("指標の目標値を計画に書き込んでください")
+            return "approve_plan", chair, nothing
+        if state == "check.self_assessment":
+            if row.id % 10 == 0 and day < cal.due(row.fy, "report_due") + timedelta(days=20):
+                return None  # a late owner
+            return "submit_report", owner, lambda conn: self._report(conn, row)
+        if state == "check.internal_review":
+            if day < cal.due(row.fy, "internal_council_meeting"):
+                return None
+            if row.id % 7 == 0 and first_time:
+                return "return_report", chair, comment("実施内容をもう少し具体的に書いてください")
+            return "accept_report", chair, nothing
+        if state == "check.council_evaluation":
+            if day < cal.due(row.fy, "promotion_council_meeting"):
+                return None
+            grade = "ABCD"[(row.id * 3) % 4]
+            return "approve_evaluation", lambda conn: self.promotion_chair, lambda conn: {
+                "grade": grade, "evaluation": f"評価 {grade}: 取組は概ね計画どおり",
+                "proposals": ["市民参加の記録を残すこと"] if grade in "CD" else []}
+        if state == "act.deciding":
+            if row.id % 9 == 0:
+                return "decide_revise", chair, comment("目標に届くよう計画を見直してください")
+            return "decide_continue", chair, lambda conn: {
+                "flags_kept_because": "取組は継続し、翌年度の点検で指標を確認する"}
+        if state == "act.revising":
+            return "submit_revision", owner, lambda conn: {"revised_plan": f"{row.plan}（{row.fy + 1}年度見直し）"}
+        if state == "act.revision_review":
+            return "approve_revision", chair, nothing
+        return None
+
+    def _report(self, conn: Connection, row: Any) -> dict[str, Any]:
+        indicators = conn.execute(
+            select(Indicator.code, Indicator.baseline_value, Indicator.target_value)
+            .where(Indicator.action_id == row.action_id)
+        ).all()
+        progress = 0.2 + (row.id % 5) * 0.2
+        fields: dict[str, Any] = {
+            "status": "implemented" if progress >= 0.6 else "partly_implemented",
+            "content": f"{row.fy}年度の計画に沿って実施した（進捗 {progress:.0%}）",
+            "self_grade": "A" if progress >= 0.8 else "B" if progress >= 0.6 else "C",
+        }
+        for ind in indicators:
+            base = ind.baseline_value or 0.0
+            fields[f"indicators.{ind.code}"] = f"{base + (ind.target_value - base) * progress / 5:.1f}"
+        return fields
+
+
+def _last_check(tenant: Tenant, end: date) -> int | None:
+    """The newest fiscal year whose check has opened by `end`."""
+    fy = tenant.calendar.fiscal_year(datetime.combine(end, time(12), tenant.calendar.zone))
+    for year in (fy, fy - 1, fy - 2):
+        if tenant.calendar.due(year, "check_opens") <= end:
+            return year
+    return None
+
+

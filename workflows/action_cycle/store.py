@@ -1,0 +1,477 @@
+"""Where cycles live and who holds which role for one: the action cycle's store.
+
+Roles are resolved in one query: the owners of the cycle's action, and the chairs of the
+bodies the spec's roles belong to, in the action's strategy; a vice chair holds the
+chair's role while the chair is marked absent. The strategy's admins (its secretariat and
+the deployment's admins) may stand in for the clock.
+
+Beside what the engine asks (load, roles, holders, effects), the store answers what pages,
+the CLI, the API and mail ask of any workflow: how an instance is found and named, what
+its record says, when it is due, and which instances wait for a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from engine.audit import AuditEvent
+from engine.clock import from_storage, to_storage
+from engine.errors import NotFound, Refused
+from engine.outbox import key_middle, queue_statement
+from engine.runtime import Actor, Instance
+from engine.spec import OPENING, STAND_IN
+from workflows import actions, bodies, revision
+from workflows.action_cycle.spec import ACTION_CYCLE, OWNER, numbered_answers
+from workflows.calendar import KINDS, Calendar
+from workflows.fiscal import fy_label
+from workflows.models import (
+    Action,
+    ActionOwner,
+    Council,
+    Cycle,
+    Indicator,
+    Measurement,
+    Membership,
+    Person,
+    Proposal,
+    Strategy,
+)
+from workflows.tenants import Tenants
+
+if TYPE_CHECKING:
+    from engine.runtime import FireContext
+
+cycle_table = Cycle.__table__  # type: ignore[attr-defined]
+SPEC = ACTION_CYCLE
+BODY_ROLES = SPEC.body_roles()
+"""Each body and the role its chair holds, as the spec declares them."""
+
+
+def deadline(calendar: Calendar, fy: int, state: str, today: date | None = None) -> dict[str, Any] | None:
+    """The date whoever must act in this state is due by, and how many days are left."""
+    name = SPEC.state(state).deadline if SPEC.has_state(state) else None
+    if name is None:
+        return None
+    # A plan for FY N is due in the calendar of FY N-1 (the plan window precedes the year).
+    milestone = calendar.milestone(fy - 1 if KINDS[name].about_next_year else fy, name)
+    out: dict[str, Any] = {"name": name, "date": milestone.day.isoformat()}
+    if today is not None:
+        out["days_left"] = (milestone.day - today).days
+    return out
+
+
+class CycleStore:
+    table = cycle_table
+    spec = SPEC
+    scope = "cycle"
+    """How messages about a cycle name it in their dedupe key ('cycle:12')."""
+
+    def __init__(self, tenants: Tenants) -> None:
+        self.tenants = tenants
+        self._notices: dict[tuple[str, str], Any] = {}
+        self._load = (
+            select(
+                Cycle.id, Cycle.state, Cycle.version, Cycle.action_id, Cycle.fy, Cycle.plan,
+                Cycle.return_count, Cycle.revised_plan, Cycle.flags, Action.code, Action.strategy_id,
+                Action.status.label("action_status"),  # type: ignore[attr-defined]
+                Action.ended_fy, Action.plan.label("action_plan"),  # type: ignore[attr-defined]
+            )
+            .join(Action, Action.id == Cycle.action_id)
+            .where(Cycle.id == bindparam("id"))
+        )
+        owner = select(literal(OWNER)).where(
+            ActionOwner.action_id == bindparam("action_id"),
+            ActionOwner.person_id == bindparam("person_id"),
+        )
+        chairs = (
+            select(Council.key)
+            .join(Membership, Membership.council_id == Council.id)
+            .where(Membership.person_id == bindparam("person_id"), Council.strategy_id == bindparam("strategy"),
+                   Council.key.in_(list(BODY_ROLES)), bodies.chair_seats())  # type: ignore[attr-defined]
+        )
+        stand_in = select(literal(STAND_IN)).where(
+            Person.id == bindparam("person_id"), Person.active,
+            or_(Person.admin, Person.id.in_(
+                select(bodies.members(bindparam("strategy"), bodies.SECRETARIAT).subquery().c.id))))  # type: ignore[union-attr]
+        self._roles = owner.union_all(chairs, stand_in)
+        self._indicators = (
+            select(Indicator.code, Indicator.id).where(Indicator.action_id == bindparam("action"))
+            .order_by(Indicator.code)
+        )
+        self._clear_measurements = delete(Measurement).where(
+            Measurement.fy == bindparam("fy"),  # type: ignore[arg-type]
+            Measurement.indicator_id.in_(  # type: ignore[attr-defined]
+                select(Indicator.id).where(Indicator.action_id == bindparam("action"))),
+        )
+        # Prepared once: the adaptive-revision rules run inside transitions.
+        self._grades = select(Strategy.grades).where(Strategy.id == bindparam("strategy"))
+        self._submitted = select(func.max(AuditEvent.at)).where(
+            AuditEvent.workflow == SPEC.name, AuditEvent.instance_id == bindparam("cycle"),
+            AuditEvent.trigger == "submit_report")
+
+    # -- the strategy's calendar and rules ------------------------------------------------
+
+    def calendar(self, conn: Connection, instance: Instance) -> Calendar:
+        return self.tenants.calendar(conn, instance.data["strategy_id"])
+
+    def rules(self, conn: Connection, strategy: int) -> revision.RevisionIn:
+        return self.tenants.get(conn, strategy).rules
+
+    def flags_now(
+        self, conn: Connection, cycle: Mapping[str, Any], *, grade: str | None = None
+    ) -> list[dict[str, Any]]:
+        """This cycle's flags with the rules evaluated now (earlier ones and their resolutions kept)."""
+        tenant = self.tenants.get(conn, cycle["strategy_id"])
+        grades = list(conn.execute(self._grades, {"strategy": cycle["strategy_id"]}).scalar_one())
+        submitted = conn.execute(self._submitted, {"cycle": cycle["id"]}).scalar()
+        found = revision.evaluate(
+            conn, cycle=cycle, rules=tenant.rules, grades=grades, grade=grade,
+            report_due=tenant.calendar.due(cycle["fy"], "report_due"),
+            submitted=from_storage(submitted).astimezone(tenant.calendar.zone).date() if submitted else None,
+        )
+        return revision.merge(list(cycle["flags"] or []), found)
+
+    def with_grade(self, conn: Connection, cycle: Mapping[str, Any], grade: str) -> list[dict[str, Any]]:
+        """The flags once the promotion council has graded: the rest was evaluated at acceptance."""
+        rules = self.rules(conn, cycle["strategy_id"])
+        grades = list(conn.execute(self._grades, {"strategy": cycle["strategy_id"]}).scalar_one())
+        return revision.merge(list(cycle["flags"] or []), revision.grade_flags(grade, rules, grades))
+
+    # -- the engine's Store protocol ----------------------------------------------------------
+
+    def load(self, conn: Connection, instance_id: int) -> Instance | None:
+        row = conn.execute(self._load, {"id": instance_id}).mappings().first()
+        if row is None:
+            return None
+        return Instance(row["id"], row["state"], row["version"], row, row["strategy_id"])
+
+    def roles_of(self, conn: Connection, instance: Instance, actor: Actor) -> set[str]:
+        if actor.person_id is None:
+            return set()
+        found = conn.execute(self._roles, {
+            "action_id": instance.data["action_id"], "person_id": actor.person_id,
+            "strategy": instance.data["strategy_id"]}).scalars()
+        return {BODY_ROLES.get(r, r) for r in found}
+
+    def holders(self, conn: Connection, instance: Instance, roles: Sequence[str]) -> list[str]:
+        emails: list[str] = []
+        if OWNER in roles:
+            emails += conn.execute(
+                select(Person.email)
+                .join(ActionOwner, ActionOwner.person_id == Person.id)
+                .where(ActionOwner.action_id == instance.data["action_id"], Person.active)
+                .order_by(Person.email)
+            ).scalars().all()
+        keys = [k for k, role in BODY_ROLES.items() if role in roles]
+        if keys:
+            emails += conn.execute(
+                select(Person.email)
+                .join(Membership, Membership.person_id == Person.id)
+                .join(Council, Council.id == Membership.council_id)
+                .where(Council.strategy_id == instance.data["strategy_id"], Council.key.in_(keys),  # type: ignore[attr-defined]
+                       bodies.chair_seats(), Person.active)
+                .order_by(Membership.role, Person.email)
+            ).scalars().all()
+        return emails
+
+    def sits_in(self, conn: Connection, instance: Instance, actor: Actor, body: str) -> bool:
+        if actor.person_id is None:
+            return False
+        return bodies.sits_on(conn, strategy=instance.data["strategy_id"], person_id=actor.person_id, key=body)
+
+    def choices(self, conn: Connection, instance: Instance, source: str) -> Sequence[str]:
+        if source == "grades":
+            return tuple(conn.execute(self._grades, {"strategy": instance.data["strategy_id"]}).scalar_one())
+        raise KeyError(source)
+
+    def items(self, conn: Connection, instance: Instance, source: str) -> Sequence[str]:
+        if source == "indicators":
+            return tuple(code for code, _ in conn.execute(self._indicators, {"action": instance.data["action_id"]}))
+        raise KeyError(source)
+
+    def propose(
+        self, conn: Connection, parent: Instance | None, fields: Mapping[str, Any], *, tenant: int | None = None
+    ) -> Instance:
+        raise Refused("a year's cycles are opened by the calendar's plan window (or `pdca import --open-fy`)")
+
+    def insert(self, conn: Connection, proposed: Instance, columns: Mapping[str, Any], *, now: datetime) -> int:
+        raise Refused("a year's cycles are opened by the calendar's plan window (or `pdca import --open-fy`)")
+
+    def apply(
+        self,
+        conn: Connection,
+        instance: Instance,
+        effects: Sequence[tuple[str, Mapping[str, Any]]],
+        ctx: FireContext,
+    ) -> None:
+        for kind, data in effects:
+            getattr(self, f"_apply_{kind}")(conn, instance, data, ctx)
+
+    # -- effects -------------------------------------------------------------------------
+
+    def _apply_measurements(
+        self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
+    ) -> None:
+        """Replace this year's values: a resubmitted report supersedes the returned one."""
+        fy, action_id = instance.data["fy"], instance.data["action_id"]
+        ids = dict(conn.execute(self._indicators, {"action": action_id}).all())
+        conn.execute(self._clear_measurements, {"fy": fy, "action": action_id})
+        rows = [
+            {
+                "indicator_id": ids[code],
+                "fy": fy,
+                "cycle_id": instance.id,
+                "value": entry.get("value"),
+                "reason": entry.get("reason"),
+            }
+            for code, entry in data["values"].items()
+        ]
+        if rows:
+            conn.execute(Measurement.__table__.insert(), rows)  # type: ignore[attr-defined]
+
+    def _apply_proposals(
+        self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
+    ) -> None:
+        conn.execute(delete(Proposal).where(Proposal.cycle_id == instance.id))  # type: ignore[arg-type]
+        rows = [
+            {"cycle_id": instance.id, "seq": i, "text": text}
+            for i, text in enumerate(data["texts"], start=1)
+        ]
+        if rows:
+            conn.execute(Proposal.__table__.insert(), rows)  # type: ignore[attr-defined]
+
+    def _apply_end_action(
+        self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
+    ) -> None:
+        """The first year to end an action ends it; an overlapping year's later decision
+        closes that year's books without rewriting how and when the action ended."""
+        ended = conn.execute(
+            update(Action)
+            .where(Action.id == instance.data["action_id"], Action.status == "active")  # type: ignore[arg-type]
+            .values(status=data["status"], ended_fy=instance.data["fy"])
+        ).rowcount
+        if ended:
+            actions.record_change(
+                conn, action_id=instance.data["action_id"], strategy=instance.data["strategy_id"],
+                trigger=actions.ENDED, changes={"status": ("active", data["status"])}, actor=ctx.actor.email,
+                at=ctx.now, by=ctx.trigger.name, extra={"fy": instance.data["fy"], "cycle": instance.id})
+
+    def _apply_answer_proposals(
+        self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
+    ) -> None:
+        """The internal council's answer to each proposal ('N: answer', or in order)."""
+        for seq, text in numbered_answers(data["answers"]):
+            conn.execute(update(Proposal).where(Proposal.cycle_id == instance.id, Proposal.seq == seq)  # type: ignore[arg-type]
+                         .values(answer=text))
+
+    def _apply_notify(
+        self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
+    ) -> None:
+        """Queue the owners' notice in this transaction; its step names the version the
+        step created, so each notice is queued once."""
+        from workflows.action_cycle.mail import notice_to_owners
+
+        step = f"v{instance.version + 1}"
+        today = self.calendar(conn, instance).today(ctx.now)
+        key = (data["kind"], conn.dialect.name)
+        if key not in self._notices:
+            self._notices[key] = queue_statement(conn, notice_to_owners(data["kind"]))
+        conn.execute(self._notices[key], {
+            "cycle": instance.id, "payload": {"fy": instance.data["fy"]}, "tenant": instance.tenant, "due": today,
+            "step": step, "key_middle": key_middle(today, step), "at": to_storage(ctx.now),
+        })
+
+    def _apply_adopt_plan(
+        self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
+    ) -> None:
+        """The approved revision becomes the action's plan; the action's trail says so, so
+        a later import keeps it."""
+        conn.execute(
+            update(Action)
+            .where(Action.id == instance.data["action_id"])  # type: ignore[arg-type]
+            .values(plan=data["plan"])
+        )
+        actions.record_change(
+            conn, action_id=instance.data["action_id"], strategy=instance.data["strategy_id"],
+            trigger=actions.ADOPTED, changes={"plan": (instance.data["action_plan"], data["plan"])},
+            actor=ctx.actor.email, at=ctx.now, status=instance.data["action_status"], by=ctx.trigger.name,
+            extra={"fy": instance.data["fy"], "cycle": instance.id})
+
+    # -- what pages, the CLI, the API and mail ask of a workflow -------------------------------
+
+    def find(self, conn: Connection, *, tenant: int, key: str, fy: int | None = None) -> int:
+        """A cycle by its action's code and fiscal year (default: the action's latest)."""
+        years = conn.execute(
+            select(Cycle.fy, Cycle.id).join(Action, Action.id == Cycle.action_id)
+            .where(Action.strategy_id == tenant, Action.code == key).order_by(Cycle.fy)
+        ).all()
+        if not years:
+            raise NotFound(f"there is no action {key}")
+        if fy is None:
+            return int(years[-1].id)
+        for year, cycle_id in years:
+            if year == fy:
+                return int(cycle_id)
+        raise NotFound(f"action {key} has no cycle for FY{fy}; it has {', '.join(str(y) for y, _ in years)}")
+
+    def address(self, instance: Instance) -> dict[str, Any]:
+        """How people name this instance: its key and the path of its page."""
+        code, fy = instance.data["code"], instance.data["fy"]
+        return {"key": code, "fy": fy, "path": f"/actions/{code}/{fy}", "label": f"{code} {fy_label(fy)}"}
+
+    def deadline(self, calendar: Calendar, state: str, fy: int, today: date | None = None) -> dict[str, Any] | None:
+        return deadline(calendar, fy, state, today)
+
+    def rows(self, conn: Connection, *, tenant: int, where: Any = None, language: str = "ja",
+             today: date | None = None, open_only: bool = True) -> list[dict[str, Any]]:
+        """The instances `where` selects, as rows for lists (My work, a council's queue,
+        what is late): key, page, title, state, deadline, flag."""
+        calendar = self.tenants.calendar(conn, tenant)
+        query = (
+            select(Cycle.id, Cycle.fy, Cycle.state, Cycle.version, Cycle.flags, Cycle.returned_comment,
+                   Action.code, Action.title_ja, Action.title_en, Action.division)
+            .join(Action, Action.id == Cycle.action_id)
+            .where(Action.strategy_id == tenant, where if where is not None else true())
+            .order_by(Cycle.fy, Action.code)
+        )
+        if open_only:
+            query = query.where(Action.status == "active", Cycle.state != "closed")
+        found = conn.execute(query.add_columns(Cycle.action_id)).all()
+        owners = actions.owners_of(conn, sorted({r.action_id for r in found}))
+        out = []
+        for r in found:
+            due = self.deadline(calendar, r.state, r.fy, today)
+            out.append({
+                "workflow": SPEC.name, "id": r.id, "key": r.code, "code": r.code, "fy": r.fy,
+                "fy_label": fy_label(r.fy), "path": f"/actions/{r.code}/{r.fy}",
+                "title": (r.title_en or r.title_ja) if language == "en" else r.title_ja,
+                "title_ja": r.title_ja, "title_en": r.title_en, "owners": owners.get(r.action_id, []),
+                "owner": r.division, "state": r.state, "state_label": SPEC.state(r.state).label(language),
+                "version": r.version, "due": due["date"] if due else None,
+                "days_left": due.get("days_left") if due else None,
+                "flagged": any(not f.get("resolution") for f in (r.flags or [])),
+                "returned_comment": r.returned_comment,
+            })
+        return out
+
+    def held_by(self, conn: Connection, *, tenant: int, person_id: int, role: str) -> Any:
+        """A SQL condition on cycles: those this person holds `role` for now (None: none)."""
+        if role == OWNER:
+            return Cycle.action_id.in_(  # type: ignore[attr-defined]
+                select(ActionOwner.action_id).where(ActionOwner.person_id == person_id))
+        body = next((b for b, r in BODY_ROLES.items() if r == role), None)
+        if body is not None and body in bodies.chairing(conn, strategy=tenant, person_id=person_id):
+            return true()
+        return None
+
+    def in_states(self, states: Sequence[str]) -> Any:
+        return Cycle.state.in_(list(states))  # type: ignore[attr-defined]
+
+    def tenant_condition(self, tenant: int) -> Any:
+        return Cycle.action_id.in_(select(Action.id).where(Action.strategy_id == tenant))  # type: ignore[attr-defined]
+
+    def matching(self, conn: Connection, *, tenant: int, key: str) -> list[int]:
+        """The ids of the cycles of the action with this code (for the audit log's filter)."""
+        return list(conn.execute(select(Cycle.id).join(Action, Action.id == Cycle.action_id)
+                                 .where(Action.strategy_id == tenant, Action.code == key)).scalars())
+
+    def labels(self, conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """For the audit log: each cycle's code, fiscal year and page."""
+        rows = conn.execute(select(Cycle.id, Cycle.fy, Action.code).join(Action, Action.id == Cycle.action_id)
+                            .where(Cycle.id.in_(list(ids))))  # type: ignore[union-attr]
+        return {r.id: {"code": r.code, "fy": r.fy, "path": f"/actions/{r.code}/{r.fy}"} for r in rows}
+
+    def details(self, conn: Connection, instance: Instance, *, today: date | None) -> dict[str, Any]:
+        """Everything a cycle's page, `pdca show` and the API tell beyond the generic story:
+        the record, indicators, proposals, flags, last year's proposals."""
+        cycle_id = instance.id
+        orm = Session(bind=conn)
+        cycle = orm.get_one(Cycle, cycle_id)
+        action = orm.get_one(Action, cycle.action_id)
+        indicators = orm.execute(
+            select(Indicator, Measurement)
+            .outerjoin(Measurement, and_(Measurement.indicator_id == Indicator.id, Measurement.fy == cycle.fy))
+            .where(Indicator.action_id == action.id)
+            .order_by(Indicator.code)
+        ).all()
+        proposals = orm.scalars(
+            select(Proposal).where(Proposal.cycle_id == cycle_id).order_by(Proposal.seq)  # type: ignore[arg-type]
+        ).all()
+        calendar = self.calendar(conn, instance)
+        due = self.deadline(calendar, cycle.state, cycle.fy, today)
+        # An indicator is stale while its year's report is overdue: the figure shown is old news.
+        stale = cycle.state == "check.self_assessment" and bool(due) and due.get("days_left", 0) < 0
+        return {
+            "code": action.code,
+            "fy": cycle.fy,
+            "fy_label": fy_label(cycle.fy),
+            "title_ja": action.title_ja,
+            "title_en": action.title_en,
+            "basic_policy": action.basic_policy,
+            "owner": action.division,
+            "owners": actions.owners_of(conn, [action.id])[action.id],
+            "action_status": action.status,
+            "record": {
+                "plan": cycle.plan,
+                "report_status": cycle.report_status,
+                "report_content": cycle.report_content,
+                "self_grade": cycle.self_grade,
+                "internal_comment": cycle.internal_comment,
+                "council_grade": cycle.council_grade,
+                "evaluation": cycle.evaluation,
+                "decision": cycle.decision,
+                "decision_reason": cycle.decision_reason,
+                "revised_plan": cycle.revised_plan,
+                "returned_comment": cycle.returned_comment,
+                "return_count": cycle.return_count,
+                "closed_at": from_storage(cycle.closed_at).isoformat() if cycle.closed_at else None,
+            },
+            "indicators": [
+                {
+                    "code": ind.code,
+                    "name_ja": ind.name_ja,
+                    "name_en": ind.name_en,
+                    "unit": ind.unit,
+                    "direction": ind.direction,
+                    "baseline": [ind.baseline_value, ind.baseline_year],
+                    "target": [ind.target_value, ind.target_year],
+                    "value": m.value if m else None,
+                    "reason": m.reason if m else None,
+                    "stale": stale,
+                }
+                for ind, m in indicators
+            ],
+            "proposals": [{"seq": p.seq, "text": p.text, "answer": p.answer} for p in proposals],
+            "flags": list(cycle.flags or []),
+            "previous_proposals": self._previous_proposals(orm, action.id, cycle.fy),
+            "deadline": due,
+        }
+
+    @staticmethod
+    def _previous_proposals(orm: Session, action_id: int, fy: int) -> list[dict[str, Any]]:
+        """Last year's proposals and the answers they got: this year's check follows them up."""
+        rows = orm.execute(
+            select(Proposal.seq, Proposal.text, Proposal.answer, Cycle.decision)
+            .join(Cycle, Cycle.id == Proposal.cycle_id)
+            .where(Cycle.action_id == action_id, Cycle.fy == fy - 1).order_by(Proposal.seq)  # type: ignore[arg-type]
+        ).all()
+        return [{"seq": r.seq, "text": r.text, "answer": r.answer, "decision": r.decision} for r in rows]
+
+
+__all__ = ["OPENING", "CycleStore", "cycle_table"]

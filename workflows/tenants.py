@@ -1,0 +1,137 @@
+"""The strategies of a deployment, each a tenant: its calendar, its grade scale and its
+revision rules. A prefecture or a shared service hosts several municipalities' strategies
+in one database, and a city runs its old strategy's last year beside the next one; every
+query is scoped by one of them.
+
+The configuration names them; the database gives their ids (after `pdca init`). A
+strategy that is in the database but no longer in the configuration keeps its history
+readable, with the default calendar and rules.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+
+from engine.errors import NotFound
+from workflows.calendar import Calendar, CalendarIn
+from workflows.models import Strategy
+from workflows.revision import RevisionIn
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: int
+    code: str
+    name_ja: str
+    name_en: str
+    calendar: Calendar
+    rules: RevisionIn
+    grades: tuple[str, ...]
+    configured: bool = True
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" else self.name_ja
+
+
+@dataclass(frozen=True)
+class TenantSetup:
+    """What the configuration says of one strategy beyond its row: its calendar and rules."""
+
+    code: str
+    calendar: CalendarIn
+    rules: RevisionIn
+
+
+class Tenants:
+    def __init__(self, setups: list[TenantSetup]) -> None:
+        self._setups = {s.code: s for s in setups}
+        self._order = [s.code for s in setups]
+        self._calendars = {s.code: Calendar(s.calendar) for s in setups}
+        self._by_id: dict[int, Tenant] = {}
+        self._by_code: dict[str, Tenant] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def codes(self) -> list[str]:
+        """The configured strategies, the first (the file's own `[strategy]`) first."""
+        return list(self._order)
+
+    @property
+    def default_code(self) -> str:
+        return self._order[0]
+
+    def calendar_of(self, code: str) -> Calendar:
+        """A configured strategy's calendar, without the database."""
+        return self._calendars.get(code) or Calendar()
+
+    def rules_of(self, code: str) -> RevisionIn:
+        setup = self._setups.get(code)
+        return setup.rules if setup else RevisionIn()
+
+    def _load(self, conn: Connection) -> None:
+        rows = conn.execute(select(Strategy.id, Strategy.code, Strategy.name_ja, Strategy.name_en, Strategy.grades))
+        by_id, by_code = {}, {}
+        for row in rows:
+            setup = self._setups.get(row.code)
+            tenant = Tenant(
+                row.id, row.code, row.name_ja, row.name_en,
+                self._calendars.get(row.code) or Calendar(), setup.rules if setup else RevisionIn(),
+                tuple(row.grades), configured=setup is not None,
+            )
+            by_id[row.id], by_code[row.code] = tenant, tenant
+        with self._lock:
+            self._by_id, self._by_code = by_id, by_code
+
+    def forget(self) -> None:
+        """After `pdca init` changed the strategies' rows."""
+        with self._lock:
+            self._by_id, self._by_code = {}, {}
+
+    def get(self, conn: Connection, tenant_id: int) -> Tenant:
+        tenant = self._by_id.get(tenant_id)
+        if tenant is None:
+            self._load(conn)
+            tenant = self._by_id.get(tenant_id)
+        if tenant is None:
+            raise NotFound(f"no strategy with id {tenant_id}")
+        return tenant
+
+    def by_code(self, conn: Connection, code: str) -> Tenant:
+        tenant = self._by_code.get(code)
+        if tenant is None:
+            self._load(conn)
+            tenant = self._by_code.get(code)
+        if tenant is None:
+            known = ", ".join(self._order)
+            hint = "run `pdca init`" if code in self._setups else f"the configured strategies are: {known}"
+            raise NotFound(f"strategy {code!r} is not in the database; {hint}")
+        return tenant
+
+    def configured(self, conn: Connection) -> list[Tenant]:
+        """The configured strategies that are in the database, in the configuration's order."""
+        self._load(conn)
+        return [self._by_code[c] for c in self._order if c in self._by_code]
+
+    def all(self, conn: Connection) -> list[Tenant]:
+        self._load(conn)
+        return sorted(self._by_id.values(), key=lambda t: (not t.configured, t.id))
+
+    def calendar(self, conn: Connection, tenant_id: int) -> Calendar:
+        return self.get(conn, tenant_id).calendar
+
+    def __repr__(self) -> str:
+        return f"Tenants({self._order!r})"
+
+
+def single(tenants: Tenants) -> str:
+    """The one configured strategy, or an error naming them all: which one is meant must
+    be said when there are several."""
+    if len(tenants.codes) == 1:
+        return tenants.codes[0]
+    raise NotFound("this deployment has several strategies (" + ", ".join(tenants.codes) + "): say which one")
+
+
+__all__ = ["Tenant", "TenantSetup", "Tenants", "single"]
