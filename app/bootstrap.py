@@ -27,6 +27,7 @@ from workflows import action_cycle, opinion
 from workflows.action_cycle import clock as action_cycle_clock
 from workflows.action_cycle import mail as action_cycle_mail
 from workflows.action_cycle import people as action_cycle_people
+from workflows.action_cycle import results as action_cycle_results
 from workflows.action_cycle.store import CycleStore
 from workflows.calendar import Calendar
 from workflows.directory import sync_directory
@@ -52,7 +53,8 @@ def register(tenants: Tenants) -> list[Entry]:
     return [
         Entry(cycles, clock=action_cycle_clock.clock, kinds=action_cycle_mail.KINDS, views=action_cycle_mail.views,
               extras=action_cycle_mail.extras, people=action_cycle_people.Actors,
-              options={"open_year": action_cycle_clock.open_cycles, "template": "action.html"}),
+              options={"open_year": action_cycle_clock.open_cycles, "template": "action.html",
+                       "results": action_cycle_results}),
         Entry(opinions, clock=opinion_clock.clock, kinds=opinion_clock.KINDS, views=opinion_store.views,
               extras=opinion_store.extras, parent=cycles.spec.name, options={"segment": "opinions"}),
     ]

@@ -815,9 +815,9 @@ def publish(
     with CSV and XLSX. Publishing unchanged results again changes nothing."""
     from app.public import site_dir
     from publishing.site import write_site
-    from workflows import results
 
     with _pdca() as pdca, db.writing(pdca.engine) as conn:
+        results = pdca.registry.primary.options["results"]
         tenant = _tenant(pdca, conn)
         publication, created = results.publish(conn, strategy_code=tenant.code, fy=fy,
                                                now=utc_now().astimezone(tenant.calendar.zone),
@@ -840,10 +840,9 @@ def compare(
 ) -> None:
     """What changed between two published years, action by action (grades, decisions,
     indicator statuses), as JSON."""
-    from workflows import results
-
     earlier = with_fy if with_fy is not None else fy - 1
     with _pdca() as pdca, db.reading(pdca.engine) as conn:
+        results = pdca.registry.primary.options["results"]
         code = _code(pdca)
         after = results.latest(conn, strategy_code=code, fy=fy)
         before = results.latest(conn, strategy_code=code, fy=earlier)

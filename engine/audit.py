@@ -81,11 +81,11 @@ def record(
     })
 
 
-def record_from(conn: Connection, rows: Select[Any], *, cte: Any = None) -> None:
+def record_from(conn: Connection, rows: Select[Any], *, cte: Any = None) -> int:
     """Write the audit rows `rows` selects, its columns in the order of `COLUMNS` (a set-based
-    step: one statement whatever the number of instances). `cte`: a data-modifying CTE the
-    SELECT reads from, run in the same statement."""
+    step: one statement whatever the number of instances); return how many. `cte`: a
+    data-modifying CTE the SELECT reads from, run in the same statement."""
     statement = insert(audit_table).from_select(list(COLUMNS), rows)
     if cte is not None:
         statement = statement.add_cte(cte)
-    conn.execute(statement)
+    return conn.execute(statement, execution_options={"preserve_rowcount": True}).rowcount

@@ -89,10 +89,7 @@ def fire_all(
 
     if conn.dialect.name == "postgresql":
         moved = update(table).where(chosen).values(moves).returning(table.c.id, table.c.version).cte("moved")
-        statement = insert(audit.audit_table).from_select(
-            list(audit.COLUMNS), audit_rows(moved.c.id, moved.c.version).select_from(moved)).add_cte(moved)
-        count = conn.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
-        return count
+        return audit.record_from(conn, audit_rows(moved.c.id, moved.c.version).select_from(moved), cte=moved)
     audit.record_from(conn, audit_rows(table.c.id, (table.c.version + 1).cast(Integer)).where(chosen))
     return conn.execute(update(table).where(chosen).values(moves)).rowcount
 
@@ -133,9 +130,7 @@ def open_all(
 
     if conn.dialect.name == "postgresql":
         made = insert(table).from_select(names, source).returning(table.c.id).cte("made")
-        statement = insert(audit.audit_table).from_select(
-            list(audit.COLUMNS), audit_rows(made.c.id).select_from(made)).add_cte(made)
-        return conn.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
+        return audit.record_from(conn, audit_rows(made.c.id).select_from(made), cte=made)
     # Under SQLite's write lock the new instances are exactly those above the highest id before.
     before = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
     created = conn.execute(insert(table).from_select(names, source),

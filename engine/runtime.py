@@ -334,8 +334,11 @@ class Workflow:
         created = self.store.load(conn, instance_id)
         assert created is not None
         if changes is not None and changes.effects:
-            self.store.apply(conn, created, changes.effects, FireContext(conn, created, trigger, actor, fields, now,
-                                                                         self.store))
+            # As in every step, effects see the instance as it was before (version 0): what they
+            # queue names the version the step made.
+            before = Instance(instance_id, OPENING, 0, created.data, created.tenant)
+            self.store.apply(conn, before, changes.effects, FireContext(conn, before, trigger, actor, fields, now,
+                                                                        self.store))
         audit_fields = audit.json_safe({k: v for k, v in fields.items() if k != COMMENT})
         audit.record(
             conn, workflow=self.spec.name, instance_id=instance_id, tenant_id=created.tenant, at=to_storage(now),

@@ -19,7 +19,7 @@ from app.web.main import create_app
 from engine import db
 from engine.errors import InvalidFields
 from tests.conftest import CONFIG, Year
-from workflows import results
+from workflows.action_cycle import results
 from workflows.models import Cycle
 
 NOW = datetime(2027, 10, 1, tzinfo=UTC)

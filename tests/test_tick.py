@@ -247,7 +247,7 @@ def test_a_whole_year_closes_every_cycle_and_queues_each_message_once(year: Year
     assert sum(decisions.values()) == 12 and decisions["revise"] >= 1
     assert replay.totals().refused == 0
     assert queued["publication_done"] == 14  # everyone, once, on 2027-09-30
-    from workflows import results
+    from workflows.action_cycle import results
 
     with db.reading(year.engine) as conn:
         published = results.latest(conn, strategy_code=year.pdca.strategy_code, fy=2026)

@@ -141,6 +141,7 @@ def contexts(
             context["item"] = with_url(seen[m.instance_id])
         context["items"] = [with_url(seen[i]) for i in sorted(listed.get(m.id, [])) if i in seen]
         entry = registry.get(m.workflow)
+        context["workflow_label"] = entry.spec.label(language) if entry is not None else ""
         event = events.get((m.workflow, m.instance_id, _version(m.step)))
         if event is not None and entry is not None:
             state = entry.spec.state(event.to_state) if entry.spec.has_state(event.to_state) else None

@@ -22,7 +22,8 @@ from sqlalchemy import Integer, literal, select, union, update
 
 from engine.audit import AuditEvent
 from engine.calendar import reminder_step, repeating_step
-from workflows import bodies, results, revision
+from workflows import bodies
+from workflows.action_cycle import results, revision
 from workflows.action_cycle.mail import to_owners
 from workflows.action_cycle.spec import ACTION_CYCLE, INTERNAL_CHAIR, OWNER
 from workflows.models import Action, Cycle, Person

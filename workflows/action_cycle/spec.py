@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, func, select
 
 from engine.clock import to_storage
 from engine.spec import OPENING, SYSTEM, Changes, Field, Guard, Label, Role, State, Trigger, WorkflowSpec
-from workflows import revision
+from workflows.action_cycle import revision
 from workflows.fiscal import fy_label
 from workflows.models import Action, Cycle, Indicator, Measurement, Proposal
 

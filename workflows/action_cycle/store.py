@@ -36,7 +36,8 @@ from engine.errors import NotFound, Refused
 from engine.outbox import key_middle, queue_statement
 from engine.runtime import Actor, Instance
 from engine.spec import OPENING, STAND_IN
-from workflows import actions, bodies, revision
+from workflows import actions, bodies
+from workflows.action_cycle import revision
 from workflows.action_cycle.spec import ACTION_CYCLE, OWNER, numbered_answers
 from workflows.calendar import KINDS, Calendar
 from workflows.fiscal import fy_label

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -9,9 +11,13 @@ from app.public import ensure_site
 from app.web.site import Site
 from engine import db
 from engine.errors import NotFound
-from workflows import results
 
 router = APIRouter(include_in_schema=False)
+
+
+def _results(site: Site) -> Any:
+    """The yearly publication, made by the strategy's yearly workflow."""
+    return site.registry.primary.options["results"]
 
 
 def _nothing_there(what: str) -> Response:
@@ -39,7 +45,7 @@ def public_index(request: Request, strategy: str | None = None) -> Response:
             tenant = site.tenant(conn, code)
         except NotFound as exc:
             return _nothing_there(exc.message)
-        years = results.published(conn, strategy_code=code)
+        years = _results(site).published(conn, strategy_code=code)
     return site.page(request, "public.html", None, tenant=tenant, years=years)
 
 
@@ -50,7 +56,7 @@ def public_latest(request: Request, fy: int, strategy: str | None = None) -> Res
     if code is None or not _plausible(fy):
         return _nothing_there(f"FY{fy} is not published")
     with db.reading(site.pdca.engine) as conn:
-        latest = results.latest(conn, strategy_code=code, fy=fy)
+        latest = _results(site).latest(conn, strategy_code=code, fy=fy)
     if latest is None:
         return _nothing_there(f"FY{fy} is not published")
     return RedirectResponse(f"{site.links.prefix(code)}/public/{fy}/v{latest['version']}/", status_code=303)
@@ -63,7 +69,7 @@ def public_file(request: Request, fy: int, number: int, path: str, strategy: str
     if code is None or not _plausible(fy, number) or "\x00" in path:
         return _nothing_there(f"FY{fy} v{number}/{path}")
     with db.reading(site.pdca.engine) as conn:
-        publication = results.version(conn, strategy_code=code, fy=fy, number=number)
+        publication = _results(site).version(conn, strategy_code=code, fy=fy, number=number)
     if publication is None:
         return _nothing_there(f"FY{fy} v{number} is not published")
     root = ensure_site(site.pdca, publication).resolve()
