@@ -377,7 +377,7 @@ VERSION_HELP = "refuse if the cycle changed since this version"
 @cli.command()
 def fire(
     code: Annotated[str, typer.Argument(help="action code, e.g. 2-1-3 (another workflow: its instance's key)")],
-    trigger: Annotated[str, typer.Argument(help="e.g. submit_report (see `pdca show CODE`)")],
+    trigger: Annotated[str, typer.Argument(help="the step to take, as `pdca show CODE` lists them")],
     as_: Annotated[str, typer.Option("--as", help="email of the person acting")],
     fy: Annotated[int | None, typer.Option("--fy", help="fiscal year of the cycle (default: its latest)")] = None,
     comment: Annotated[str | None, typer.Option("--comment", help=COMMENT_HELP)] = None,

@@ -134,3 +134,11 @@ def test_diagram_draws_every_state_and_trigger(pdca) -> None:  # type: ignore[no
     for trigger in ACTION_CYCLE.triggers:
         assert f"{trigger.source.replace('.', '_')} --> {trigger.dest.replace('.', '_')} : {trigger.name}" in out
     assert "state check {" in out
+
+
+def test_every_trigger_takes_a_comment_and_the_audit_keeps_it(pdca) -> None:  # type: ignore[no-untyped-def]
+    fy = str(json.loads(pdca("actions", "--json"))[0]["fy"])
+    pdca("fire", "1-1-2", "submit_plan", "--fy", fy, "--as", OWNER, "--comment", "昨年度の反省を踏まえて")
+    history = json.loads(pdca("show", "1-1-2", "--fy", fy, "--json"))["history"]
+    assert (history[-1]["trigger"], history[-1]["comment"]) == ("submit_plan", "昨年度の反省を踏まえて")
+    assert history[-1]["fields"] == {}  # a remark, not a field of the plan

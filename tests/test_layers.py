@@ -4,6 +4,7 @@ others, and nothing does work at import time."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +38,15 @@ def test_dependencies_point_one_way(package: str) -> None:
 
 
 def test_importing_everything_opens_nothing(tmp_path: Path) -> None:
-    code = "import app.cli, app.bootstrap, workflows.service, engine.runtime; print('ok')"
+    """Every module of every package imports, and none does work on import (no file, no
+    connection)."""
+    names = sorted(
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for package in ("engine", "workflows", "notifications", "publishing", "app")
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts
+    )
+    code = "import importlib\n" + "".join(f"importlib.import_module({n!r})\n" for n in names) + "print('ok')"
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert done.stdout.strip() == "ok", done.stderr
     assert list(tmp_path.iterdir()) == []
@@ -47,3 +56,28 @@ def test_ruff_is_clean() -> None:
     done = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0, done.stdout
+
+
+def test_no_module_outside_a_workflows_own_files_names_its_spec_rows_states_or_triggers() -> None:
+    """A workflow is its own package in workflows/; the engine, the services, the tick, mail,
+    the pages, the CLI and the API take it from the registry. Only app/bootstrap.py (which
+    registers it) and workflows/models.py (the tables) may name it."""
+    from workflows.action_cycle import ACTION_CYCLE
+    from workflows.opinion import OPINION
+
+    words = {"ACTION_CYCLE", "OPINION", "Cycle", "OpinionRequest", "Measurement", "Proposal", "CycleStore",
+             "OpinionStore"}
+    for spec in (ACTION_CYCLE, OPINION):
+        words |= {s.name for s in spec.states if "." in s.name or "_" in s.name}
+        words |= {t.name for t in (*spec.triggers, *spec.openings) if "_" in t.name}
+    allowed = {"app/bootstrap.py", "workflows/models.py"}
+    found = []
+    for package in ("engine", "workflows", "notifications", "publishing", "app"):
+        for path in (ROOT / package).rglob("*.py"):
+            where = str(path.relative_to(ROOT))
+            if where in allowed or "migrations" in path.parts or where.startswith(
+                    ("workflows/action_cycle/", "workflows/opinion/")):
+                continue
+            text = path.read_text(encoding="utf-8")
+            found += [(where, w) for w in sorted(words) if re.search(rf"(?<![\w.]){re.escape(w)}(?![\w])", text)]
+    assert found == []

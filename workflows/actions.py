@@ -43,7 +43,7 @@ class Change:
     new: Any
 
     def why(self, zone: ZoneInfo) -> str:
-        """'revised by approve_revision on 2027-08-20' and the like."""
+        """'revised by <the step that adopted it> on 2027-08-20', and the like."""
         day = from_storage(self.at).astimezone(zone).date().isoformat()
         if self.trigger == ADOPTED:
             return f"revised by {self.by} on {day}"

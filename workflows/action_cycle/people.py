@@ -56,6 +56,8 @@ class Actors:
         self.started = started
         self.laggards = dict(laggards or {})
         self.last_check_fy = _last_check(tenant, end) if end is not None else None
+        self.scale = [g for g in tenant.grades if g != "-"] or list(tenant.grades)
+        """The strategy's grades, best first, without "not assessable"."""
         self.chair = self._chair(conn, "internal")
         self.promotion_chair = self._chair(conn, "promotion")
         self.owners: dict[int, Actor] = {}
@@ -164,10 +166,11 @@ class Actors:
         if state == "check.council_evaluation":
             if day < cal.due(row.fy, "promotion_council_meeting"):
                 return None
-            grade = "ABCD"[(row.id * 3) % 4]
+            scale = self.scale
+            grade = scale[(row.id * 3) % len(scale)]
             return "approve_evaluation", lambda conn: self.promotion_chair, lambda conn: {
                 "grade": grade, "evaluation": f"評価 {grade}: 取組は概ね計画どおり",
-                "proposals": ["市民参加の記録を残すこと"] if grade in "CD" else []}
+                "proposals": ["市民参加の記録を残すこと"] if scale.index(grade) >= len(scale) // 2 else []}
         if state == "act.deciding":
             if row.id % 9 == 0:
                 return "decide_revise", chair, comment("目標に届くよう計画を見直してください")
@@ -188,7 +191,7 @@ class Actors:
         fields: dict[str, Any] = {
             "status": "implemented" if progress >= 0.6 else "partly_implemented",
             "content": f"{row.fy}年度の計画に沿って実施した（進捗 {progress:.0%}）",
-            "self_grade": "A" if progress >= 0.8 else "B" if progress >= 0.6 else "C",
+            "self_grade": self.scale[0 if progress >= 0.8 else 1 if progress >= 0.6 else min(2, len(self.scale) - 1)],
         }
         for ind in indicators:
             base = ind.baseline_value or 0.0
