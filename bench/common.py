@@ -8,6 +8,7 @@ there), never with bench/ itself on sys.path: bench/transitions.py would shadow 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, insert, select
@@ -16,6 +17,7 @@ from app.bootstrap import Pdca
 from app.config import load_settings
 from workflows import service
 from workflows.models import Action, ActionOwner
+from workflows.tick import open_year as tick_open_year
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config.toml"
@@ -32,6 +34,12 @@ def prepare(pdca: Pdca) -> int:
     """Schema, people and councils; returns the strategy id."""
     pdca.migrate()
     return pdca.sync()
+
+
+def open_year(pdca: Pdca, conn: Connection, *, strategy: int, fy: int, now: datetime,
+              codes: list[str] | None = None) -> int:
+    """Open a fiscal year's cycles as the plan window does (`pdca import --open-fy`)."""
+    return tick_open_year(conn, pdca.registry, pdca.tenants.get(conn, strategy), fy=fy, now=now, codes=codes)
 
 
 def add_actions(conn: Connection, *, strategy: int, codes: Sequence[str], plans: Sequence[str],

@@ -69,8 +69,8 @@ from engine.clock import to_storage
 from engine.outbox import dedupe_key_text, outbox_table
 from notifications.drain import DrainReport
 from notifications.senders import SmtpSender, SmtpSettings
-from workflows import service
 from workflows.models import ActionOwner, Cycle, Person
+from workflows.tick import open_year
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config.toml"
@@ -159,7 +159,7 @@ def setup(tmp: Path) -> tuple[Pdca, list[tuple[int, str]]]:
     strategy = pdca.sync()
     with db.writing(pdca.engine) as conn:
         import_actions(conn, strategy=strategy, path=SAMPLE, now=OPENED)
-        service.open_cycles(conn, strategy=strategy, fy=FY, now=OPENED)
+        open_year(conn, pdca.registry, pdca.tenants.get(conn, strategy), fy=FY, now=OPENED)
         pairs = conn.execute(
             select(Cycle.id, Person.email)
             .join(ActionOwner, ActionOwner.action_id == Cycle.action_id)
@@ -174,13 +174,15 @@ def queue_messages(pdca: Pdca, pairs: Sequence[tuple[int, str]], n: int, tag: st
     """Queue n report reminders over the pairs, round-robin; their outbox ids, in order."""
     due = pdca.calendar.due(FY, "report_due")
     at = to_storage(now)
+    with db.reading(pdca.engine) as conn:
+        strategy = pdca.tenants.by_code(conn, pdca.strategy_code).id
     rows = []
     for i in range(n):
         cycle, email = pairs[i % len(pairs)]
         rows.append({
             "dedupe_key": dedupe_key_text(KIND, f"cycle:{cycle}", due, f"-{tag}{i}", email),
-            "kind": KIND, "recipient": email, "instance_id": cycle, "fy": FY, "due": due, "step": STEP,
-            "status": "queued", "attempts": 0, "created_at": at,
+            "kind": KIND, "recipient": email, "workflow": "action_cycle", "instance_id": cycle, "tenant_id": strategy,
+            "payload": {"fy": FY}, "due": due, "step": STEP, "status": "queued", "attempts": 0, "created_at": at,
         })
     with db.writing(pdca.engine) as conn:
         inserted = conn.execute(

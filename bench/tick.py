@@ -75,9 +75,8 @@ from engine.audit import AuditEvent
 from engine.calendar import repeating_step
 from engine.clock import to_storage
 from engine.outbox import OutboxItem, OutboxMessage
-from workflows import service
 from workflows.action_cycle import ACTION_CYCLE
-from workflows.directory import SECRETARIAT
+from workflows.bodies import SECRETARIAT
 from workflows.models import Action, ActionOwner, Council, Cycle, Membership, Person
 from workflows.tick import TickReport, tick
 
@@ -143,7 +142,7 @@ def run_tick(pdca: Pdca, strategy: int) -> tuple[TickReport, float]:
     gc.collect()
     started = time.perf_counter()
     with db.writing(pdca.engine) as conn:
-        report = tick(conn, pdca.workflow, pdca.calendar, strategy=strategy, now=NOW)
+        report = tick(conn, pdca.registry, pdca.tenants, strategy=strategy, now=NOW)
     return report, time.perf_counter() - started
 
 
@@ -153,7 +152,7 @@ def tick_peak_mb(pdca: Pdca, strategy: int) -> float:
     tracemalloc.start()
     try:
         with db.writing(pdca.engine) as conn:
-            tick(conn, pdca.workflow, pdca.calendar, strategy=strategy, now=NOW)
+            tick(conn, pdca.registry, pdca.tenants, strategy=strategy, now=NOW)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -199,12 +198,14 @@ def run_loop(pdca: Pdca, strategy: int) -> tuple[Counter[str], Counter[str], flo
     messages: Counter[str] = Counter()
 
     def audit(cycle: Cycle, trigger: str, from_state: str, fields: dict[str, Any]) -> AuditEvent:
-        return AuditEvent(workflow=ACTION_CYCLE.name, instance_id=cycle.id, at=at, actor="system", trigger=trigger,
-                          from_state=from_state, to_state=cycle.state, version=cycle.version, fields=fields)
+        return AuditEvent(workflow=ACTION_CYCLE.name, instance_id=cycle.id, tenant_id=strategy, at=at, actor="system",
+                          trigger=trigger, from_state=from_state, to_state=cycle.state, version=cycle.version,
+                          fields=fields)
 
     def message(kind: str, key: str, recipient: str, instance: int | None, fy: int, due: Any, step: str) -> Any:
-        return OutboxMessage(dedupe_key=key, kind=kind, recipient=recipient, instance_id=instance, fy=fy, due=due,
-                             step=step, status="queued", attempts=0, created_at=at)
+        return OutboxMessage(dedupe_key=key, kind=kind, recipient=recipient, workflow=ACTION_CYCLE.name,
+                             instance_id=instance, tenant_id=strategy, payload={"fy": fy}, due=due, step=step,
+                             status="queued", attempts=0, created_at=at)
 
     with Session(pdca.engine) as session:
         actions = session.exec(select(Action).where(Action.strategy_id == strategy, Action.status == "active")).all()
@@ -227,7 +228,7 @@ def run_loop(pdca: Pdca, strategy: int) -> tuple[Counter[str], Counter[str], flo
         session.add_all(opened)
         session.flush()
         for cycle in opened:
-            session.add(audit(cycle, service.OPENED, "", {"fy": following}))
+            session.add(audit(cycle, "open", "", {}))
         transitions["open"] += len(opened)
 
         # Plans not approved after the year began: one message per person, listing them.

@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.com
 from sqlalchemy import select
 
 from app.bootstrap import Pdca
-from bench.common import FY, OWNER, add_actions, open_pdca, prepare
+from bench.common import FY, OWNER, add_actions, open_pdca, open_year, prepare
 from engine import db
 from engine.runtime import Actor
 from workflows import service
@@ -90,7 +90,7 @@ def _engine_setup(tmp: Path, cycles: int) -> tuple[Pdca, list[int], dict[str, Ac
     strategy = prepare(pdca)
     with db.writing(pdca.engine) as conn:
         add_actions(conn, strategy=strategy, codes=[f"B-{i:06d}" for i in range(cycles)], plans=[""] * cycles)
-        service.open_cycles(conn, strategy=strategy, fy=FY, now=NOW)
+        open_year(pdca, conn, strategy=strategy, fy=FY, now=NOW)
         cycle_ids = list(conn.execute(select(Cycle.id).where(Cycle.fy == FY).order_by(Cycle.id)).scalars())  # type: ignore[arg-type]
     with db.reading(pdca.engine) as conn:
         actors = {email: service.actor_for(conn, email) for email in (OWNER, CHAIR, ADMIN)}

@@ -93,9 +93,9 @@ from app.web.auth import create_api_token
 from bench.common import CONFIG, FY, add_actions, open_pdca
 from bench.common import prepare as prepare_schema
 from engine import db
-from workflows import service
 from workflows.action_cycle import ACTION_CYCLE
-from workflows.store import cycle_table
+from workflows.action_cycle.store import cycle_table
+from workflows.tick import open_year
 
 try:
     import httpx2 as httpx
@@ -140,7 +140,7 @@ def prepare(tmp: Path, count: int) -> tuple[Path, Path, str, list[str]]:
         strategy = prepare_schema(pdca)
         with db.writing(pdca.engine) as conn:
             add_actions(conn, strategy=strategy, codes=codes, plans=["bench plan"] * count)
-            opened = service.open_cycles(conn, strategy=strategy, fy=FY, now=OPENED)
+            opened = open_year(conn, pdca.registry, pdca.tenants.get(conn, strategy), fy=FY, now=OPENED)
             conn.execute(update(cycle_table).where(cycle_table.c.fy == FY).values(state="plan.review", version=2))
             token = create_api_token(conn, email=CHAIR, name="bench", now=OPENED)
     finally:

@@ -23,7 +23,6 @@ from sqlalchemy import (
     delete,
     func,
     literal,
-    or_,
     select,
     true,
     update,
@@ -96,21 +95,18 @@ class CycleStore:
             .join(Action, Action.id == Cycle.action_id)
             .where(Cycle.id == bindparam("id"))
         )
-        owner = select(literal(OWNER)).where(
+        # Who holds which role, in one statement: the owner, and every seat in the action's
+        # strategy with whether it carries its body chair's role right now.
+        owner = select(literal(OWNER).label("key"), literal(True).label("chairing")).where(
             ActionOwner.action_id == bindparam("action_id"),
             ActionOwner.person_id == bindparam("person_id"),
         )
-        chairs = (
-            select(Council.key)
+        seats = (
+            select(Council.key, bodies.chair_seats().label("chairing"))
             .join(Membership, Membership.council_id == Council.id)
-            .where(Membership.person_id == bindparam("person_id"), Council.strategy_id == bindparam("strategy"),
-                   Council.key.in_(list(BODY_ROLES)), bodies.chair_seats())  # type: ignore[attr-defined]
+            .where(Membership.person_id == bindparam("person_id"), Council.strategy_id == bindparam("strategy"))
         )
-        stand_in = select(literal(STAND_IN)).where(
-            Person.id == bindparam("person_id"), Person.active,
-            or_(Person.admin, Person.id.in_(
-                select(bodies.members(bindparam("strategy"), bodies.SECRETARIAT).subquery().c.id))))  # type: ignore[union-attr]
-        self._roles = owner.union_all(chairs, stand_in)
+        self._roles = owner.union_all(seats)
         self._indicators = (
             select(Indicator.code, Indicator.id).where(Indicator.action_id == bindparam("action"))
             .order_by(Indicator.code)
@@ -165,10 +161,17 @@ class CycleStore:
     def roles_of(self, conn: Connection, instance: Instance, actor: Actor) -> set[str]:
         if actor.person_id is None:
             return set()
-        found = conn.execute(self._roles, {
-            "action_id": instance.data["action_id"], "person_id": actor.person_id,
-            "strategy": instance.data["strategy_id"]}).scalars()
-        return {BODY_ROLES.get(r, r) for r in found}
+        roles = {STAND_IN} if actor.is_admin else set()
+        for key, chairing in conn.execute(self._roles, {
+                "action_id": instance.data["action_id"], "person_id": actor.person_id,
+                "strategy": instance.data["strategy_id"]}):
+            if key == OWNER:
+                roles.add(OWNER)
+            elif key == bodies.SECRETARIAT:
+                roles.add(STAND_IN)  # the strategy's secretariat stands in for the clock
+            elif chairing and key in BODY_ROLES:
+                roles.add(BODY_ROLES[key])
+        return roles
 
     def holders(self, conn: Connection, instance: Instance, roles: Sequence[str]) -> list[str]:
         emails: list[str] = []

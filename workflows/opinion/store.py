@@ -147,8 +147,9 @@ class OpinionStore:
         return OpinionRequest.state.in_(list(states))  # type: ignore[attr-defined]
 
     def tenant_condition(self, tenant: int) -> Any:
-        return OpinionRequest.cycle_id.in_(  # type: ignore[attr-defined]
-            select(Cycle.id).join(Action, Action.id == Cycle.action_id).where(Action.strategy_id == tenant))
+        """Correlated, so a few requests never make the database list every cycle."""
+        return (select(Cycle.id).join(Action, Action.id == Cycle.action_id)
+                .where(Cycle.id == OpinionRequest.cycle_id, Action.strategy_id == tenant).exists())
 
     def held_by(self, conn: Connection, *, tenant: int, person_id: int, role: str) -> Any:
         if role == ADVISOR:
