@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 META = ("id", "state", "version", "updated_at", "tenant_id", "created_by")
 
 
-class BasicStore:
+class BasicStore(bodies.SeatedInTenant):
     def __init__(self, table: Table, spec: WorkflowSpec, tenants: Tenants, *, creator: str | None = None,
                  members: Mapping[str, str] | None = None) -> None:
         self.table = table
@@ -83,11 +83,6 @@ class BasicStore:
                 emails += [e for e in conn.execute(select(found.c.email).order_by(found.c.email)).scalars()
                            if e not in emails]
         return emails
-
-    def sits_in(self, conn: Connection, instance: Instance, actor: Actor, body: str) -> bool:
-        if actor.person_id is None or instance.tenant is None:
-            return False
-        return bodies.sits_on(conn, strategy=instance.tenant, person_id=actor.person_id, key=body)
 
     def choices(self, conn: Connection, instance: Instance, source: str) -> Sequence[str]:
         raise KeyError(source)

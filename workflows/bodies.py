@@ -114,3 +114,13 @@ def administers_any(conn: Connection, *, person_id: int) -> bool:
     return conn.execute(select(Person.id).where(
         Person.id == person_id, Person.active, or_(Person.admin, Person.id.in_(secretariats)))  # type: ignore[union-attr]
     ).first() is not None
+
+
+class SeatedInTenant:
+    """The stores' answer to "does this person sit in that body of the instance's strategy"
+    (for drafting a body chair's step)."""
+
+    def sits_in(self, conn: Connection, instance: Any, actor: Any, body: str) -> bool:
+        if actor.person_id is None or instance.tenant is None:
+            return False
+        return sits_on(conn, strategy=instance.tenant, person_id=actor.person_id, key=body)

@@ -92,13 +92,6 @@ def story(
     return out
 
 
-def cycle_story(
-    conn: Connection, workflow: Any, instance_id: int, *, calendar: Any = None, today: date | None = None,
-) -> dict[str, Any]:
-    """`story` for a bare engine workflow (the store knows its calendar)."""
-    return story(conn, Entry(workflow) if not isinstance(workflow, Entry) else workflow, instance_id, today=today)
-
-
 def listing(conn: Connection, entry: Entry, *, tenant: int, fy: int | None = None,
             state: str | None = None) -> list[dict[str, Any]]:
     """Every instance of a workflow in a strategy (`pdca actions`, `GET /api/cycles`);
@@ -149,21 +142,6 @@ def work_for(
             rows += waiting_for(conn, registry, tenant=tenant, person_id=person_id,
                                 today=tenant.calendar.today(now), language=language)
     rows.sort(key=lambda r: (r.get("fy") or 0, r.get("code") or "", r["workflow"]))
-    return rows
-
-
-def body_queue(
-    conn: Connection, registry: Registry, *, tenant: Tenant, body: str, today: date, language: str = "ja",
-) -> list[dict[str, Any]]:
-    """What waits for a body (a council): the instances in the states waiting for the role
-    its chair holds, in every workflow that has such a role."""
-    rows: list[dict[str, Any]] = []
-    for entry in registry:
-        role = entry.spec.body_roles().get(body)
-        if role is None:
-            continue
-        rows += entry.store.rows(conn, tenant=tenant.id, where=entry.store.in_states(entry.spec.waiting_for(role)),
-                                 language=language, today=today)
     return rows
 
 

@@ -67,10 +67,6 @@ class Tenants:
         """A configured strategy's calendar, without the database."""
         return self._calendars.get(code) or Calendar()
 
-    def rules_of(self, code: str) -> RevisionIn:
-        setup = self._setups.get(code)
-        return setup.rules if setup else RevisionIn()
-
     def _load(self, conn: Connection) -> None:
         rows = conn.execute(select(Strategy.id, Strategy.code, Strategy.name_ja, Strategy.name_en, Strategy.grades))
         by_id, by_code = {}, {}
@@ -126,12 +122,4 @@ class Tenants:
         return f"Tenants({self._order!r})"
 
 
-def single(tenants: Tenants) -> str:
-    """The one configured strategy, or an error naming them all: which one is meant must
-    be said when there are several."""
-    if len(tenants.codes) == 1:
-        return tenants.codes[0]
-    raise NotFound("this deployment has several strategies (" + ", ".join(tenants.codes) + "): say which one")
-
-
-__all__ = ["Tenant", "TenantSetup", "Tenants", "single"]
+__all__ = ["Tenant", "TenantSetup", "Tenants"]

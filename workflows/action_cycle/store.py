@@ -76,7 +76,7 @@ def deadline(calendar: Calendar, fy: int, state: str, today: date | None = None)
     return out
 
 
-class CycleStore:
+class CycleStore(bodies.SeatedInTenant):
     table = cycle_table
     spec = SPEC
     scope = "cycle"
@@ -193,11 +193,6 @@ class CycleStore:
                 .order_by(Membership.role, Person.email)
             ).scalars().all()
         return emails
-
-    def sits_in(self, conn: Connection, instance: Instance, actor: Actor, body: str) -> bool:
-        if actor.person_id is None:
-            return False
-        return bodies.sits_on(conn, strategy=instance.data["strategy_id"], person_id=actor.person_id, key=body)
 
     def choices(self, conn: Connection, instance: Instance, source: str) -> Sequence[str]:
         if source == "grades":

@@ -34,7 +34,7 @@ def step_of(request_id: int, stage: str = "") -> str:
     return f"o{request_id}" + (f":{stage}" if stage else "")
 
 
-class OpinionStore:
+class OpinionStore(bodies.SeatedInTenant):
     table = opinion_table
     spec = SPEC
     scope = "cycle"
@@ -106,11 +106,6 @@ class OpinionStore:
             members = bodies.members(instance.data["strategy_id"], PROMOTION).subquery()
             emails += conn.execute(select(members.c.email).order_by(members.c.email)).scalars().all()
         return emails
-
-    def sits_in(self, conn: Connection, instance: Instance, actor: Actor, body: str) -> bool:
-        if actor.person_id is None:
-            return False
-        return bodies.sits_on(conn, strategy=instance.data["strategy_id"], person_id=actor.person_id, key=body)
 
     def choices(self, conn: Connection, instance: Instance, source: str) -> Sequence[str]:
         if source == "advisors":

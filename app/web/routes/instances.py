@@ -206,8 +206,9 @@ def _save_draft(conn: Connection, site: Site, visitor: auth.Visitor, entry: Entr
 # -- the strategy's yearly process: /actions/CODE/FY --------------------------------------------
 
 
-@router.get("/actions/{code}/{fy}", response_class=HTMLResponse)
-def action(request: Request, code: str, fy: int, strategy: str | None = None) -> Response:
+def _cycle(request: Request, strategy: str | None, code: str, fy: int
+           ) -> tuple[Site, auth.Visitor, Entry, Tenant, int] | Response:
+    """The yearly cycle a page is about, or the 404 page saying there is none."""
     site = _site(request)
     visitor = site.visitor(request)
     entry = site.registry.primary
@@ -216,20 +217,25 @@ def action(request: Request, code: str, fy: int, strategy: str | None = None) ->
             tenant, instance_id = _locate(site, conn, visitor, strategy, entry, code, fy)
     except NotFound as exc:
         return _not_found(request, site, visitor, exc.message)
+    return site, visitor, entry, tenant, instance_id
+
+
+@router.get("/actions/{code}/{fy}", response_class=HTMLResponse)
+def action(request: Request, code: str, fy: int, strategy: str | None = None) -> Response:
+    found = _cycle(request, strategy, code, fy)
+    if isinstance(found, Response):
+        return found
+    site, visitor, entry, tenant, instance_id = found
     return render(request, site, visitor, entry, instance_id, tenant)
 
 
 @router.post("/actions/{code}/{fy}/fire", response_class=HTMLResponse)
 async def fire(request: Request, code: str, fy: int, strategy: str | None = None) -> Response:
-    site = _site(request)
-    visitor = site.visitor(request)
     values = await _form(request)
-    entry = site.registry.primary
-    try:
-        with db.reading(site.pdca.engine) as conn:
-            tenant, instance_id = _locate(site, conn, visitor, strategy, entry, code, fy)
-    except NotFound as exc:
-        return _not_found(request, site, visitor, exc.message)
+    found = _cycle(request, strategy, code, fy)
+    if isinstance(found, Response):
+        return found
+    site, visitor, entry, tenant, instance_id = found
     return _fire(request, site, visitor, entry, tenant, instance_id, values,
                  f"{site.prefix(tenant)}/actions/{code}/{fy}")
 
