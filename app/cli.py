@@ -284,13 +284,16 @@ def show(
     fy: Annotated[int | None, typer.Option("--fy", help="fiscal year (default: the latest)")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     workflow: Annotated[str | None, typer.Option("--workflow", help=WORKFLOW_HELP)] = None,
+    as_: Annotated[str | None, typer.Option(
+        "--as", help="also say what this person may do next, or why not (JSON: may)")] = None,
 ) -> None:
     """One cycle (or instance): its state, record, history, and what can happen next and by whom."""
     with _pdca() as pdca, db.reading(pdca.engine) as conn:
         entry = _entry(pdca, workflow)
         tenant = _tenant(pdca, conn)
+        actor = service.actor_for(conn, as_) if as_ else None
         story = service.story(conn, entry, _instance_id(pdca, conn, entry, code, fy),
-                              today=tenant.calendar.today(utc_now()))
+                              today=tenant.calendar.today(utc_now()), actor=actor)
     if as_json:
         _print_json(story)
         return
@@ -347,6 +350,10 @@ def _print_story(s: dict[str, Any], zone: Any) -> None:
         )
         out.print(_styled("next: ", (a["trigger"], "bold"), f" → {a['to']} by {', '.join(a['by']) or 'nobody'}"
                           + (f"  fields: {fields}" if fields else "")))
+        may = s.get("may", {}).get(a["trigger"])
+        if may is not None:
+            out.print("  you may fire it" if may["fire"] else
+                      "  you may prepare it as a draft" if may["draft"] else f"  not you: {may['why_not']}")
 
 
 def _pair(pair: list[Any]) -> str:

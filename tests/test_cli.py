@@ -142,3 +142,12 @@ def test_every_trigger_takes_a_comment_and_the_audit_keeps_it(pdca) -> None:  # 
     history = json.loads(pdca("show", "1-1-2", "--fy", fy, "--json"))["history"]
     assert (history[-1]["trigger"], history[-1]["comment"]) == ("submit_plan", "昨年度の反省を踏まえて")
     assert history[-1]["fields"] == {}  # a remark, not a field of the plan
+
+
+def test_show_as_a_person_says_what_they_may_do_and_why_not(pdca) -> None:  # type: ignore[no-untyped-def]
+    fy = str(json.loads(pdca("actions", "--json"))[0]["fy"])
+    mine = json.loads(pdca("show", "1-1-2", "--fy", fy, "--as", OWNER, "--json"))["may"]["submit_plan"]
+    assert mine == {"fire": True, "draft": True, "why_not": None}  # an owner may also save it as a draft
+    theirs = json.loads(pdca("show", "1-1-2", "--fy", fy, "--as", CHAIR, "--json"))["may"]["submit_plan"]
+    assert theirs["fire"] is False and OWNER in theirs["why_not"]
+    assert "not you: " in pdca("show", "1-1-2", "--fy", fy, "--as", CHAIR)
