@@ -196,7 +196,8 @@ def _build_sample(pdca: Pdca, strategy: int, as_of: date) -> None:
               f"{sum(totals.transitions.values())} steps, {report.sent} messages delivered to {pdca.settings.mail.dir}")
     with db.reading(pdca.engine) as conn:
         rows = service.listing(conn, pdca.registry.primary, tenant=strategy)
-    waiting: Counter[str] = Counter(f"{r['fy_label']} {r['state']}" for r in rows if r["state"] != "closed")
+    spec = pdca.registry.primary.spec
+    waiting: Counter[str] = Counter(f"{r['fy_label']} {r['state']}" for r in rows if not spec.state(r["state"]).final)
     out.print("now: " + (", ".join(f"{n} {what}" for what, n in sorted(waiting.items())) or "every cycle closed"))
     out.print("next: pdca serve (the web pages), pdca actions, pdca show CODE --fy YYYY")
 
@@ -341,7 +342,7 @@ def _print_story(s: dict[str, Any], zone: Any) -> None:
         at = datetime.fromisoformat(h["at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
         out.print(f"  {at}  {h['trigger']}  {moved}  by {who}{comment}")
     if not s["allowed"]:
-        out.print("nothing more can happen: the cycle is closed")
+        out.print("nothing more can happen: it is in a final state")
     for a in s["allowed"]:
         fields = ", ".join(
             f["name"] + ("" if f["required"] else "?") + (f"={'|'.join(f['choices'])}" if "choices" in f else "")
@@ -467,7 +468,7 @@ def absent(
         admin = service.actor_for(conn, as_)
         if not bodies.administers_any(conn, person_id=admin.person_id or 0):
             raise WrongRole(f"{as_} is not an admin", roles=("admin",), holders=())
-        service.set_absent(conn, email=email, absent=not back, now=utc_now(), by=admin.email)
+        service.set_absent(conn, email=email, absent=not back, now=utc_now(), by=admin)
     out.print(f"{email} is marked {'back' if back else 'absent'}")
 
 

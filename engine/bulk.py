@@ -112,7 +112,12 @@ def open_all(
     ctx = BulkContext(conn, workflow.store, trigger, now, tenant)
     if trigger.guards:
         raise BulkUnsupported(f"{trigger.name}: an opening trigger's guards belong in the caller's SELECT")
+    if any(t.automatic for t in workflow.spec.triggers_from(trigger.dest)):
+        raise BulkUnsupported(f"{trigger.dest} has automatic follow-ups: open one at a time")
     recorded = _columns(workflow, trigger, ctx)
+    clash = sorted(set(columns) & set(recorded))
+    if clash:
+        raise BulkUnsupported(f"{trigger.name} records {', '.join(clash)} itself: the SELECT must not give them")
     at = to_storage(now)
     fixed: dict[str, Any] = {"state": trigger.dest, "version": 1, **recorded}
     if "updated_at" in table.c:

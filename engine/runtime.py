@@ -345,6 +345,7 @@ class Workflow:
             actor=actor.email, on_behalf=on_behalf, trigger=trigger.name, from_state=OPENING, to_state=trigger.dest,
             version=1, comment=fields.get(COMMENT), fields=audit_fields,
         )
+        self._follow_up(conn, instance_id, trigger.dest, 1, now, depth=0)
         return Fired(instance_id, trigger.name, OPENING, trigger.dest, 1, actor.email, on_behalf, audit_fields)
 
     def _validate(

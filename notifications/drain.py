@@ -22,7 +22,7 @@ from datetime import datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, func, literal, or_, select, update
+from sqlalchemy import Connection, Engine, and_, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine import db
@@ -43,6 +43,10 @@ class Directory(Protocol):
     def digest_recipients(self, conn: Connection) -> set[str]: ...
 
     def admins(self, conn: Connection) -> list[str]: ...
+
+    def tenants_of_admin(self, conn: Connection, email: str) -> set[int] | None:
+        """The tenants whose mail this admin looks after; None: all of it."""
+        ...
 
     digestible: frozenset[str]
 
@@ -181,7 +185,7 @@ class Delivery:
             if row.kind == DIGEST:
                 context["entries"] = self._digest_entries(conn, row)
             elif row.kind == DEAD_LETTERS:
-                context["entries"] = self._dead_entries(conn)
+                context["entries"] = self._dead_entries(conn, self.directory.tenants_of_admin(conn, row.recipient))
             rendered = self.renderer.render(context)
             row.message_id = self.renderer.message_id(row.dedupe_key)
             row.raw = self.renderer.build(rendered, recipient=row.recipient, name=context["recipient"]["name"],
@@ -200,11 +204,16 @@ class Delivery:
             entries.append({"subject": self.renderer.render(context).subject, "url": url})
         return entries
 
-    def _dead_entries(self, conn: Connection) -> list[dict[str, Any]]:
+    @staticmethod
+    def _dead(scope: set[int] | None) -> Any:
+        """Dead messages an admin of these tenants sees (all of them for None)."""
+        dead = and_(outbox_table.c.status == "dead", outbox_table.c.kind != DEAD_LETTERS)
+        return dead if scope is None else and_(dead, outbox_table.c.tenant_id.in_(sorted(scope)))
+
+    def _dead_entries(self, conn: Connection, scope: set[int] | None) -> list[dict[str, Any]]:
         rows = conn.execute(
             select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.recipient, OutboxMessage.last_error)
-            .where(OutboxMessage.status == "dead", OutboxMessage.kind != DEAD_LETTERS)
-            .order_by(OutboxMessage.id).limit(100)  # type: ignore[arg-type]
+            .where(self._dead(scope)).order_by(OutboxMessage.id).limit(100)  # type: ignore[arg-type]
         )
         return [{"id": r.id, "kind": r.kind, "recipient": r.recipient, "error": r.last_error or ""} for r in rows]
 
@@ -299,13 +308,14 @@ class Delivery:
             send_at += timedelta(days=1)
 
     def _notice_dead(self, now: datetime) -> None:
+        """Each admin hears of what is dead among the mail they look after, once a day."""
         with db.writing(self.engine) as conn:
-            dead = conn.execute(select(func.count()).select_from(outbox_table).where(
-                outbox_table.c.status == "dead", outbox_table.c.kind != DEAD_LETTERS)).scalar_one()
-            if not dead:
+            if not conn.execute(select(outbox_table.c.id).where(self._dead(None)).limit(1)).first():
                 return
             for email in self.directory.admins(conn):
-                self._queue_one(conn, DEAD_LETTERS, email, now, now)
+                scope = self.directory.tenants_of_admin(conn, email)
+                if conn.execute(select(outbox_table.c.id).where(self._dead(scope)).limit(1)).first():
+                    self._queue_one(conn, DEAD_LETTERS, email, now, now)
 
     def _queue_one(self, conn: Connection, kind: str, email: str, send_at: datetime, now: datetime) -> int:
         """A message to one person about the outbox itself: one per person and day."""
@@ -322,10 +332,11 @@ class Delivery:
 
 
 def list_messages(
-    conn: Connection, *, status: str | None = None, limit: int = 200, tenant: int | None = None
+    conn: Connection, *, status: str | None = None, limit: int = 200, tenant: int | None = None,
+    untenanted: bool = True,
 ) -> list[dict[str, Any]]:
-    """The newest messages; with `tenant`, that tenant's and those of no tenant (sign-in
-    links, digests) to its people."""
+    """The newest messages; with `tenant`, only that tenant's, and those of no tenant
+    (sign-in links, digests, dead-letter notices) if `untenanted`."""
     query = select(
         OutboxMessage.id, OutboxMessage.kind, OutboxMessage.recipient, OutboxMessage.status, OutboxMessage.attempts,
         OutboxMessage.due, OutboxMessage.step, OutboxMessage.next_attempt_at, OutboxMessage.last_error,
@@ -334,19 +345,23 @@ def list_messages(
     if status:
         query = query.where(OutboxMessage.status == status)
     if tenant is not None:
-        query = query.where(or_(OutboxMessage.tenant_id == tenant, OutboxMessage.tenant_id.is_(None)))  # type: ignore[union-attr]
+        mine = OutboxMessage.tenant_id == tenant
+        query = query.where(or_(mine, OutboxMessage.tenant_id.is_(None)) if untenanted else mine)  # type: ignore[union-attr]
     return [
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row._mapping.items()}
         for row in conn.execute(query)
     ]
 
 
-def retry(conn: Connection, *, ids: Sequence[int] = (), all_dead: bool = False, tenant: int | None = None) -> int:
+def retry(conn: Connection, *, ids: Sequence[int] = (), all_dead: bool = False, tenant: int | None = None,
+          untenanted: bool = True) -> int:
     """Queue dead messages again, with a fresh count of attempts; their rendered bytes (and
-    so their Message-ID) stay the same. With `tenant`, only that tenant's."""
+    so their Message-ID) stay the same. With `tenant`, only that tenant's (and those of no
+    tenant if `untenanted`)."""
     chosen = outbox_table.c.status == "dead"
     if tenant is not None:
-        chosen = and_(chosen, or_(outbox_table.c.tenant_id == tenant, outbox_table.c.tenant_id.is_(None)))
+        mine = outbox_table.c.tenant_id == tenant
+        chosen = and_(chosen, or_(mine, outbox_table.c.tenant_id.is_(None)) if untenanted else mine)
     if not all_dead:
         chosen = and_(chosen, outbox_table.c.id.in_(list(ids)))
     return conn.execute(

@@ -165,7 +165,7 @@ class Year:
 
     def set_absent(self, email: str, absent: bool = True) -> None:
         with db.writing(self.engine) as conn:
-            service.set_absent(conn, email=email, absent=absent, now=NOW, by=ADMIN)
+            service.set_absent(conn, email=email, absent=absent, now=NOW, by=service.actor_for(conn, ADMIN))
 
     def open(self, fy: int, now: datetime = NOW, codes: list[str] | None = None) -> int:
         with db.writing(self.engine) as conn:

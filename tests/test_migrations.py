@@ -132,6 +132,8 @@ def test_the_second_release_carries_its_rows_into_many_workflows_and_strategies(
     assert rows("SELECT id, state, version FROM opinion_request ORDER BY id") == [(1, "answered", 2), (2, "asked", 1)]
     assert rows("SELECT workflow, tenant_id FROM audit_event ORDER BY id") == [
         ("action_cycle", 1), ("opinion", 1), ("person", None)]
+    assert rows("SELECT dedupe_key FROM outbox WHERE kind = 'internal_packet'") == [
+        ("internal_packet|person:2@1|2027-06-18||c",)]  # a person's message names its strategy now
     outbox = rows("SELECT kind, workflow, instance_id, tenant_id, payload FROM outbox ORDER BY id")
     assert [(k, w, i, t, json.loads(p) if isinstance(p, str) else p) for k, w, i, t, p in outbox] == [
         ("report_reminder", "action_cycle", 1, 1, {"fy": 2026}),

@@ -218,3 +218,44 @@ def test_the_cli_asks_which_strategy_when_there_are_several(tmp_path: Path) -> N
     assert listed.exit_code == 0 and '"9-1-1"' in listed.output
     unknown = runner.invoke(cli, ["--strategy", "atlantis", "actions"], env=env)
     assert unknown.exit_code == 2 and "not a strategy of this config" in unknown.output
+
+
+def test_a_person_with_a_part_in_both_hears_from_each(tmp_path: Path, database_url: str) -> None:
+    """Same calendar, same day: the city's and the town's publication notices are two."""
+    two = Deployment(tmp_path, database_url)
+    two.pdca.close()
+    config = tmp_path / "config.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text[:text.index("[strategies.calendar.milestones]")], encoding="utf-8")  # the file's calendar
+    try:
+        two.pdca = Pdca(load_settings(config, env={"PDCA_DATABASE_URL": database_url}))
+        with db.writing(two.pdca.engine) as conn:
+            for strategy in (two.city, two.town):
+                open_year(conn, two.pdca.registry, two.pdca.tenants.get(conn, strategy), fy=2026, now=NOW)
+        report = two.tick(datetime(2027, 9, 30, 6, tzinfo=JST))
+        assert report.transitions["publish"] == 2
+        with db.reading(two.pdca.engine) as conn:
+            told = conn.execute(select(OutboxMessage.tenant_id).where(
+                OutboxMessage.kind == "publication_done", OutboxMessage.recipient == OWNER)).scalars().all()
+        assert sorted(told) == sorted([two.city, two.town])
+    finally:
+        two.pdca.close()
+
+
+def test_a_strategys_admins_see_and_act_on_their_own_mail_and_people_only(two: Deployment) -> None:
+    from app.mail import queue_now
+
+    with db.writing(two.pdca.engine) as conn:
+        queue_now(two.pdca, conn, kind="sign_in_link", email="prof.mori@univ.example.ac.jp", now=NOW,
+                  extra={"link": "http://x/sign-in/secret", "expires_minutes": 30})
+        town_admin = service.actor_for(conn, "koen@city.example.jp")
+        with pytest.raises(WrongRole, match="administers no strategy in which fukushichou"):
+            service.set_absent(conn, email=CHAIR, absent=True, now=NOW, by=town_admin)
+        service.set_absent(conn, email=TOWN_CHAIR, absent=True, now=NOW, by=town_admin)
+        seen = conn.execute(select(AuditEvent.tenant_id).where(AuditEvent.workflow == "person")).scalars().all()
+    assert sorted(seen) == sorted([two.city, two.town])  # he sits in both: both audit logs say so
+    with TestClient(create_app(two.pdca, clock=Clock(NOW)), follow_redirects=False) as client:
+        koen = sign_in(TestClient(client.app, follow_redirects=False), _year(two), "koen@city.example.jp")
+        assert "prof.mori" not in koen.get(f"/s/{TOWN}/admin/outbox").text
+        admin = sign_in(TestClient(client.app, follow_redirects=False), _year(two), "kankyo.admin@city.example.jp")
+        assert "prof.mori" in admin.get(f"/s/{TOWN}/admin/outbox").text  # the deployment's admin sees all

@@ -394,3 +394,16 @@ def test_a_link_cannot_put_words_in_the_sites_mouth(web: TestClient, sqlite_year
     page = web.get("/actions/1-1-2/2026?done=報告は却下されました")
     assert "報告は却下されました" not in page.text and 'class="flash"' not in page.text
     assert "完了しました" in web.get("/actions/1-1-2/2026?done=1").text
+
+
+def test_odd_input_is_refused_not_a_server_error(web: TestClient, sqlite_year: Year) -> None:
+    year = sqlite_year
+    sign_in(web, year, ADMIN)
+    page = web.get("/actions/1-1-2/2026")
+    odd = web.post("/actions/1-1-2/2026/fire", data={"csrf": csrf_of(page.text), "trigger": "submit_plan",
+                                                      "version": "abc"})
+    assert odd.status_code == 422 and "version" in odd.text
+    assert web.get("/admin?fy=10000").status_code == 404
+    assert web.get("/w/opinion/99999999999999999999").status_code == 404
+    token = token_for(year, ADMIN)
+    assert web.get("/api/workflows/opinion/99999999999999999999", headers=token).status_code == 404

@@ -129,3 +129,15 @@ def set_owners(
         record_change(conn, action_id=action.id, strategy=strategy, trigger=REASSIGNED,
                       changes={"owners": (before, wanted)}, actor=by, at=now, status=action.status)
     return before, wanted
+
+
+def ids_of(conn: Connection, *, strategy: int, code: str) -> list[int]:
+    """The action with this code in a strategy (a list: none or one)."""
+    return list(conn.execute(select(Action.id).where(Action.strategy_id == strategy, Action.code == code)).scalars())
+
+
+def owner_emails(conn: Connection, *, strategy: int) -> set[str]:
+    """Everyone who owns an action of the strategy."""
+    return set(conn.execute(select(Person.email).join(ActionOwner, ActionOwner.person_id == Person.id)
+                            .join(Action, Action.id == ActionOwner.action_id)
+                            .where(Action.strategy_id == strategy)).scalars())

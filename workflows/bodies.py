@@ -107,6 +107,26 @@ def body_names(conn: Connection, *, strategy: int) -> dict[str, tuple[str, str]]
         select(Council.key, Council.name_ja, Council.name_en).where(Council.strategy_id == strategy))}
 
 
+def administered(conn: Connection, *, person_id: int) -> set[int] | None:
+    """The strategies this person administers (on their secretariat); None: every one (a
+    deployment admin)."""
+    person = conn.execute(select(Person.admin).where(Person.id == person_id, Person.active)).first()
+    if person is None:
+        return set()
+    if person.admin:
+        return None
+    return set(conn.execute(
+        select(Council.strategy_id).join(Membership, Membership.council_id == Council.id)
+        .where(Membership.person_id == person_id, Council.key == SECRETARIAT)).scalars())
+
+
+def seated_in(conn: Connection, *, person_id: int) -> set[int]:
+    """The strategies in whose bodies this person has a seat."""
+    return set(conn.execute(
+        select(Council.strategy_id).join(Membership, Membership.council_id == Council.id)
+        .where(Membership.person_id == person_id)).scalars())
+
+
 def administers_any(conn: Connection, *, person_id: int) -> bool:
     """A deployment admin, or on some strategy's secretariat."""
     secretariats = select(Membership.person_id).join(Council, Council.id == Membership.council_id).where(

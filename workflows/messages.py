@@ -25,7 +25,6 @@ from workflows.registry import Registry
 from workflows.tenants import Tenants
 
 GENERAL_KINDS = {"digest": "digest", "dead_letters": "dead_letters", "sign_in_link": "sign_in"}
-TOPIC = {"plan": "plan", "report": "report", "decision": "decision"}
 
 
 def message_columns(
@@ -60,11 +59,6 @@ class Links:
 
     def url(self, code: str | None, path: str) -> str:
         return f"{self.base_url}{self.prefix(code)}{path}"
-
-
-def _topic(kind: str) -> str:
-    head = kind.split("_", 1)[0]
-    return TOPIC.get(head, head)
 
 
 def _days(step: str) -> int:
@@ -116,7 +110,7 @@ def contexts(
             "id": m.id,
             "kind": m.kind,
             "family": family_of.get(m.kind, m.kind),
-            "topic": _topic(m.kind),
+            "topic": "",
             "language": language,
             "recipient": {"email": m.recipient, "name": name},
             "fy": fy,
@@ -201,8 +195,23 @@ class MessageDirectory:
     def digest_recipients(self, conn: Connection) -> set[str]:
         return set(conn.execute(select(Person.email).where(Person.digest, Person.active)).scalars())
 
+    def tenants_of_admin(self, conn: Connection, email: str) -> set[int] | None:
+        """A deployment admin looks after all mail; a secretariat member, their strategies'."""
+        from workflows import bodies
+        from workflows.models import Council, Membership
+
+        person = conn.execute(select(Person.id, Person.admin).where(Person.email == email)).first()
+        if person is None:
+            return set()
+        if person.admin:
+            return None
+        return set(conn.execute(
+            select(Council.strategy_id).join(Membership, Membership.council_id == Council.id)
+            .where(Membership.person_id == person.id, Council.key == bodies.SECRETARIAT)).scalars())
+
     def admins(self, conn: Connection) -> list[str]:
-        """Who hears of undeliverable mail: the deployment's admins and every secretariat."""
+        """Who hears of undeliverable mail: the deployment's admins and every secretariat
+        (each of their own strategies' mail)."""
         from workflows import bodies
         from workflows.models import Council, Membership
 

@@ -14,9 +14,9 @@ from sqlalchemy import Connection, and_, or_, select, tuple_, update
 from engine import audit
 from engine.audit import AuditEvent
 from engine.clock import from_storage, to_storage
-from engine.errors import NotFound
+from engine.errors import NotFound, WrongRole
 from engine.runtime import Actor
-from workflows import bodies
+from workflows import actions, bodies
 from workflows.models import Council, Membership, Person, Strategy
 from workflows.registry import Entry, Registry
 from workflows.tenants import Tenant
@@ -186,7 +186,8 @@ def audit_log(
         pairs = [(e.name, i) for e in registry for i in e.store.matching(conn, tenant=tenant, key=code)]
         query = query.where(or_(
             tuple_(AuditEvent.workflow, AuditEvent.instance_id).in_(pairs) if pairs else False,
-            and_(AuditEvent.workflow == "action", AuditEvent.instance_id.in_(_action_ids(conn, tenant, code))),  # type: ignore[attr-defined]
+            and_(AuditEvent.workflow == actions.WORKFLOW,
+                 AuditEvent.instance_id.in_(actions.ids_of(conn, strategy=tenant, code=code))),  # type: ignore[attr-defined]
         ))
     rows = [dict(r._mapping) for r in conn.execute(query)]
     labels: dict[tuple[str, int], dict[str, Any]] = {}
@@ -197,12 +198,6 @@ def audit_log(
         label = labels.get((r["workflow"], r["instance_id"]), {})
         r |= {"at": _iso(r["at"]), "code": label.get("code"), "fy": label.get("fy"), "path": label.get("path")}
     return rows
-
-
-def _action_ids(conn: Connection, tenant: int, code: str) -> list[int]:
-    from workflows.models import Action
-
-    return list(conn.execute(select(Action.id).where(Action.strategy_id == tenant, Action.code == code)).scalars())
 
 
 def directory_view(conn: Connection, *, tenant: int) -> dict[str, Any]:
@@ -216,12 +211,7 @@ def directory_view(conn: Connection, *, tenant: int) -> dict[str, Any]:
     councils: dict[str, dict[str, Any]] = {}
     for key, name_ja, name_en, role, email in seats:
         councils.setdefault(key, {"name_ja": name_ja, "name_en": name_en, "seats": []})["seats"].append((role, email))
-    part = {email for *_, email in seats}
-    from workflows.models import Action, ActionOwner
-
-    part |= set(conn.execute(select(Person.email).join(ActionOwner, ActionOwner.person_id == Person.id)
-                             .join(Action, Action.id == ActionOwner.action_id)
-                             .where(Action.strategy_id == tenant)).scalars())
+    part = {email for *_, email in seats} | actions.owner_emails(conn, strategy=tenant)
     people = conn.execute(
         select(Person.email, Person.name, Person.division, Person.language, Person.admin, Person.absent,
                Person.digest).where(Person.active, or_(Person.email.in_(part), Person.admin))  # type: ignore[attr-defined]
@@ -230,15 +220,23 @@ def directory_view(conn: Connection, *, tenant: int) -> dict[str, Any]:
     return {"people": [dict(p._mapping) for p in people], "councils": councils}
 
 
-def set_absent(conn: Connection, *, email: str, absent: bool, now: datetime, by: str) -> None:
-    """Mark a person away (or back); recorded in the audit trail like any change of role."""
+def set_absent(conn: Connection, *, email: str, absent: bool, now: datetime, by: Actor) -> None:
+    """Mark a person away (or back), by an admin of a strategy in which they sit (their vice
+    chairs then act for them there); recorded in the audit trail of each of those strategies."""
     actor = actor_for(conn, email)
+    seated = bodies.seated_in(conn, person_id=actor.person_id or 0)
+    administered = bodies.administered(conn, person_id=by.person_id or 0)
+    if administered is not None and not (seated & administered):
+        raise WrongRole(f"{by.email} administers no strategy in which {actor.email} has a seat",
+                        roles=("admin",), holders=())
     conn.execute(update(Person).where(Person.id == actor.person_id).values(absent=absent))  # type: ignore[arg-type]
-    audit.record(
-        conn, workflow="person", instance_id=actor.person_id or 0, at=to_storage(now), actor=by,
-        trigger="mark_absent" if absent else "mark_back", from_state="back" if absent else "absent",
-        to_state="absent" if absent else "back", version=0, fields={"email": actor.email},
-    )
+    for tenant in sorted(seated) or [None]:
+        audit.record(
+            conn, workflow="person", instance_id=actor.person_id or 0, tenant_id=tenant, at=to_storage(now),
+            actor=by.email, trigger="mark_absent" if absent else "mark_back",
+            from_state="back" if absent else "absent", to_state="absent" if absent else "back", version=0,
+            fields={"email": actor.email},
+        )
 
 
 def may_administer(conn: Connection, *, tenant: int, person_id: int) -> bool:

@@ -90,7 +90,8 @@ class TickContext:
         if items is not None and not self.conn.execute(select(items.exists())).scalar():
             return
         who = people.subquery()
-        scope = literal("person:", String) + who.c.id.cast(String)
+        # A person with a part in two strategies hears from each: the tenant is in the key.
+        scope = literal("person:", String) + who.c.id.cast(String) + literal(f"@{self.tenant.id}", String)
         rows = select(
             dedupe_key(kind, scope, due, step, who.c.email).label("dedupe_key"),
             who.c.email.label("recipient"),

@@ -137,6 +137,8 @@ def _fire(request: Request, visitor: auth.Visitor, entry: Entry, body: FireReque
 
 def _instance_tenant(request: Request, conn: Connection, visitor: auth.Visitor, entry: Entry,
                      instance_id: int) -> Tenant:
+    if not 0 < instance_id < 2**63:
+        raise NotFound(f"there is no {entry.name} {instance_id}")
     instance = entry.store.load(conn, instance_id)
     if instance is None or instance.tenant is None:
         raise NotFound(f"there is no {entry.name} {instance_id}")

@@ -97,8 +97,8 @@ class Site:
         if done == "draft":
             return t("draft_saved")
         if done is not None and done.isdigit():
-            single = done == "1" and ("/actions/" in request.url.path or "/w/" in request.url.path)
-            return t("done") if single else f"{t('done')}: {int(done)}"
+            bulk = "/councils/" in request.url.path or "/admin" in request.url.path  # a count of items
+            return f"{t('done')}: {int(done)}" if bulk else t("done")
         return None
 
     def page(self, request: Request, name: str, visitor: auth.Visitor | None, status: int = 200, *,

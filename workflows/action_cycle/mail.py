@@ -22,6 +22,8 @@ from workflows.models import Action, ActionOwner, Cycle, Person
 from workflows.registry import MessageKind
 
 SPEC = ACTION_CYCLE
+SPEC_SCOPE = "cycle"
+"""How a message names the cycle it is about in its dedupe key ('cycle:12')."""
 KINDS = (
     MessageKind("plan_requested", "request", digestible=True),
     MessageKind("report_requested", "request", digestible=True),
@@ -57,9 +59,6 @@ def to_owners(kind: str, *, tenant: int, fy: int, due: date, step: str, at: date
         .join(Person, Person.id == ActionOwner.person_id)
         .where(where, Person.active)
     )
-
-
-SPEC_SCOPE = "cycle"
 
 
 def notice_to_owners(kind: str) -> Select[Any]:
@@ -113,9 +112,15 @@ def views(conn: Connection, ids: Sequence[int], language: str) -> dict[int, dict
     return out
 
 
+TOPIC = {"plan": "plan", "report": "report", "decision": "decision"}
+"""What a request, reminder or escalation is about, from the first word of its kind."""
+
+
 def extras(conn: Connection, message: OutboxMessage, context: dict[str, Any], url: Any) -> dict[str, Any]:
-    """A packet links to its council's queue; the publication notice to the published report."""
-    more: dict[str, Any] = {}
+    """What a message is about; a packet links to its council's queue, the publication
+    notice to the published report."""
+    head = message.kind.split("_", 1)[0]
+    more: dict[str, Any] = {"topic": TOPIC.get(head, head)}
     if message.kind.endswith("_packet"):
         more["council_url"] = url(f"/councils/{message.kind.removesuffix('_packet')}")
     if message.kind == "publication_done" and context.get("fy"):

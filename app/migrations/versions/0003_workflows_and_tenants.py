@@ -138,7 +138,8 @@ def _carry_over(conn: sa.Connection) -> None:
 
     # The outbox: the fiscal year moves into the payload; each row names its workflow; an
     # opinion's messages name the request (its id is in their step: o12, o12:-7).
-    rows = conn.execute(sa.select(outbox.c.id, outbox.c.kind, outbox.c.fy, outbox.c.step, outbox.c.instance_id)).all()
+    rows = conn.execute(sa.select(outbox.c.id, outbox.c.kind, outbox.c.fy, outbox.c.step, outbox.c.instance_id,
+                                  outbox.c.dedupe_key)).all()
     general, cycles, opinions = [], [], []
     for row in rows:
         values = {"_id": row.id, "payload": {"fy": row.fy} if row.fy is not None else {}}
@@ -147,7 +148,12 @@ def _carry_over(conn: sa.Connection) -> None:
             request = int(head[1:]) if head.startswith("o") and head[1:].isdigit() else row.instance_id
             opinions.append(values | {"request": request})
         elif row.kind in CYCLE_KINDS:
-            cycles.append(values)
+            # A message to a person now names its strategy in its key (person:7@1), so the
+            # same kind to the same person from two strategies is two messages.
+            parts = row.dedupe_key.split("|")
+            if len(parts) >= 5 and parts[1].startswith("person:") and "@" not in parts[1]:
+                parts[1] += f"@{first}"
+            cycles.append(values | {"key": "|".join(parts)})
         else:
             general.append(values)
     by_id = outbox.c.id == sa.bindparam("_id")
@@ -155,7 +161,8 @@ def _carry_over(conn: sa.Connection) -> None:
         conn.execute(sa.update(outbox).where(by_id).values(payload=sa.bindparam("payload")), general)
     if cycles:
         conn.execute(sa.update(outbox).where(by_id).values(
-            payload=sa.bindparam("payload"), workflow="action_cycle", tenant_id=first), cycles)
+            payload=sa.bindparam("payload"), workflow="action_cycle", tenant_id=first,
+            dedupe_key=sa.bindparam("key")), cycles)
     if opinions:
         conn.execute(sa.update(outbox).where(by_id).values(
             payload=sa.bindparam("payload"), workflow="opinion", tenant_id=first,

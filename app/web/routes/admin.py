@@ -10,7 +10,7 @@ from app.ics import milestones_ics
 from app.web import auth
 from app.web.site import Site
 from engine import db
-from engine.errors import WrongRole
+from engine.errors import NotFound, WrongRole
 from notifications.drain import list_messages, retry
 from workflows import service
 from workflows.fiscal import fy_label
@@ -37,6 +37,8 @@ def admin_calendar(request: Request, fy: int | None = None, strategy: str | None
     now = site.clock()
     cal = tenant.calendar
     year = fy if fy is not None else cal.fiscal_year(now)
+    if not 1990 <= year <= 2200:
+        raise NotFound(f"FY{year} has no calendar")
     milestones = [
         {"name": m.name, "date": m.day.isoformat(), "rule_date": m.when.rule.isoformat(), "shifted": m.when.moved,
          "reasons": m.when.reasons, "what": m.what(lang)}
@@ -53,6 +55,8 @@ def admin_calendar(request: Request, fy: int | None = None, strategy: str | None
 @router.get("/admin/calendar.ics")
 def admin_ics(request: Request, fy: int, strategy: str | None = None) -> Response:
     site, _, tenant = _admin(request, strategy)
+    if not 1990 <= fy <= 2200:
+        raise NotFound(f"FY{fy} has no calendar")
     title = f"{tenant.name_ja} {fy_label(fy)}"
     body = milestones_ics(tenant.calendar.year(fy), strategy=tenant.code, title=title,
                           language=site.language(request), stamp=site.clock())
@@ -64,7 +68,7 @@ def admin_ics(request: Request, fy: int, strategy: str | None = None) -> Respons
 def admin_outbox(request: Request, status: str | None = None, strategy: str | None = None) -> Response:
     site, visitor, tenant = _admin(request, strategy)
     with db.reading(site.pdca.engine) as conn:
-        messages = list_messages(conn, status=status or None, tenant=tenant.id)
+        messages = list_messages(conn, status=status or None, tenant=tenant.id, untenanted=visitor.admin)
     return site.page(request, "admin.html", visitor, tenant=tenant, section="outbox", messages=messages,
                      status_filter=status)
 
@@ -74,7 +78,7 @@ def admin_retry(request: Request, csrf: str = Form(""), strategy: str | None = N
     site, visitor, tenant = _admin(request, strategy)
     site.check_csrf(visitor, csrf)
     with db.writing(site.pdca.engine) as conn:
-        count = retry(conn, all_dead=True, tenant=tenant.id)
+        count = retry(conn, all_dead=True, tenant=tenant.id, untenanted=visitor.admin)
     return RedirectResponse(f"{site.prefix(tenant)}/admin/outbox?done={count}", status_code=303)
 
 

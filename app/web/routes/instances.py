@@ -84,7 +84,8 @@ def _children(conn: Connection, site: Site, entry: Entry, instance: Instance, vi
             rows.append({"story": story, "state_label": story["state_label"][lang],
                          "steps": _steps(options, {}, lang),
                          "action": f"{site.prefix(tenant)}/{segment(child)}/{row['id']}"})
-        openings = [o for o in child.workflow.opening_options(conn, instance, visitor.actor) if o.may_fire]
+        openings = [o for o in child.workflow.opening_options(conn, instance, visitor.actor, tenant=tenant.id)
+                    if o.may_fire]
         out.append({"name": child.name, "label": child.spec.label(lang), "rows": rows,
                     "openings": [{"trigger": o.trigger.name, "label": o.trigger.label(lang), "fields": o.fields,
                                   "may_fire": True, "may_draft": False, "form": {}, "draft_by": None}
@@ -141,6 +142,8 @@ def _locate(site: Site, conn: Connection, visitor: auth.Visitor, strategy: str |
 
 
 def _by_id(site: Site, conn: Connection, visitor: auth.Visitor, entry: Entry, instance_id: int) -> tuple[Tenant, int]:
+    if not 0 < instance_id < 2**63:
+        raise NotFound(f"there is no {entry.name} {instance_id}")
     instance = entry.store.load(conn, instance_id)
     if instance is None or instance.tenant is None:
         raise NotFound(f"there is no {entry.name} {instance_id}")
@@ -151,13 +154,22 @@ def _by_id(site: Site, conn: Connection, visitor: auth.Visitor, entry: Entry, in
 
 def _raw(values: dict[str, str], entry: Entry, instance: Instance | None, trigger: str) -> dict[str, Any]:
     """The form's fields as the trigger takes them (a `lines` field, one per line)."""
-    raw: dict[str, Any] = {k: v for k, v in values.items()
-                           if k not in ("csrf", "trigger", "version", "save_draft", "code", "fy")}
+    raw: dict[str, Any] = {k: v for k, v in values.items() if k not in ("csrf", "trigger", "version", "save_draft")}
     spec_trigger = entry.spec.trigger(trigger, instance.state) if instance else None
     for f in spec_trigger.fields if spec_trigger else ():
         if f.type == "lines" and f.name in raw:
             raw[f.name] = [line for line in str(raw[f.name]).splitlines() if line.strip()]
     return raw
+
+
+def _version(values: dict[str, str]) -> int | None:
+    """The version the form was read at; a form that says something else is refused."""
+    text = values.get("version") or ""
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 18:
+        raise InvalidFields([("version", f"{text!r} is not a version number; reload the page")])
+    return int(text) or None
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -170,7 +182,7 @@ def _fire(request: Request, site: Site, visitor: auth.Visitor, entry: Entry, ten
     trigger = values.get("trigger", "")
     try:
         site.check_csrf(visitor, values.get("csrf", ""))
-        version = int(values.get("version") or 0) or None
+        version = _version(values)
         with db.writing(site.pdca.engine) as conn:
             instance = entry.store.load(conn, instance_id)
             raw = _raw(values, entry, instance, trigger)
@@ -307,7 +319,8 @@ async def child_fire(request: Request, child: str, instance_id: int, trigger: st
     that page after."""
     site = _site(request)
     visitor = site.visitor(request)
-    values = await _form(request) | {"trigger": trigger}
+    # The answer form of earlier releases also sent the cycle's code and year: not fields.
+    values = {k: v for k, v in (await _form(request)).items() if k not in ("code", "fy")} | {"trigger": trigger}
     entry = next((e for e in site.registry if e.parent and segment(e) == child), None)
     if entry is None:
         return _not_found(request, site, visitor, f"/{child}/{instance_id}/{trigger}")
@@ -325,7 +338,7 @@ async def child_fire(request: Request, child: str, instance_id: int, trigger: st
         raw = _raw(values, entry, instance, trigger)
         with db.writing(site.pdca.engine) as conn:
             entry.workflow.fire_in(conn, instance_id, trigger, visitor.actor, raw, now=site.clock(),
-                                   expected_version=int(values.get("version") or 0) or None)
+                                   expected_version=_version(values))
     except Refused as exc:
         problems = list(exc.problems) if isinstance(exc, InvalidFields) else []
         return render(request, site, visitor, site.registry[entry.parent], parent, tenant,  # type: ignore[index]
