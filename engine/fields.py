@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from engine.errors import InvalidFields
+from engine.errors import InvalidFields, Said
 from engine.spec import Field, Trigger
 
 Raw = Mapping[str, str | Sequence[str] | Any]
@@ -37,7 +37,7 @@ def _texts(value: Any) -> list[str]:
 def _one(name: str, value: Any, problems: list[tuple[str, str]]) -> str | None:
     texts = [t for t in _texts(value) if t.strip()]
     if len(texts) > 1:
-        problems.append((name, "give one value, not several"))
+        problems.append((name, Said("give one value, not several", "field.several")))
         return None
     return texts[0].strip() if texts else None
 
@@ -65,7 +65,8 @@ def _measures(
         item, is_reason = (rest[: -len(".reason")], True) if rest.endswith(".reason") else (rest, False)
         if item not in items:
             known = ", ".join(items) or "none"
-            problems.append((key, f"no item {item!r} here (items: {known})"))
+            problems.append((key, Said(f"no item {item!r} here (items: {known})", "field.unknown_item", item=item,
+                                       items=list(items))))
             continue
         text = _one(key, value, problems)
         if text is None:
@@ -76,16 +77,19 @@ def _measures(
         else:
             number = parse_number(text)
             if number is None:
-                problems.append((key, f"{text!r} is not a number (to say why there is none, use {key}.reason=...)"))
+                problems.append((key, Said(f"{text!r} is not a number (to say why there is none, use {key}.reason=...)",
+                                           "field.measure_not_number", value=text)))
             else:
                 entry["value"] = number
     for item, entry in given.items():
         if "value" in entry and "reason" in entry:
-            problems.append((f"{field.name}.{item}", "give a value or a reason, not both"))
+            problems.append((f"{field.name}.{item}",
+                             Said("give a value or a reason, not both", "field.value_and_reason")))
     if field.required:
         for item in items:
             if item not in given:
-                problems.append((f"{field.name}.{item}", "missing: a value, or a reason why there is none"))
+                problems.append((f"{field.name}.{item}", Said("missing: a value, or a reason why there is none",
+                                                              "field.measure_missing")))
     return given
 
 
@@ -116,24 +120,28 @@ def validate(
         if field.type == "lines":
             lines = [t.strip() for t in _texts(value) if t.strip()]
             if field.required and not lines:
-                problems.append((field.name, "missing: give at least one"))
+                problems.append((field.name, Said("missing: give at least one", "field.missing_lines")))
             clean[field.name] = lines
             continue
         text = _one(field.name, value, problems)
         if text is None:
             if field.required and not any(p[0] == field.name for p in problems):
-                problems.append((field.name, "missing"))
+                problems.append((field.name, Said("missing", "field.missing")))
             continue
         if field.type == "number":
             number = parse_number(text)
             if number is None:
-                problems.append((field.name, f"{text!r} is not a number"))
+                problems.append((field.name, Said(f"{text!r} is not a number", "field.not_number", value=text)))
                 continue
             clean[field.name] = number
         elif field.type == "choice":
             allowed = _resolve_choices(field, choices)
             if text not in allowed:
-                why = f"{text} {field.invalid}" if field.invalid else f"{text!r} is not one of {', '.join(allowed)}"
+                if field.invalid:
+                    why = Said(f"{text} {field.invalid.en}", ja=f"{text} {field.invalid.ja}")
+                else:
+                    why = Said(f"{text!r} is not one of {', '.join(allowed)}", "field.not_choice", value=text,
+                               field=field.name, choices=list(allowed))
                 problems.append((field.name, why))
                 continue
             clean[field.name] = text
@@ -141,7 +149,8 @@ def validate(
             try:
                 clean[field.name] = date.fromisoformat(text)
             except ValueError:
-                problems.append((field.name, f"{text!r} is not a date (YYYY-MM-DD)"))
+                problems.append((field.name,
+                                 Said(f"{text!r} is not a date (YYYY-MM-DD)", "field.not_date", value=text)))
         else:
             clean[field.name] = text
     if checks is not None:
@@ -158,7 +167,9 @@ def validate(
     unknown = sorted(set(raw) - used)
     if unknown:
         takes = ", ".join(f.name for f in trigger.fields) or "no fields"
-        problems.extend((key, f"unknown field; {trigger.name} takes {takes}") for key in unknown)
+        problems.extend((key, Said(f"unknown field; {trigger.name} takes {takes}", "field.unknown",
+                                   trigger=trigger.name, takes=[f.name for f in trigger.fields]))
+                        for key in unknown)
     if problems:
         raise InvalidFields(problems)
     return clean
@@ -180,6 +191,8 @@ def describe(field: Field, *, choices: Lookup, items: Lookup) -> dict[str, Any]:
     }
     if field.type == "choice":
         out["choices"] = list(_resolve_choices(field, choices))
+        if field.labels:
+            out["choice_labels"] = {k: {"ja": v.ja, "en": v.en} for k, v in field.labels.items()}
     if field.type == "measures":
         out["items"] = list(items(field.items or field.name))
     return out

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, update
 
 from engine import audit, db
 from engine.clock import to_storage
-from engine.errors import GuardRefused, NotAllowedNow, NotFound, Stale, WrongRole
+from engine.errors import GuardRefused, NotAllowedNow, NotFound, Said, Stale, WrongRole
 from engine.fields import COMMENT, Raw, describe, validate
 from engine.machine import SpecMachine
 from engine.spec import OPENING, STAND_IN, SYSTEM, Trigger, WorkflowSpec
@@ -265,19 +265,21 @@ class Workflow:
     ) -> list[Fired]:
         instance = self.store.load(conn, instance_id)
         if instance is None:
-            raise NotFound(f"no {self.spec.name} with id {instance_id}")
+            raise NotFound(Said(f"no {self.spec.name} with id {instance_id}", "refused.not_found"))
         if expected_version is not None and expected_version != instance.version:
-            raise Stale(
+            raise Stale(Said(
                 f"changed by someone else since you read it (now version {instance.version}, "
-                f"you had {expected_version}); reload and try again"
-            )
+                f"you had {expected_version}); reload and try again",
+                "refused.stale", now=instance.version, had=expected_version, trigger=trigger_name,
+                state=instance.state))
         trigger = self._trigger(instance, trigger_name)
         on_behalf = self._authorize(conn, instance, trigger, actor)
         fields = self._validate(conn, instance, trigger, actor, raw, now)
         ctx = FireContext(conn, instance, trigger, actor, fields, now, self.store)
         outcome = self.machine.fire(instance.state, trigger.name, ctx)
         if not outcome.fired or outcome.dest is None:
-            raise GuardRefused(outcome.reasons or [f"{trigger.name} is not possible now"])
+            raise GuardRefused(outcome.reasons or [Said(f"{trigger.name} is not possible now", "refused.not_now",
+                                                        trigger=trigger.name)])
         version = instance.version + 1
         columns = {"state": outcome.dest, "version": version, **outcome.changes.columns}
         if self._stamps:
@@ -287,7 +289,8 @@ class Workflow:
             {"_id": instance.id, "_version": instance.version, **{f"_v_{k}": v for k, v in columns.items()}},
         )
         if result.rowcount != 1:
-            raise Stale("changed by someone else while this was being saved; reload and try again")
+            raise Stale(Said("changed by someone else while this was being saved; reload and try again",
+                             "refused.stale_race"))
         self.store.apply(conn, instance, outcome.changes.effects, ctx)
         audit_fields = audit.json_safe({k: v for k, v in fields.items() if k != COMMENT})
         audit.record(
@@ -317,7 +320,9 @@ class Workflow:
         trigger = self.spec.trigger(trigger_name, OPENING)
         if trigger is None:
             opening = ", ".join(t.name for t in self.spec.openings) or "nothing (instances are opened by the clock)"
-            raise NotAllowedNow(f"{trigger_name} does not open a {self.spec.name}; what does: {opening}",
+            raise NotAllowedNow(Said(f"{trigger_name} does not open a {self.spec.name}; what does: {opening}",
+                                     "refused.no_opening", trigger=trigger_name,
+                                     allowed=[t.name for t in self.spec.openings]),
                                 state=OPENING, allowed=[t.name for t in self.spec.openings])
         proposed = self.store.propose(conn, parent, raw, tenant=tenant)
         on_behalf = self._authorize(conn, proposed, trigger, actor)
@@ -403,8 +408,10 @@ class Workflow:
         now_ok = ", ".join(allowed) if allowed else "nothing (this is a final state)"
         known = name in self.spec.trigger_names()
         what = f"{name} is not possible" if known else f"there is no trigger {name!r}"
+        key = "refused.final" if not allowed else "refused.not_allowed_now" if known else "refused.no_such_trigger"
         raise NotAllowedNow(
-            f"{what} in state {instance.state}; possible now: {now_ok}",
+            Said(f"{what} in state {instance.state}; possible now: {now_ok}", key, trigger=name,
+                 state=instance.state, allowed=allowed),
             state=instance.state,
             allowed=allowed,
         )
@@ -426,8 +433,10 @@ class Workflow:
             who = "fired by the calendar; an admin may fire it by hand" + (
                 f"; also {', '.join(holders)}" if holders else ""
             )
+        key = "refused.system_step" if SYSTEM in trigger.roles else "refused.wrong_role"
         raise WrongRole(
-            f"{actor.email} may not fire {trigger.name}: it needs {roles_text} ({who})",
+            Said(f"{actor.email} may not fire {trigger.name}: it needs {roles_text} ({who})", key,
+                 actor=actor.email, trigger=trigger.name, roles=list(trigger.roles), holders=list(holders)),
             roles=trigger.roles,
             holders=holders,
         )

@@ -46,7 +46,9 @@ class Field:
     """Fixed choices, or the name of a list the store provides (e.g. the grade scale)."""
     items: str | None = None
     """For `measures`: the name of the item list the store provides."""
-    invalid: str | None = None
+    labels: Mapping[str, Label] = field(default_factory=dict)
+    """For `choice` with fixed choices: each value in words (the value itself is for programs)."""
+    invalid: Label | None = None
     """For `choice`: what a value outside the choices is, in words ("is not an advisor ...")."""
     check: Callable[[Any, FireContext], str | None] | None = None
     """A check of the parsed value that needs the instance or the time (a date after
@@ -214,6 +216,20 @@ class WorkflowSpec:
     def body_roles(self) -> dict[str, str]:
         """Each body (e.g. a council) and the role its chair holds."""
         return {r.body: r.name for r in self.roles if r.body}
+
+    def name_of(self, kind: str, code: str, language: str) -> str:
+        """A program name of this spec (a trigger, a state, a role) in words, or the name
+        itself if the spec has none for it."""
+        label: Label | None = None
+        if kind == "trigger":
+            found = self._by_name.get(code)
+            label = found[0].label if found else None
+        elif kind == "state":
+            label = self._states[code].label if code in self._states else None
+        elif kind == "role":
+            role = self.role(code)
+            label = role.label if role else None
+        return label(language) if label is not None and label(language) else code
 
     def waiting_states(self) -> tuple[str, ...]:
         """The states in which an instance waits for a person."""

@@ -368,3 +368,17 @@ def retry(conn: Connection, *, ids: Sequence[int] = (), all_dead: bool = False, 
         update(outbox_table).where(chosen).values(status="queued", attempts=0, next_attempt_at=None, claimed_at=None),
         execution_options={"preserve_rowcount": True},
     ).rowcount
+
+
+def subjects(conn: Connection, ids: Sequence[int]) -> dict[int, str]:
+    """The subject each rendered message went out with (unrendered ones have none yet)."""
+    from email import message_from_bytes
+    from email.header import decode_header, make_header
+
+    found = {}
+    for row_id, raw in conn.execute(select(outbox_table.c.id, outbox_table.c.raw)
+                                    .where(outbox_table.c.id.in_(list(ids)), outbox_table.c.raw.is_not(None))):
+        head = bytes(raw).split(b"\r\n\r\n", 1)[0]
+        subject = message_from_bytes(head)["Subject"]
+        found[row_id] = str(make_header(decode_header(subject))) if subject else ""
+    return found

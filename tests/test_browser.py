@@ -254,7 +254,7 @@ def test_a_year_of_one_action_in_the_browser(browser: Browser, site: Site) -> No
     expect(chair.get_by_role("status")).to_have_text("完了しました")
     main = chair.locator("main")
     expect(state_line(chair)).to_contain_text("・ 完了 (")
-    expect(main).to_contain_text("decide_continue: act.deciding → closed")
+    expect(main.locator("ul.history li").last).to_contain_text("副市長 一郎（副市長室）が継続")  # a sentence
     expect(main).to_contain_text("計画どおり続ける")
     expect(chair.locator("form.step")).to_have_count(0)  # nothing more can happen
     assert year.state("1-1-2") == "closed"

@@ -103,7 +103,7 @@ def test_the_api_the_pages_the_queue_and_the_audit_log_serve_it(web: tuple[TestC
 
     admin = sign_in(TestClient(client.app, follow_redirects=False), year, ADMIN)
     audit = admin.get("/admin/audit", params={"code": str(note)})
-    assert audit.status_code == 200 and "acknowledge" in audit.text and "write" in audit.text
+    assert audit.status_code == 200 and "確認する" in audit.text and "メモを書く" in audit.text
     with Session(year.engine) as session:
         about = select(OutboxMessage).where(OutboxMessage.workflow == "example")
         kinds = sorted(m.kind for m in session.scalars(about))

@@ -161,7 +161,7 @@ def test_form_refusals_carry_their_status(web: TestClient, sqlite_year: Year) ->
     assert invalid.status_code == 422 and "content" in invalid.text and 'value="done"' not in invalid.text
     stale = web.post("/actions/1-1-2/2026/fire", data={"csrf": csrf, "trigger": "submit_report", "version": "3",
                                                        **REPORT})
-    assert stale.status_code == 409 and "reload" in stale.text
+    assert stale.status_code == 409 and "読み込み直して" in stale.text  # said in the page's language
     forged = web.post("/actions/1-1-2/2026/fire", data={"csrf": "x", "trigger": "submit_report", "version": "5",
                                                         **REPORT})
     assert forged.status_code == 403
@@ -239,19 +239,19 @@ def test_admin_pages_show_the_year_the_late_the_outbox_and_the_audit(web: TestCl
     admin = TestClient(web.app, follow_redirects=False)
     sign_in(admin, sqlite_year, ADMIN)
     calendar = admin.get("/admin?fy=2026")
-    assert calendar.status_code == 200 and "2027-05-28" in calendar.text and "2027-05-29 Saturday" in calendar.text
+    assert calendar.status_code == 200 and "2027-05-28" in calendar.text and "2027-05-29 土曜日" in calendar.text
     assert "1-1-2" in calendar.text  # FY2026 plans were due 2026-02-27: every one is late
     ics = admin.get("/admin/calendar.ics?fy=2026")
     assert ics.headers["content-type"].startswith("text/calendar") and b"BEGIN:VEVENT" in ics.content
     outbox = admin.get("/admin/outbox")
-    assert "sign_in_link" in outbox.text
+    assert "ログイン用リンク" in outbox.text and "sign_in_link" not in outbox.text  # words, not codes
     retried = admin.post("/admin/outbox/retry", data={"csrf": csrf_of(outbox.text)})
     assert retried.status_code == 303
     sqlite_year.fire("1-1-2", "submit_plan", OWNER)
     audit = admin.get("/admin/audit?code=1-1-2")
-    assert "submit_plan" in audit.text and "2-1-1" not in audit.text
+    assert "農林 三郎（農政課）が計画を提出" in audit.text and "2-1-1" not in audit.text
     people = admin.get("/admin/people")
-    assert "fukushichou@city.example.jp" in people.text and "vice_chair" in people.text
+    assert "fukushichou@city.example.jp" in people.text and "副会長" in people.text
 
 
 def test_the_api_documents_itself_without_any_external_asset(web: TestClient) -> None:
@@ -365,7 +365,8 @@ def test_an_advisor_is_asked_reminded_and_answers(web: TestClient, sqlite_year: 
     assert "有識者に意見を照会する" in page.text
     bad = member.post("/actions/1-1-2/2026/opinions", data={"csrf": csrf_of(page.text), "advisor": OWNER,
                                                             "question": "", "due": "2026-11-01"})
-    assert bad.status_code == 422 and "not an advisor" in bad.text and "is not after today" in bad.text
+    assert bad.status_code == 422 and "有識者（[advisors] members）ではありません" in bad.text
+    assert "今日より後の日付ではありません" in bad.text
     asked = member.post("/actions/1-1-2/2026/opinions", data={
         "csrf": csrf_of(page.text), "advisor": "shokubutsu@example.org",
         "question": "里山林の下草刈りの時期は在来植物に配慮していますか", "due": "2026-11-20"})
@@ -402,7 +403,7 @@ def test_odd_input_is_refused_not_a_server_error(web: TestClient, sqlite_year: Y
     page = web.get("/actions/1-1-2/2026")
     odd = web.post("/actions/1-1-2/2026/fire", data={"csrf": csrf_of(page.text), "trigger": "submit_plan",
                                                       "version": "abc"})
-    assert odd.status_code == 422 and "version" in odd.text
+    assert odd.status_code == 422 and "版の番号が読めません" in odd.text
     assert web.get("/admin?fy=10000").status_code == 404
     assert web.get("/w/opinion/99999999999999999999").status_code == 404
     token = token_for(year, ADMIN)

@@ -300,3 +300,18 @@ def concerned_roles(conn: Connection, *, strategy: int, email: str) -> set[str]:
         else:
             roles.add(key)
     return roles
+
+
+WEEKDAYS_JA = ("月曜日", "火曜日", "水曜日", "木曜日", "金曜日", "土曜日", "日曜日")
+CLOSURES = {"年末年始 (year-end closure)": ("年末年始", "year-end closure"), "閉庁日 (closed)": ("閉庁日", "closed")}
+
+
+def reason_words(reason: str, language: str) -> str:
+    """Why a date moved, for a person: '2027-05-29 土曜日' (scripts keep the stored form,
+    '2027-05-29 Saturday')."""
+    day, _, why = reason.partition(" ")
+    if why in WEEKDAYS:
+        why = WEEKDAYS_JA[WEEKDAYS.index(why)] if language != "en" else why
+    elif why in CLOSURES:
+        why = CLOSURES[why][1 if language == "en" else 0]
+    return f"{day} {why}"

@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 from engine.errors import NotFound
 from engine.outbox import OutboxMessage
 from engine.runtime import Instance, Store, Workflow
-from engine.spec import WorkflowSpec
+from engine.spec import Label, WorkflowSpec
 
 if TYPE_CHECKING:
     from workflows.tick import TickContext
@@ -66,6 +66,8 @@ class MessageKind:
     family: str
     digestible: bool = False
     """A request or reminder a person may take folded into one message a day."""
+    label: Label = field(default_factory=lambda: Label("", ""))
+    """What it is, in words (the outbox page)."""
 
 
 Extras = Callable[[Connection, OutboxMessage, dict[str, Any], Any], dict[str, Any]]
@@ -136,3 +138,11 @@ class Registry:
     def kinds(self) -> Mapping[str, tuple[str, str]]:
         """kind -> (template family, workflow)."""
         return {k.name: (k.family, e.name) for e in self for k in e.kinds}
+
+    def kind_label(self, kind: str, language: str) -> str | None:
+        """A kind of message in words, as the workflow that queues it names it."""
+        for entry in self:
+            for k in entry.kinds:
+                if k.name == kind and k.label(language):
+                    return k.label(language)
+        return None

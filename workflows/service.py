@@ -173,7 +173,7 @@ def audit_log(
     """The newest audit rows of one strategy; `code` keeps those about that action."""
     query = (
         select(AuditEvent.workflow, AuditEvent.instance_id, AuditEvent.at, AuditEvent.actor, AuditEvent.on_behalf,
-               AuditEvent.trigger, AuditEvent.from_state, AuditEvent.to_state, AuditEvent.comment)
+               AuditEvent.trigger, AuditEvent.from_state, AuditEvent.to_state, AuditEvent.comment, AuditEvent.fields)
         .where(AuditEvent.tenant_id == tenant)
         .order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
         .limit(limit)

@@ -131,3 +131,52 @@ class Site:
         councils = [{"key": key, "name_ja": names.get(key, (key, key))[0], "name_en": names.get(key, (key, key))[1]}
                     for key in service.bodies_with_queues(self.registry) if key in seats or admin]
         return {"councils": councils, "admin": admin}
+
+
+def people_named(conn: Connection, emails: set[str]) -> dict[str, tuple[str, str | None, str | None]]:
+    """email -> (name, English name, division), for saying who did what."""
+    from sqlalchemy import select
+
+    from workflows.models import Person
+
+    if not emails:
+        return {}
+    rows = conn.execute(select(Person.email, Person.name, Person.name_en, Person.division)
+                        .where(Person.email.in_(sorted(emails))))  # type: ignore[attr-defined]
+    return {r.email: (r.name, r.name_en, r.division) for r in rows}
+
+
+def sentence(event: dict[str, Any], *, language: str, zone: Any, names: Any, spec: Any) -> dict[str, str]:
+    """One history row as a person reads it: when (in the city's time), who (name and
+    division) and what, in words."""
+    from words.catalogue import say
+
+    when = datetime.fromisoformat(event["at"]).astimezone(zone).strftime("%Y/%m/%d %H:%M")
+
+    def who(email: str) -> str:
+        if email == "system":
+            return say("history.system_actor", language)
+        name, name_en, division = names.get(email, (email, None, None))
+        shown = (name_en or name) if language == "en" else name
+        return say("history.person", language, name=shown, division=division) if division else shown
+
+    trigger = event.get("trigger", "")
+    fields = event.get("fields") or {}
+    workflow = event.get("workflow")
+    if workflow == "person":
+        person = who(fields.get("email", ""))
+        key = "history.absent" if trigger == "mark_absent" else "history.back"
+        return {"when": when, "what": say(key, language, who=who(event["actor"]), person=person)}
+    if workflow == "action":
+        key = {"import": "history.import", "adopt_plan": "history.adopt", "end_action": "history.ended",
+               "set_owners": "history.reassign"}.get(trigger, "history.unknown")
+        return {"when": when, "what": say(key, language, who=who(event["actor"]), file=fields.get("by", ""),
+                                          step=trigger)}
+    step = spec.name_of("trigger", trigger, language) if spec is not None else trigger
+    if event["actor"] == "system":
+        what = say("history.system", language, step=step)
+    elif event.get("on_behalf") == "system":
+        what = say("history.for_system", language, who=who(event["actor"]), step=step)
+    else:
+        what = say("history.by", language, who=who(event["actor"]), step=step)
+    return {"when": when, "what": what}

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Date, Integer, Select, String, bindparam, literal, select
 
 from engine.outbox import OutboxMessage, dedupe_key, dedupe_key_bound, outbox_table
+from engine.spec import Label
 from workflows.action_cycle.spec import ACTION_CYCLE
 from workflows.fiscal import fy_label
 from workflows.messages import message_columns
@@ -25,22 +26,22 @@ SPEC = ACTION_CYCLE
 SPEC_SCOPE = "cycle"
 """How a message names the cycle it is about in its dedupe key ('cycle:12')."""
 KINDS = (
-    MessageKind("plan_requested", "request", digestible=True),
-    MessageKind("report_requested", "request", digestible=True),
-    MessageKind("plan_reminder", "reminder", digestible=True),
-    MessageKind("report_reminder", "reminder", digestible=True),
-    MessageKind("plan_overdue", "overdue", digestible=True),
-    MessageKind("report_overdue", "overdue", digestible=True),
-    MessageKind("plan_escalation", "escalation"),
-    MessageKind("report_escalation", "escalation"),
-    MessageKind("internal_packet", "packet"),
-    MessageKind("promotion_packet", "packet"),
-    MessageKind("decision_reminder", "decisions"),
-    MessageKind("decision_overdue", "decisions"),
-    MessageKind("returned", "returned"),
-    MessageKind("decided", "decided"),
-    MessageKind("revision_requested", "revision"),
-    MessageKind("publication_done", "published"),
+    MessageKind("plan_requested", "request", True, Label("計画の依頼", "Plan asked for")),
+    MessageKind("report_requested", "request", True, Label("実施状況報告の依頼", "Report asked for")),
+    MessageKind("plan_reminder", "reminder", True, Label("計画の提出期限のお知らせ", "Plan reminder")),
+    MessageKind("report_reminder", "reminder", True, Label("報告の提出期限のお知らせ", "Report reminder")),
+    MessageKind("plan_overdue", "overdue", True, Label("計画の提出期限超過", "Plan overdue")),
+    MessageKind("report_overdue", "overdue", True, Label("報告の提出期限超過", "Report overdue")),
+    MessageKind("plan_escalation", "escalation", False, Label("未承認の計画の報告", "Plans not approved")),
+    MessageKind("report_escalation", "escalation", False, Label("未提出の報告の報告", "Reports missing")),
+    MessageKind("internal_packet", "packet", False, Label("庁内推進会議の資料", "Internal council packet")),
+    MessageKind("promotion_packet", "packet", False, Label("推進会議の資料", "Promotion council packet")),
+    MessageKind("decision_reminder", "decisions", False, Label("対応方針の決定期限のお知らせ", "Decisions reminder")),
+    MessageKind("decision_overdue", "decisions", False, Label("対応方針の決定期限超過", "Decisions overdue")),
+    MessageKind("returned", "returned", False, Label("差し戻し", "Returned")),
+    MessageKind("decided", "decided", False, Label("決定のお知らせ", "Decided")),
+    MessageKind("revision_requested", "revision", False, Label("見直しの依頼", "Revision asked for")),
+    MessageKind("publication_done", "published", False, Label("結果の公表", "Results published")),
 )
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import bindparam, func, select
 
 from engine.clock import to_storage
+from engine.errors import Said
 from engine.spec import OPENING, SYSTEM, Changes, Field, Guard, Label, Role, State, Trigger, WorkflowSpec
 from workflows.action_cycle import revision
 from workflows.fiscal import fy_label
@@ -27,6 +28,11 @@ INTERNAL_CHAIR = "internal_chair"
 PROMOTION_CHAIR = "promotion_chair"
 
 REPORT_STATUSES = ("implemented", "partly_implemented", "not_implemented")
+STATUS_LABELS = {
+    "implemented": Label("実施", "Implemented"),
+    "partly_implemented": Label("一部実施", "Partly implemented"),
+    "not_implemented": Label("未実施", "Not implemented"),
+}
 DECISIONS = ("continue", "revise", "complete", "discontinue")
 
 
@@ -45,25 +51,30 @@ def action_active(ctx: FireContext) -> str | None:
     status = _data(ctx, "action_status")
     if status == "active":
         return None
-    return (
+    ended = {"completed": "完了", "discontinued": "廃止"}.get(status, status)
+    return Said(
         f"action {_data(ctx, 'code')} was {status} in {fy_label(_data(ctx, 'ended_fy'))}; "
-        "no further steps are due for it"
+        "no further steps are due for it",
+        ja=f"取組 {_data(ctx, 'code')} は{fy_label(_data(ctx, 'ended_fy'))}に{ended}となりました。"
+           "これ以上の手続きはありません。",
     )
 
 
 def plan_written(ctx: FireContext) -> str | None:
     if (ctx.fields.get("plan") or _data(ctx, "plan") or "").strip():
         return None
-    return "the plan is empty: write it (field plan) before submitting"
+    return Said("the plan is empty: write it (field plan) before submitting",
+                ja="計画が空です。計画を書いてから提出してください。")
 
 
 def fiscal_year_begun(ctx: FireContext) -> str | None:
     begins = _store(ctx).calendar(ctx.conn, ctx.instance).year_begins(_data(ctx, "fy"))
     if ctx.now >= begins:
         return None
-    return (
-        f"{fy_label(_data(ctx, 'fy'))} begins on {begins.date().isoformat()}; "
-        "the approved plan starts then"
+    return Said(
+        f"{fy_label(_data(ctx, 'fy'))} begins on {begins.date().isoformat()}; the approved plan starts then",
+        ja=f"{fy_label(_data(ctx, 'fy'))}は{begins.date().isoformat()}に始まります。"
+           "承認された計画はそのときに実施に移ります。",
     )
 
 
@@ -97,16 +108,19 @@ def every_indicator_reported(ctx: FireContext) -> str | None:
     rows = ctx.conn.execute(_unreported(), {"fy": _data(ctx, "fy"), "action": _data(ctx, "action_id")}).scalars().all()
     if not rows:
         return None
-    return (
+    return Said(
         f"indicator {', '.join(rows)} has no value or reason for {fy_label(_data(ctx, 'fy'))}; "
-        "return the report so the owner can add it"
+        "return the report so the owner can add it",
+        ja=f"指標 {', '.join(rows)} に{fy_label(_data(ctx, 'fy'))}の値も、値がない理由もありません。"
+           "担当課が追記できるよう報告を差し戻してください。",
     )
 
 
 def revision_changes_plan(ctx: FireContext) -> str | None:
     if ctx.fields["revised_plan"].strip() != (_data(ctx, "action_plan") or "").strip():
         return None
-    return "the revised plan is the same as the current plan: change what the council asked for"
+    return Said("the revised plan is the same as the current plan: change what the council asked for",
+                ja="見直し案がいまの計画と同じです。会議で求められた点を直してください。")
 
 
 # -- recorders ---------------------------------------------------------------------------
@@ -188,8 +202,10 @@ def answers_fit_proposals(ctx: FireContext) -> str | None:
     wrong = sorted({n for n, _ in numbered_answers(lines) if not 1 <= n <= count})
     if not wrong:
         return None
-    return (f"there are {count} proposal(s); no proposal {', '.join(map(str, wrong))} to answer "
-            "(write 'N: answer', N from 1)")
+    return Said(f"there are {count} proposal(s); no proposal {', '.join(map(str, wrong))} to answer "
+                "(write 'N: answer', N from 1)",
+                ja=f"改善提案は{count}件です。提案 {', '.join(map(str, wrong))} はありません"
+                   "（「番号: 対応」の番号は1から）。")
 
 
 def flags_resolved(ctx: FireContext) -> str | None:
@@ -198,8 +214,10 @@ def flags_resolved(ctx: FireContext) -> str | None:
     if not open_flags or (ctx.fields.get("flags_kept_because") or "").strip():
         return None
     reasons = "; ".join(f["reason_en"] for f in open_flags)
-    return (f"flagged for adaptive revision ({reasons}): decide revise, or keep it with a reason "
-            "(field flags_kept_because)")
+    reasons_ja = "、".join(f["reason_ja"] for f in open_flags)
+    return Said(f"flagged for adaptive revision ({reasons}): decide revise, or keep it with a reason "
+                "(field flags_kept_because)",
+                ja=f"見直しの対象です（{reasons_ja}）。見直しを決めるか、続ける理由を書いてください。")
 
 
 def _closing(ctx: FireContext) -> dict[str, Any]:
@@ -304,7 +322,7 @@ TRIGGERS = (
             Label("実施状況を報告", "Submit the report"),
             fields=(
                 Field("status", "choice", Label("実施状況", "Implementation status"),
-                      choices=REPORT_STATUSES),
+                      choices=REPORT_STATUSES, labels=STATUS_LABELS),
                 Field("content", "longtext", Label("実施内容", "What was done")),
                 Field("indicators", "measures", Label("指標の実績", "Indicator values"),
                       items="indicators"),

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from engine.calendar import reminder_step
+from engine.spec import Label
 from workflows.models import OpinionRequest
 from workflows.opinion.spec import OPINION
 from workflows.opinion.store import notify
@@ -15,9 +16,9 @@ from workflows.registry import MessageKind
 from workflows.tick import TickContext
 
 KINDS = (
-    MessageKind("opinion_requested", "opinion"),
-    MessageKind("opinion_reminder", "opinion", digestible=True),
-    MessageKind("opinion_overdue", "opinion", digestible=True),
+    MessageKind("opinion_requested", "opinion", False, Label("意見照会", "Opinion asked for")),
+    MessageKind("opinion_reminder", "opinion", True, Label("意見照会の期限のお知らせ", "Opinion reminder")),
+    MessageKind("opinion_overdue", "opinion", True, Label("意見照会の期限超過", "Opinion overdue")),
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from engine.clock import to_storage
+from engine.errors import Said
 from engine.spec import OPENING, STAND_IN, Changes, Field, Guard, Label, Role, State, Trigger, WorkflowSpec
 
 if TYPE_CHECKING:
@@ -33,12 +34,15 @@ def during_evaluation(ctx: FireContext) -> str | None:
     data = ctx.instance.data
     if data["cycle_state"] in _store(ctx).asking_states():
         return None
-    return f"opinions are asked during the promotion council's evaluation; this cycle is {data['cycle_state']}"
+    return Said(f"opinions are asked during the promotion council's evaluation; this cycle is {data['cycle_state']}",
+                ja="有識者への意見照会は、生物多様性推進会議が評価している間に行います。")
 
 
 def after_today(value: Any, ctx: FireContext) -> str | None:
     today = _store(ctx).today(ctx.conn, ctx.instance, ctx.now)
-    return None if value > today else f"{value.isoformat()} is not after today"
+    if value > today:
+        return None
+    return Said(f"{value.isoformat()} is not after today", ja=f"{value.isoformat()} は今日より後の日付ではありません")
 
 
 # -- recorders ---------------------------------------------------------------------------
@@ -78,7 +82,8 @@ OPENINGS = (
     Trigger("ask", OPENING, "asked", (PROMOTION_MEMBER, STAND_IN), Label("有識者に意見を照会する", "Ask an advisor"),
             fields=(
                 Field("advisor", "choice", Label("有識者", "Advisor"), choices="advisors",
-                      invalid="is not an advisor in the config ([advisors] members)"),
+                      invalid=Label("は、この戦略の有識者（[advisors] members）ではありません",
+                                    "is not an advisor in the config ([advisors] members)")),
                 Field("question", "longtext", Label("照会内容", "Question")),
                 Field("due", "date", Label("回答期限", "Answer by"), check=after_today),
             ),

@@ -3,20 +3,29 @@ log, the people and bodies; each for one strategy, for its admins."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.ics import milestones_ics
 from app.web import auth
-from app.web.site import Site
+from app.web.site import Site, people_named, sentence
 from engine import db
 from engine.errors import NotFound, WrongRole
-from notifications.drain import list_messages, retry
+from notifications.drain import list_messages, retry, subjects
+from words.catalogue import has, say
 from workflows import service
+from workflows.calendar import reason_words
 from workflows.fiscal import fy_label
 from workflows.tenants import Tenant
 
 router = APIRouter(include_in_schema=False)
+
+
+def _local(iso: str | None, zone: Any) -> str:
+    return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y/%m/%d %H:%M") if iso else ""
 
 
 def _admin(request: Request, strategy: str | None) -> tuple[Site, auth.Visitor, Tenant]:
@@ -40,8 +49,8 @@ def admin_calendar(request: Request, fy: int | None = None, strategy: str | None
     if not 1990 <= year <= 2200:
         raise NotFound(f"FY{year} has no calendar")
     milestones = [
-        {"name": m.name, "date": m.day.isoformat(), "rule_date": m.when.rule.isoformat(), "shifted": m.when.moved,
-         "reasons": m.when.reasons, "what": m.what(lang)}
+        {"name": say(f"milestone.{m.name}", lang), "date": m.day.isoformat(), "rule_date": m.when.rule.isoformat(),
+         "shifted": m.when.moved, "reasons": [reason_words(r, lang) for r in m.when.reasons], "what": m.what(lang)}
         for m in cal.year(year)
     ]
     with db.reading(site.pdca.engine) as conn:
@@ -67,8 +76,17 @@ def admin_ics(request: Request, fy: int, strategy: str | None = None) -> Respons
 @router.get("/admin/outbox", response_class=HTMLResponse)
 def admin_outbox(request: Request, status: str | None = None, strategy: str | None = None) -> Response:
     site, visitor, tenant = _admin(request, strategy)
+    lang = site.language(request)
+    zone = tenant.calendar.zone
     with db.reading(site.pdca.engine) as conn:
         messages = list_messages(conn, status=status or None, tenant=tenant.id, untenanted=visitor.admin)
+        said = subjects(conn, [m["id"] for m in messages])
+    for m in messages:
+        m["kind_label"] = site.registry.kind_label(m["kind"], lang) or (
+            say(f"kind.{m['kind']}", lang) if has(f"kind.{m['kind']}") else m["kind"])
+        m["status_label"] = say(f"status.{m['status']}", lang) if has(f"status.{m['status']}") else m["status"]
+        m["subject"] = said.get(m["id"], "")
+        m["when"] = _local(m.get("sent_at") or m.get("created_at"), zone)
     return site.page(request, "admin.html", visitor, tenant=tenant, section="outbox", messages=messages,
                      status_filter=status)
 
@@ -86,11 +104,17 @@ def admin_retry(request: Request, csrf: str = Form(""), strategy: str | None = N
 def admin_audit(request: Request, code: str | None = None, actor: str | None = None, trigger: str | None = None,
                 strategy: str | None = None) -> Response:
     site, visitor, tenant = _admin(request, strategy)
+    lang = site.language(request)
     with db.reading(site.pdca.engine) as conn:
         events = service.audit_log(conn, site.registry, tenant=tenant.id, code=code or None, actor=actor or None,
                                    trigger=trigger or None)
+        names = people_named(conn, {e["actor"] for e in events} | {
+            (e.get("fields") or {}).get("email", "") for e in events})
     for e in events:
         e["url"] = site.prefix(tenant) + e["path"] if e.get("path") else None
+        entry = site.registry.get(e["workflow"])
+        e |= sentence(e, language=lang, zone=tenant.calendar.zone, names=names,
+                      spec=entry.spec if entry is not None else None)
     return site.page(request, "admin.html", visitor, tenant=tenant, section="audit", events=events,
                      filters={"code": code, "actor": actor, "trigger": trigger})
 

@@ -21,10 +21,11 @@ from sqlalchemy import Connection
 
 from app.web import auth, drafts
 from app.web.i18n import translator
-from app.web.site import Site
+from app.web.site import Site, people_named, sentence
 from engine import db
-from engine.errors import InvalidFields, NotAllowedNow, NotFound, Refused, WrongRole
+from engine.errors import InvalidFields, NotAllowedNow, NotFound, Refused, Said, WrongRole
 from engine.runtime import Instance, Option
+from words.catalogue import render as render_said
 from workflows import service
 from workflows.registry import Entry
 from workflows.tenants import Tenant
@@ -46,6 +47,16 @@ def _site(request: Request) -> Site:
 
 def segment(entry: Entry) -> str:
     return entry.options.get("segment") or f"w/{entry.name}"
+
+
+def _field_words(spec: Any, name: str, language: str) -> str:
+    """A field's name as its form labels it ("指標の実績 S1" for indicators.S1)."""
+    head, _, item = name.partition(".")
+    for trigger in (*spec.triggers, *spec.openings):
+        for f in trigger.fields:
+            if f.name == head:
+                return f.label(language) + (f" {item.removesuffix('.reason')}" if item else "")
+    return name
 
 
 def _path(site: Site, entry: Entry, instance: Instance) -> str:
@@ -95,8 +106,17 @@ def _children(conn: Connection, site: Site, entry: Entry, instance: Instance, vi
 
 
 def render(request: Request, site: Site, visitor: auth.Visitor, entry: Entry, instance_id: int, tenant: Tenant,
-           status: int = 200, **extra: Any) -> Response:
+           status: int = 200, *, refusal: Refused | None = None, refused_by: Entry | None = None,
+           **extra: Any) -> Response:
+    """The instance's page; after a refusal, with what was refused said in the person's
+    language, each field's problem beside the field, and the form as it was sent."""
     lang = site.language(request)
+    if refusal is not None:
+        spec = (refused_by or entry).spec
+        extra["error"] = render_said(refusal.said, lang, spec.name_of)
+        problems = refusal.problems if isinstance(refusal, InvalidFields) else ()
+        extra["problems"] = {name: render_said(why, lang, spec.name_of) for name, why in problems}
+        extra["problem_list"] = [(_field_words(spec, name, lang), extra["problems"][name]) for name, _ in problems]
     with db.reading(site.pdca.engine) as conn:
         story = service.story(conn, entry, instance_id, today=tenant.calendar.today(site.clock()),
                               actor=visitor.actor)
@@ -106,27 +126,26 @@ def render(request: Request, site: Site, visitor: auth.Visitor, entry: Entry, in
         saved = drafts.load(conn, workflow=entry.name, instance_id=instance_id)
         page_path = _path(site, entry, instance)
         children = _children(conn, site, entry, instance, visitor, lang, page_path, tenant)
+        names = people_named(conn, {h["actor"] for h in story["history"]})
     zone = tenant.calendar.zone
-    for h in story["history"]:
-        h["at"] = _local(h["at"], zone)
+    story["lines"] = [sentence(h, language=lang, zone=zone, names=names, spec=entry.spec) | {"comment": h["comment"]}
+                      for h in story["history"]]
     steps = _steps(options, saved, lang)
     form = extra.pop("form", None)
-    if form is not None:  # a refused form comes back as it was sent
+    if form is not None:  # a refused form comes back as it was sent, beside its problems
         for step in steps:
             if step["trigger"] == form.get("trigger"):
                 step["form"] = form
+        for child in children:
+            if refused_by is not None and child["name"] == refused_by.name:
+                for opening in child["openings"]:
+                    opening["form"] = form | {"trigger": opening["trigger"]}
     title = (story.get("title_en") or story.get("title_ja")) if lang == "en" else story.get("title_ja")
     template = entry.options.get("template", "instance.html")
     return site.page(request, template, visitor, status, tenant=tenant, s=story, steps=steps,
                      title=title or story["label"], children=children, entry=entry,
                      fire_action=f"{site.prefix(tenant)}{page_path}/fire" if entry is site.registry.primary
                      else f"{site.prefix(tenant)}/w/{entry.name}/{instance_id}/fire", **extra)
-
-
-def _local(iso: str, zone: Any) -> str:
-    from datetime import datetime
-
-    return datetime.fromisoformat(iso).astimezone(zone).isoformat()
 
 
 def _not_found(request: Request, site: Site, visitor: auth.Visitor, message: str) -> Response:
@@ -168,7 +187,7 @@ def _version(values: dict[str, str]) -> int | None:
     if not text:
         return None
     if not text.isdigit() or len(text) > 18:
-        raise InvalidFields([("version", f"{text!r} is not a version number; reload the page")])
+        raise InvalidFields([("version", Said(f"{text!r} is not a version number; reload the page", "field.version"))])
     return int(text) or None
 
 
@@ -193,9 +212,7 @@ def _fire(request: Request, site: Site, visitor: auth.Visitor, entry: Entry, ten
                                        expected_version=version)
                 drafts.discard(conn, workflow=entry.name, instance_id=instance_id, trigger=trigger)
     except Refused as exc:
-        problems = list(exc.problems) if isinstance(exc, InvalidFields) else []
-        return render(request, site, visitor, entry, instance_id, tenant, status_of(exc), error=exc.message,
-                      problems=problems, form=values)
+        return render(request, site, visitor, entry, instance_id, tenant, status_of(exc), refusal=exc, form=values)
     done = "draft" if "save_draft" in values else "1"
     return RedirectResponse(f"{back}?done={done}", status_code=303)
 
@@ -276,9 +293,8 @@ async def open_child(request: Request, code: str, fy: int, child: str, strategy:
             parent = parent_entry.store.load(conn, parent_id)
             entry.workflow.open(conn, trigger, visitor.actor, raw, now=site.clock(), parent=parent, tenant=tenant.id)
     except Refused as exc:
-        problems = list(exc.problems) if isinstance(exc, InvalidFields) else []
-        return render(request, site, visitor, parent_entry, parent_id, tenant, status_of(exc), error=exc.message,
-                      problems=problems)
+        return render(request, site, visitor, parent_entry, parent_id, tenant, status_of(exc), refusal=exc,
+                      refused_by=entry, form=values)
     return RedirectResponse(f"{back}?done=1", status_code=303)
 
 
@@ -340,7 +356,6 @@ async def child_fire(request: Request, child: str, instance_id: int, trigger: st
             entry.workflow.fire_in(conn, instance_id, trigger, visitor.actor, raw, now=site.clock(),
                                    expected_version=_version(values))
     except Refused as exc:
-        problems = list(exc.problems) if isinstance(exc, InvalidFields) else []
         return render(request, site, visitor, site.registry[entry.parent], parent, tenant,  # type: ignore[index]
-                      status_of(exc), error=exc.message, problems=problems)
+                      status_of(exc), refusal=exc, refused_by=entry, form=values)
     return RedirectResponse(f"{back}?done=1", status_code=303)

@@ -1,0 +1,168 @@
+"""The catalogue: each key in Japanese and English, with `{name}` places for its values.
+
+`say(key, language, **values)` says one entry. `render(said, language, names)` says a
+refusal or a field problem that the engine raised (a `Said`: English text with its key and
+values, or with the Japanese its author wrote), turning the program names it carries
+(steps, states, roles) into the words `names(kind, code, language)` gives for them.
+
+Nothing here imports the rest of pdca: the engine, the workflows, the pages, the CLI and
+mail all read from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from words.pages import PAGE_WORDS
+
+Names = Callable[[str, str, str], str]
+"""(kind, code, language) -> words: kind is 'trigger', 'state', 'role' or 'field'."""
+
+
+class Sayable(Protocol):
+    key: str
+    params: dict[str, Any]
+    ja: str | None
+
+
+WORDS: dict[str, tuple[str, str]] = {
+    # -- refusals ----------------------------------------------------------------------------
+    "refused.not_found": ("見つかりません。", "Not found."),
+    "refused.not_allowed_now": ("「{trigger}」は、いま（{state}）はできません。いまできること: {allowed}",
+                                "“{trigger}” is not possible now ({state}). What is possible: {allowed}"),
+    "refused.no_such_trigger": ("その操作はありません。いま（{state}）できること: {allowed}",
+                                "There is no such step. What is possible now ({state}): {allowed}"),
+    "refused.final": ("この件は「{state}」で、これ以上の手続きはありません。",
+                      "This is “{state}”: nothing more can happen."),
+    "refused.no_opening": ("この操作では始められません。始められるもの: {allowed}",
+                           "This does not start one. What does: {allowed}"),
+    "refused.wrong_role": ("「{trigger}」は{roles}が行います（{holders}）。",
+                           "“{trigger}” is for {roles} ({holders})."),
+    "refused.system_step": ("「{trigger}」は年間予定に従って自動で行われます。管理者は手動でも行えます。",
+                            "“{trigger}” happens by the calendar; an admin may take it by hand."),
+    "refused.stale": ("ほかの人が先に更新しました（いまは第{now}版、開いたときは第{had}版）。ページを読み込み直して、"
+                      "内容を確かめてからもう一度行ってください。",
+                      "Someone changed this since you opened it (now version {now}, you had {had}). Reload the "
+                      "page, check it, and try again."),
+    "refused.stale_race": ("保存中にほかの人が更新しました。ページを読み込み直してください。",
+                           "Someone changed this while it was being saved. Reload the page."),
+    "refused.already_done": ("この操作はすでに行われています（{when}、{who}）。",
+                             "This step was taken already ({when}, {who})."),
+    "refused.not_now": ("「{trigger}」はいまはできません。", "“{trigger}” is not possible now."),
+    "refused.guard": ("{reasons}", "{reasons}"),
+    "refused.invalid_fields": ("入力に{count}件の問題があります。各項目の説明を見て直してください。",
+                               "{count} field(s) need attention: see the note beside each."),
+    "refused.csrf": ("このフォームは古いか、このサイトから送られたものではありません。ページを読み込み直してください。",
+                     "This form is out of date or did not come from this site. Reload the page."),
+    "refused.not_admin": ("管理者だけが行えます。", "Only an admin may do this."),
+    "refused.no_part": ("この戦略のページは、関わりのある人だけが見られます。",
+                        "This strategy's pages are for those who have a part in it."),
+    "refused.nobody": ("いま担当者がいません", "nobody holds it now"),
+    # -- field problems ------------------------------------------------------------------------
+    "field.several": ("1つだけ入力してください", "give one value, not several"),
+    "field.unknown_item": ("「{item}」はここにはありません", "there is no “{item}” here"),
+    "field.measure_not_number": ("「{value}」は数値ではありません。値がない場合は理由の欄に書いてください",
+                                 "“{value}” is not a number; if there is none, say why in the reason box"),
+    "field.value_and_reason": ("値か理由のどちらか一方を入力してください", "give a value or a reason, not both"),
+    "field.measure_missing": ("値を入力するか、値がない理由を書いてください",
+                              "give a value, or say why there is none"),
+    "field.missing_lines": ("1件以上入力してください", "give at least one"),
+    "field.missing": ("入力してください", "this is needed"),
+    "field.not_number": ("「{value}」は数値ではありません", "“{value}” is not a number"),
+    "field.not_choice": ("選択肢から選んでください", "choose one of the options"),
+    "field.not_date": ("「{value}」は日付ではありません（年-月-日）", "“{value}” is not a date (YYYY-MM-DD)"),
+    "field.unknown": ("この操作にはない項目です", "this step does not take this"),
+    "field.version": ("版の番号が読めません。ページを読み込み直してください",
+                      "the version is unreadable; reload the page"),
+    "field.choose": ("選択してください", "Choose…"),
+    # -- history, as sentences ------------------------------------------------------------------
+    "history.by": ("{who}が{step}", "{who}: {step}"),
+    "history.system": ("年間予定により{step}", "By the calendar: {step}"),
+    "history.for_system": ("{who}が年間予定に代わって{step}", "{who}, standing in for the calendar: {step}"),
+    "history.person": ("{name}（{division}）", "{name} ({division})"),
+    "history.absent": ("{who}が{person}を不在にしました", "{who} marked {person} away"),
+    "history.back": ("{who}が{person}の不在を解除しました", "{who} marked {person} back"),
+    "history.import": ("{who}が取組の一覧（{file}）を取り込みました", "{who} imported the actions ({file})"),
+    "history.adopt": ("見直し後の計画が取組の計画になりました", "The revised plan became the action's plan"),
+    "history.ended": ("取組が終了しました", "The action ended"),
+    "history.reassign": ("{who}が担当者を変えました", "{who} handed the action to other owners"),
+    "history.unknown": ("{who}: {step}", "{who}: {step}"),
+    "history.system_actor": ("年間予定", "the calendar"),
+    # -- the annual calendar's milestones ------------------------------------------------------------
+    "milestone.plan_window_opens": ("計画の受付開始", "Plans asked for"),
+    "milestone.plan_due": ("計画の提出期限", "Plans due"),
+    "milestone.year_start": ("年度の開始", "The year begins"),
+    "milestone.check_opens": ("点検の開始", "The check opens"),
+    "milestone.report_due": ("実施状況報告の提出期限", "Reports due"),
+    "milestone.internal_council_meeting": ("庁内推進会議", "Internal council meets"),
+    "milestone.promotion_council_meeting": ("生物多様性推進会議", "Promotion council meets"),
+    "milestone.decisions_due": ("対応方針の決定期限", "Decisions due"),
+    "milestone.publication": ("結果の公表", "Results published"),
+    # -- mail, as the outbox shows it ---------------------------------------------------------------
+    "status.queued": ("送信待ち", "queued"),
+    "status.sending": ("送信中", "sending"),
+    "status.sent": ("送信済", "sent"),
+    "status.dead": ("送信できず", "undeliverable"),
+    "status.folded": ("まとめに含めた", "folded into a digest"),
+    "kind.digest": ("お知らせのまとめ", "Daily digest"),
+    "kind.dead_letters": ("送信できなかったメール", "Undeliverable mail"),
+    "kind.sign_in_link": ("ログイン用リンク", "Sign-in link"),
+    # -- seats in a body ------------------------------------------------------------------------------
+    "seat.chair": ("会長", "chair"),
+    "seat.vice_chair": ("副会長", "vice chair"),
+    "seat.member": ("委員", "member"),
+    # -- roles the engine knows ------------------------------------------------------------------
+    "role.system": ("年間予定（自動）", "the calendar"),
+    "role.admin": ("管理者", "an admin"),
+}
+
+
+WORDS.update({f"page.{key}": pair for key, pair in PAGE_WORDS.items()})
+
+
+def say(key: str, language: str, **values: Any) -> str:
+    """One entry of the catalogue in a language (Japanese unless English is asked for)."""
+    ja, en = WORDS[key]
+    template = en if language == "en" else ja
+    return template.format(**values) if values else template
+
+
+def has(key: str) -> bool:
+    return key in WORDS
+
+
+def join(items: Sequence[str], language: str) -> str:
+    return ("、" if language != "en" else ", ").join(items)
+
+
+def render(said: Any, language: str, names: Names | None = None) -> str:
+    """A refusal or problem in the person's language, with program names turned into words."""
+    text = str(said)
+    key = getattr(said, "key", "")
+    if language != "en" and getattr(said, "ja", None):
+        return str(said.ja)
+    if not key or key not in WORDS:
+        return text
+    params = dict(getattr(said, "params", {}) or {})
+
+    def name(kind: str, code: str) -> str:
+        return names(kind, code, language) if names is not None else code
+
+    values: dict[str, Any] = {}
+    for k, v in params.items():
+        if k == "trigger":
+            values[k] = name("trigger", v)
+        elif k == "state":
+            values[k] = name("state", v)
+        elif k == "allowed":
+            values[k] = join([name("trigger", t) for t in v], language) or say("refused.nobody", language)
+        elif k == "roles":
+            values[k] = join([name("role", r) for r in v], language)
+        elif k == "holders":
+            values[k] = join(list(v), language) or say("refused.nobody", language)
+        elif k == "reasons":
+            values[k] = "\n".join(render(r, language, names) for r in v)
+        else:
+            values[k] = v
+    return say(key, language, **values)
