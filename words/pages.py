@@ -4,6 +4,8 @@ Part of the one catalogue: `words.catalogue.say("page.KEY", language)`."""
 from __future__ import annotations
 
 PAGE_WORDS: dict[str, tuple[str, str]] = {
+    'direction_up': ('大きいほど良い', 'higher is better'),
+    'direction_down': ('小さいほど良い', 'lower is better'),
     'status_queued': ('送信待ち', 'queued'),
     'status_sending': ('送信中', 'sending'),
     'status_sent': ('送信済', 'sent'),
