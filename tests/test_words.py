@@ -47,8 +47,9 @@ def program_names() -> set[str]:
 
 
 CODES = program_names()
-CODE = re.compile(r"(?<![\w./-])(" + "|".join(sorted((re.escape(c) for c in CODES), key=len, reverse=True))
-                  + r")(?![\w-])")
+WORDLIKE = sorted((re.escape(c) for c in CODES if c[0].isalnum()), key=len, reverse=True)
+PUNCTUATED = sorted((re.escape(c) for c in CODES if not c[0].isalnum()), key=len, reverse=True)
+CODE = re.compile(r"((?<![\w./-])(?:" + "|".join(WORDLIKE) + r")(?![\w-])|" + "|".join(PUNCTUATED) + ")")
 
 
 def visible_text(html: str) -> str:
