@@ -179,12 +179,12 @@ def test_a_year_of_one_action_in_the_browser(browser: Browser, site: Site) -> No
     owner_context = person_context(browser, viewport={"width": 1280, "height": 900})
     owner = site.sign_in(owner_context, OWNER, "/", shot="01-sign-in")
     expect(owner.get_by_role("heading", level=1)).to_have_text("自分の作業")
-    row = owner.get_by_role("row").filter(has_text="1-1-2")
+    row = owner.get_by_role("listitem").filter(has_text="1-1-2")  # My work is a to-do list
     expect(row).to_contain_text("里山林の保全管理")
     expect(row).to_contain_text("実施状況報告中")
     screenshot(owner, "02-my-work")
-    row.get_by_role("link").click()
-    expect(owner).to_have_url(site.base + ACTION)
+    row.get_by_role("link", name="実施状況を報告").click()  # the one button: straight to the form
+    expect(owner).to_have_url(site.base + ACTION + "#step-submit_report")
     main = owner.locator("main")
     expect(state_line(owner)).to_contain_text("・ 実施状況報告中 (")
 

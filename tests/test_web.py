@@ -408,3 +408,27 @@ def test_odd_input_is_refused_not_a_server_error(web: TestClient, sqlite_year: Y
     assert web.get("/w/opinion/99999999999999999999").status_code == 404
     token = token_for(year, ADMIN)
     assert web.get("/api/workflows/opinion/99999999999999999999", headers=token).status_code == 404
+
+
+def test_my_work_is_a_to_do_list_most_urgent_first_then_what_waits_on_others(
+    web: TestClient, sqlite_year: Year
+) -> None:
+    year = sqlite_year
+    walk(year, "check.self_assessment")  # 1-1-2: the report is due 2027-05-28, in 207 days
+    year.fire("3-1-1", "submit_plan", "museum@city.example.jp")  # another owner's plan, not mine
+    sign_in(web, year, OWNER)
+    home = web.get("/").text
+    mine = home.split("あなたの番です")[1].split("<h2")[0]
+    assert mine.index("2-1-1") < mine.index("1-1-2")  # the plan due last February first, the report after
+    assert 'href="/actions/2-1-1/2026#step-submit_plan">計画を提出</a>' in home
+    assert 'href="/actions/1-1-2/2026#step-submit_report">実施状況を報告</a>' in home
+    assert '自分の作業 <span class="count">2</span>' in home
+    museum = TestClient(web.app, follow_redirects=False)
+    sign_in(museum, year, "museum@city.example.jp")
+    page = museum.get("/").text
+    others = page.split("ほかの人の番です")[1]
+    assert "3-1-1" in others and "庁内推進会議の会長" in others and "fukushichou@city.example.jp" in others
+    admin = TestClient(web.app, follow_redirects=False)
+    sign_in(admin, year, ADMIN)
+    late = admin.get("/").text.split("期限を過ぎているもの")[1]
+    assert "2-1-1" in late and "日超過" in late  # every FY2026 plan was due 2026-02-27

@@ -4,6 +4,11 @@ Part of the one catalogue: `words.catalogue.say("page.KEY", language)`."""
 from __future__ import annotations
 
 PAGE_WORDS: dict[str, tuple[str, str]] = {
+    'todo_mine': ('あなたの番です', 'Waiting for you'),
+    'todo_others': ('ほかの人の番です', 'Waiting for others'),
+    'waiting_for': ('次に行う人', 'Next to act'),
+    'days_to_go': ('あと', 'in '),
+    'nothing_late': ('期限を過ぎているものはありません。', 'Nothing is late.'),
     'direction_up': ('大きいほど良い', 'higher is better'),
     'direction_down': ('小さいほど良い', 'lower is better'),
     'status_queued': ('送信待ち', 'queued'),

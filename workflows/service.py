@@ -130,18 +130,73 @@ def waiting_for(
     return rows
 
 
+def urgency(row: dict[str, Any]) -> tuple[Any, ...]:
+    """Most urgent first: the latest first, then the soonest due, then those with no date."""
+    left = row.get("days_left")
+    return (left is None, left if left is not None else 0, row.get("fy") or 0, row.get("code") or "")
+
+
 def work_for(
     conn: Connection, registry: Registry, tenants: list[Tenant], *, person_id: int, now: datetime,
     language: str = "ja",
 ) -> list[dict[str, Any]]:
-    """What waits for this person in every strategy they have a part in."""
+    """What waits for this person in every strategy they have a part in, most urgent first,
+    each with the step it waits for."""
     part = bodies.strategies_of(conn, person_id)
     rows: list[dict[str, Any]] = []
     for tenant in tenants:
         if part is None or tenant.id in part:
             rows += waiting_for(conn, registry, tenant=tenant, person_id=person_id,
                                 today=tenant.calendar.today(now), language=language)
-    rows.sort(key=lambda r: (r.get("fy") or 0, r.get("code") or "", r["workflow"]))
+    for row in rows:
+        spec = registry[row["workflow"]].spec
+        steps = [t for t in spec.triggers_from(row["state"])
+                 if row["role"] in t.roles and not t.automatic and not t.optional]
+        row["next_step"] = steps[0].name if steps else None
+        row["next_label"] = steps[0].label(language) if steps else row["state_label"]
+    rows.sort(key=urgency)
+    return rows
+
+
+def waiting_on_others(
+    conn: Connection, registry: Registry, tenants: list[Tenant], *, person_id: int, now: datetime,
+    language: str = "ja",
+) -> list[dict[str, Any]]:
+    """The open instances this person has a role in that wait for someone else now (their
+    report under review, say), with who is next."""
+    part = bodies.strategies_of(conn, person_id)
+    rows: list[dict[str, Any]] = []
+    for tenant in tenants:
+        if part is not None and tenant.id not in part:
+            continue
+        today = tenant.calendar.today(now)
+        for entry in registry:
+            for role in entry.spec.roles:
+                held = entry.store.held_by(conn, tenant=tenant.id, person_id=person_id, role=role.name)
+                if held is None or role.body:  # a chair's role covers every item: not "mine"
+                    continue
+                others = [s for s in entry.spec.waiting_states() if role.name not in entry.spec.waits_on(s)]
+                for row in entry.store.rows(conn, tenant=tenant.id, where=and_(entry.store.in_states(others), held),
+                                            language=language, today=today):
+                    instance = entry.store.load(conn, row["id"])
+                    waits = entry.spec.waits_on(row["state"])
+                    holders = entry.store.holders(conn, instance, waits) if instance is not None else []
+                    rows.append(row | {"strategy": tenant.code, "waiting_for": holders,
+                                       "waiting_roles": [entry.spec.name_of("role", r, language) for r in waits]})
+    rows.sort(key=urgency)
+    return rows
+
+
+def body_rows(conn: Connection, registry: Registry, *, tenant: Tenant, body: str, today: date,
+              language: str = "ja") -> list[dict[str, Any]]:
+    """What waits for a body (a council): the instances in the states that wait for the role
+    its chair holds, in every workflow that has such a role."""
+    rows: list[dict[str, Any]] = []
+    for entry in registry:
+        role = entry.spec.body_roles().get(body)
+        if role is not None:
+            rows += entry.store.rows(conn, tenant=tenant.id, where=entry.store.in_states(entry.spec.waiting_for(role)),
+                                     language=language, today=today)
     return rows
 
 

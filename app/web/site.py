@@ -123,14 +123,22 @@ class Site:
         """The links a signed-in person sees: councils they sit on, admin if they administer."""
         if visitor is None:
             return {"councils": [], "admin": False}
+        now = self.clock()
         with db.reading(self.pdca.engine) as conn:
             tenant = tenant or self.tenant(conn, None)
             seats = bodies.seats_of(conn, strategy=tenant.id, person_id=visitor.person_id)
             names = bodies.body_names(conn, strategy=tenant.id)
             admin = self.administers(conn, visitor, tenant)
-        councils = [{"key": key, "name_ja": names.get(key, (key, key))[0], "name_en": names.get(key, (key, key))[1]}
-                    for key in service.bodies_with_queues(self.registry) if key in seats or admin]
-        return {"councils": councils, "admin": admin}
+            todo = len(service.work_for(conn, self.registry, self.pdca.tenants.configured(conn),
+                                        person_id=visitor.person_id, now=now))
+            councils = []
+            for key in service.bodies_with_queues(self.registry):
+                if key in seats or admin:
+                    count = len(service.body_rows(conn, self.registry, tenant=tenant, body=key,
+                                                  today=tenant.calendar.today(now)))
+                    ja, en = names.get(key, (key, key))
+                    councils.append({"key": key, "name_ja": ja, "name_en": en, "count": count})
+        return {"councils": councils, "admin": admin, "todo": todo}
 
 
 def people_named(conn: Connection, emails: set[str]) -> dict[str, tuple[str, str | None, str | None]]:
