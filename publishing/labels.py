@@ -74,6 +74,8 @@ VALUE_WORDS: dict[str, dict[str, dict[str, str]]] = {
         "decision": {"continue": "継続", "revise": "見直し", "complete": "完了", "discontinue": "廃止"},
         "resolution": {"revised": "見直した", "kept": "見直さずに継続", PENDING: "未対応"},
         "direction": {"up": "大きいほど良い", "down": "小さいほど良い"},
+        "rule": {"indicator": "指標の遅れ", "grade": "評価", "late": "報告の遅れ", "returned": "差し戻し",
+                 "repeated": "前年度も対象"},
     },
     "en": {
         "status": {"achieved": "Achieved", "on_track": "On track", "behind": "Behind", "no_data": "No data",
@@ -84,6 +86,8 @@ VALUE_WORDS: dict[str, dict[str, dict[str, str]]] = {
                      "discontinue": "Discontinue"},
         "resolution": {"revised": "Revised", "kept": "Kept as planned", PENDING: "Not resolved yet"},
         "direction": {"up": "higher is better", "down": "lower is better"},
+        "rule": {"indicator": "Indicator behind", "grade": "Grade", "late": "Late report", "returned": "Returned",
+                 "repeated": "Flagged the year before"},
     },
 }
 
@@ -103,6 +107,13 @@ def word(kind: str, code: str | None, language: str) -> str:
     if code is None:
         return ""
     return VALUE_WORDS[check_language(language)].get(kind, {}).get(code, str(code))
+
+
+def rule_words(rule: str, language: str) -> str:
+    """A flag's rule in words; an indicator's rule names the indicator ('指標の遅れ（S1）')."""
+    kind, _, item = rule.partition(":")
+    name = word("rule", kind, language)
+    return f"{name}（{item}）" if item and language == "ja" else f"{name} ({item})" if item else name
 
 
 def number(value: Any) -> float | None:

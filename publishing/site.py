@@ -34,6 +34,7 @@ from publishing.labels import (
     format_number,
     format_percent,
     format_year,
+    rule_words,
     word,
 )
 
@@ -131,6 +132,7 @@ def write_site(snapshot: dict[str, Any], out_dir: Path) -> list[Path]:
             return {
                 "s": snapshot, "lang": language, "other": other, "t": WORDS[language],
                 "w": lambda kind, code: word(kind, code, language),
+                "rule": lambda r: rule_words(r, language),
                 "text": lambda ja, en: _text(language, ja, en),
                 "year": lambda y: format_year(y, language),
                 "href": href, "home": href(_index_path(language)), "twin": href(twin),

@@ -16,6 +16,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
+from publishing.labels import PENDING, rule_words, word
+
 COLUMNS: tuple[str, ...] = (
     "fy", "code", "basic_policy", "title_ja", "title_en", "division", "report_status", "self_grade",
     "council_grade", "decision", "indicator_code", "indicator_name_ja", "indicator_name_en", "unit", "direction",
@@ -85,10 +87,10 @@ def action_rows(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
             "fy": snapshot["fy"], **{k: a[k] for k in ACTION_FIELDS},
             "proposals": "\n".join(f"{p['seq']}. {p['text']}" for p in proposals) or None,
             "answers": "\n".join(f"{p['seq']}. {p['answer'] or ''}".rstrip() for p in proposals) or None,
-            "flags": "\n".join(f"{f['rule']}: {f['reason_ja']}" for f in flags) or None,
+            "flags": "\n".join(f["reason_ja"] for f in flags) or None,
             "flag_resolutions": "\n".join(
-                f"{f['rule']}: {f['resolution'] or 'pending'}" + (f" ({f['resolution_reason']})"
-                                                                  if f["resolution_reason"] else "")
+                f"{rule_words(f['rule'], 'ja')}: {word('resolution', f['resolution'] or PENDING, 'ja')}"
+                + (f"（{f['resolution_reason']}）" if f["resolution_reason"] else "")
                 for f in flags) or None,
         })
     return out

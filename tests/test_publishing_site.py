@@ -437,8 +437,8 @@ def test_csv_and_xlsx_hold_the_rows(site: tuple[dict[str, Any], Path, list[Path]
     by_code = {r[1]: dict(zip(ACTION_COLUMNS, r, strict=True)) for r in actions[1:]}
     assert list(by_code) == CODES
     assert by_code["1-1-2"]["proposals"] == "1. 参加者を記録する\n2. 若い世代を誘う"
-    assert by_code["1-1-2"]["flags"].split("\n") == ["behind_two_years: 指標S2が2年続けて見込みを下回っています",
-                                                     "no_data: 指標S2の値が報告されていません"]
+    assert by_code["1-1-2"]["flags"].split("\n") == ["指標S2が2年続けて見込みを下回っています",
+                                                     "指標S2の値が報告されていません"]
     assert by_code["1-1-10"]["proposals"] is None and by_code["1-1-10"]["flags"] is None
 
 
