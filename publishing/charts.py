@@ -16,7 +16,9 @@ import re
 from html import escape
 from typing import Any
 
-from publishing.labels import check_language, format_number, format_year, number, word
+from publishing.labels import check_language, format_year, word
+from words.numbers import finite as number
+from words.numbers import format_number
 
 WIDTH, HEIGHT = 360, 230
 LEFT, RIGHT, TOP, BOTTOM = 64, 18, 34, 46

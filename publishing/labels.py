@@ -8,7 +8,6 @@ public report.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +35,8 @@ WORDS: dict[str, dict[str, str]] = {
         "flags": "順応的な見直し", "rule": "理由となった基準", "reason": "内容", "resolution": "対応",
         "resolution_reason": "対応の理由", "no_flags": "見直しの対象にはなっていません。",
         "fy": "年度", "none": "—", "no_proposals": "提案はありません。",
+        "measures": "進捗率＝（今年度の値−基準値）÷（目標値−基準値）。100%で目標値に達します。"
+                    "見込み値＝基準値と目標値を結ぶ直線上の今年度の値。",
         "legend": "□ 基準値・目標値　● 実績（大きい点が今年度）　┅ 見込み（基準値と目標値を結ぶ直線）"
                   "　○ 今年度の見込み値",
     },
@@ -61,6 +62,8 @@ WORDS: dict[str, dict[str, str]] = {
         "flags": "Adaptive revision", "rule": "Rule", "reason": "Why", "resolution": "Outcome",
         "resolution_reason": "Reason for the outcome", "no_flags": "This action was not flagged for revision.",
         "fy": "Fiscal year", "none": "—", "no_proposals": "No proposals.",
+        "measures": "Progress = (this year's value − baseline) ÷ (target − baseline); 100% means the target "
+                    "is reached. Expected = this year's point on the straight line from baseline to target.",
         "legend": "□ baseline and target · ● measured (the large dot is this year) · ┅ expected "
                   "(straight line from baseline to target) · ○ expected this year",
     },
@@ -114,33 +117,6 @@ def rule_words(rule: str, language: str) -> str:
     kind, _, item = rule.partition(":")
     name = word("rule", kind, language)
     return f"{name}（{item}）" if item and language == "ja" else f"{name} ({item})" if item else name
-
-
-def number(value: Any) -> float | None:
-    """A finite number, or None: null, text, booleans, NaN and infinities are all "no value"."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def format_number(value: Any, *, decimals: int = 4) -> str:
-    """1234.5 -> "1,234.5", 42.0 -> "42": as a person writes it, no float noise."""
-    v = number(value)
-    if v is None:
-        return ""
-    text = f"{v:,.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def format_percent(share: Any) -> str:
-    """A share of the way (0.834) as a whole percentage ("83%"); beyond 100% is shown as it is."""
-    v = number(share)
-    if v is None:
-        return ""
-    # Half up, after removing float noise: 0.575 is 57.49999… in binary but 58% to a reader.
-    return f"{math.floor(round(v * 100, 6) + 0.5):d}%"
 
 
 def format_year(year: Any, language: str) -> str:

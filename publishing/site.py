@@ -31,12 +31,11 @@ from publishing.labels import (
     STATUSES,
     WORDS,
     format_date,
-    format_number,
-    format_percent,
     format_year,
     rule_words,
     word,
 )
+from words.numbers import format_number, format_percent
 
 STYLESHEET = "style.css"
 

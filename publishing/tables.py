@@ -17,6 +17,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from publishing.labels import PENDING, rule_words, word
+from words.numbers import plain
 
 COLUMNS: tuple[str, ...] = (
     "fy", "code", "basic_policy", "title_ja", "title_en", "division", "report_status", "self_grade",
@@ -71,8 +72,8 @@ def rows(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
                 "indicator_code": ind["code"], "indicator_name_ja": ind["name_ja"], "indicator_name_en": ind["name_en"],
                 "unit": ind["unit"], "direction": ind["direction"], "baseline_value": baseline_value,
                 "baseline_year": baseline_year, "target_value": target_value, "target_year": target_year,
-                "value": ind["value"], "reason": ind["reason"], "expected": ind["expected"],
-                "progress": ind["progress"], "status": ind["status"],
+                "value": plain(ind["value"]), "reason": ind["reason"], "expected": plain(ind["expected"]),
+                "progress": plain(ind["progress"]), "status": ind["status"],
             })
     return out
 

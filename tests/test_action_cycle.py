@@ -449,12 +449,12 @@ def test_an_off_plan_action_is_flagged_in_words_and_each_flag_must_be_answered(y
     step(y27, "approve_evaluation", grade="D")
     flags = y27.story(CODE, FY)["flags"]
     assert [(f["rule"], f["reason_en"]) for f in flags] == [
-        ("indicator:S1", "indicator 'Area of managed satoyama woodland' at 10 % of its expected value "
-                         "for FY2027 (令和9年度)"),
+        ("indicator:S1", "indicator 'Area of managed satoyama woodland' is at 36 ha against 45 ha expected "
+                         "for FY2027 (令和9年度) (10% of the change expected from the baseline)"),
         ("grade", "the promotion council graded it D"),
     ]
-    assert flags[0]["reason_ja"] == ("指標「保全管理した里山林の面積」がFY2027 (令和9年度)の"
-                                     "想定値の10%にとどまっています")
+    assert flags[0]["reason_ja"] == ("指標「保全管理した里山林の面積」のFY2027 (令和9年度)の値は36 haで、"
+                                     "見込み値45 haに届いていません（基準値から見込み値までの伸びの10%）")
     with pytest.raises(GuardRefused, match="flags_kept_because"):
         y27.fire(CODE, "decide_continue", CHAIR, fy=FY, now=CHECKING)
     y27.fire(CODE, "decide_continue", CHAIR, fy=FY, now=CHECKING,

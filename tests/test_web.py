@@ -146,6 +146,11 @@ def test_an_owner_reports_through_the_form_and_a_chair_accepts(web: TestClient, 
     queue = chair.get("/councils/internal")
     assert queue.status_code == 200 and "1-1-2" in queue.text
     page = chair.get("/actions/1-1-2/2026")
+    # The reviewer sees each indicator against the year's expected value, its progress and status.
+    row = re.search(r'<tr data-indicator="S1">(.*?)</tr>', page.text, re.S).group(1)  # type: ignore[union-attr]
+    cells = dict(re.findall(r'data-field="(\w+)"[^>]*>(.*?)</td>', row, re.S))
+    assert cells["value"].strip() == "41.5 ha" and cells["expected"] == "40 ha" and cells["progress"] == "26%"
+    assert "順調" in cells["status"] and "進捗率＝" in page.text
     assert chair.post("/actions/1-1-2/2026/fire", data={"csrf": csrf_of(page.text), "trigger": "accept_report",
                                                         "version": "6"}).status_code == 303
     assert year.state("1-1-2") == "check.council_evaluation"

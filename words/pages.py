@@ -53,6 +53,18 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
     'baseline': ('基準値', 'Baseline'),
     'target': ('目標値', 'Target'),
     'this_year': ('今年度', 'This year'),
+    'expected': ('今年度の見込み値', 'Expected this year'),
+    'progress': ('進捗率', 'Progress'),
+    'ind_status': ('状況', 'Status'),
+    'measures_note': ('進捗率＝（今年度の値−基準値）÷（目標値−基準値）。'
+                      '見込み値は基準値と目標値を結ぶ直線上の今年度の値です。',
+                      "Progress = (this year's value − baseline) ÷ (target − baseline). Expected = this year's "
+                      "point on the straight line from baseline to target."),
+    'is_achieved': ('達成', 'Achieved'),
+    'is_on_track': ('順調', 'On track'),
+    'is_behind': ('遅れ', 'Behind'),
+    'is_no_data': ('データなし', 'No data'),
+    'is_not_applicable': ('数値目標なし', 'No numerical target'),
     'history': ('経緯', 'History'),
     'next_steps': ('次に行うこと', 'What can happen next'),
     'by': ('担当', 'By'),

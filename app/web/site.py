@@ -24,6 +24,7 @@ from app.web import auth
 from app.web.i18n import translator
 from engine import db
 from engine.errors import NotFound, WrongRole
+from words.numbers import format_number, format_percent, format_quantity
 from workflows import bodies, service
 from workflows.messages import Links
 from workflows.tenants import Tenant
@@ -45,6 +46,9 @@ class Site:
         self.templates = Jinja2Templates(directory=HERE / "templates")
         self.templates.env.filters["local"] = lambda iso: datetime.fromisoformat(iso).astimezone(
             pdca.calendar.zone).strftime("%Y-%m-%d %H:%M")
+        self.templates.env.filters["num"] = format_number
+        self.templates.env.filters["qty"] = format_quantity
+        self.templates.env.filters["pct"] = format_percent
         self.links = Links("", pdca.tenants)
 
     @property

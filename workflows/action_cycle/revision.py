@@ -3,7 +3,9 @@ council can act on, and how each flag is resolved at the act phase (by a revisio
 with a recorded reason).
 
 Rules (thresholds from `[revision]` in config.toml):
-- an indicator behind its line by more than `behind_percent` % of the expected way;
+- an indicator behind its line: its change from the baseline is less than
+  (100 - `behind_percent`) % of the change the line expects by this year (the flag shows the
+  value against the expected value; see words/numbers.py for the two measures);
 - a promotion-council grade at or below `grade_at_or_below`;
 - a report more than `late_days` days late;
 - returned more than `returned_more_than` times;
@@ -19,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
+from words.numbers import format_percent, format_quantity
 from workflows import indicators
 from workflows.fiscal import fy_label
 from workflows.models import Cycle, Indicator, Measurement
@@ -40,7 +43,8 @@ class Flag:
 def _measured() -> Any:
     """Each indicator of an action with its value for a year (prepared once)."""
     return (
-        select(Indicator.code, Indicator.name_ja, Indicator.name_en, Indicator.direction, Indicator.baseline_value,
+        select(Indicator.code, Indicator.name_ja, Indicator.name_en, Indicator.unit, Indicator.direction,
+               Indicator.baseline_value,
                Indicator.baseline_year, Indicator.target_value, Indicator.target_year, Measurement.value)
         .outerjoin(Measurement, (Measurement.indicator_id == Indicator.id) & (Measurement.fy == bindparam("fy")))
         .where(Indicator.action_id == bindparam("action")).order_by(Indicator.code)
@@ -62,11 +66,17 @@ def _indicator_flags(conn: Connection, action_id: int, fy: int, rules: RevisionI
             continue
         if indicators.status(target, r.value, fy, on_track_ratio=rules.on_track_ratio) == "achieved":
             continue
-        percent = round(max(share, 0) * 100)
+        # The value against the expected value, in the indicator's unit; the share is of the
+        # change the line expects by now (not 進捗率, which is of the way to the target).
+        value = format_quantity(r.value, r.unit)
+        wanted = format_quantity(indicators.expected(target, fy), r.unit)
+        percent = format_percent(max(share, 0))
         flags.append(Flag(
             f"indicator:{r.code}",
-            f"指標「{r.name_ja}」が{fy_label(fy)}の想定値の{percent}%にとどまっています",
-            f"indicator '{r.name_en or r.name_ja}' at {percent} % of its expected value for {fy_label(fy)}",
+            f"指標「{r.name_ja}」の{fy_label(fy)}の値は{value}で、見込み値{wanted}に届いていません"
+            f"（基準値から見込み値までの伸びの{percent}）",
+            f"indicator '{r.name_en or r.name_ja}' is at {value} against {wanted} expected for {fy_label(fy)} "
+            f"({percent} of the change expected from the baseline)",
         ))
     return flags
 

@@ -36,6 +36,7 @@ from engine.outbox import key_middle, queue_statement
 from engine.runtime import Actor, Instance
 from engine.spec import OPENING, STAND_IN
 from workflows import actions, bodies
+from workflows import indicators as indicator_math
 from workflows.action_cycle import revision
 from workflows.action_cycle.spec import ACTION_CYCLE, OWNER, numbered_answers
 from workflows.calendar import KINDS, Calendar
@@ -414,6 +415,7 @@ class CycleStore(bodies.SeatedInTenant):
         ).all()
         calendar = self.calendar(conn, instance)
         due = self.deadline(calendar, cycle.state, cycle.fy, today)
+        on_track_ratio = self.rules(conn, instance.data["strategy_id"]).on_track_ratio
         # An indicator is stale while its year's report is overdue: the figure shown is old news.
         stale = cycle.state == "check.self_assessment" and bool(due) and due.get("days_left", 0) < 0
         return {
@@ -453,6 +455,7 @@ class CycleStore(bodies.SeatedInTenant):
                     "value": m.value if m else None,
                     "reason": m.reason if m else None,
                     "stale": stale,
+                    **measures(ind, m.value if m else None, cycle.fy, on_track_ratio),
                 }
                 for ind, m in indicators
             ],
@@ -474,3 +477,12 @@ class CycleStore(bodies.SeatedInTenant):
 
 
 __all__ = ["OPENING", "CycleStore", "cycle_table"]
+
+
+def measures(ind: Indicator, value: float | None, fy: int, on_track_ratio: float) -> dict[str, Any]:
+    """The year's expected value, the progress to the target and the status in one word's
+    code, as the public report computes them (workflows/indicators.py)."""
+    target = indicator_math.Target(ind.direction, ind.baseline_value, ind.baseline_year, ind.target_value,
+                                   ind.target_year)
+    return {"expected": indicator_math.expected(target, fy), "progress": indicator_math.progress(target, value),
+            "status": indicator_math.status(target, value, fy, on_track_ratio=on_track_ratio)}
