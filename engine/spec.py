@@ -213,6 +213,19 @@ class WorkflowSpec:
         """The states in which an instance waits for this role."""
         return tuple(s.name for s in self.states if role in self.waits_on(s.name))
 
+    def coming_to(self, role: str) -> tuple[str, ...]:
+        """The states one step before this role's queue, where an instance waits for someone
+        who holds no body's role (an owner, say): what the role's body gets next, and what
+        is missing while it waits there (reports still to come)."""
+        queue = set(self.waiting_for(role))
+        bodies = {r.name for r in self.roles if r.body}
+        found: list[str] = []
+        for t in self.triggers:
+            if t.dest in queue and t.source not in queue and not t.automatic and t.source not in found \
+                    and self.waits_on(t.source) and not set(self.waits_on(t.source)) & bodies:
+                found.append(t.source)
+        return tuple(found)
+
     def body_roles(self) -> dict[str, str]:
         """Each body (e.g. a council) and the role its chair holds."""
         return {r.body: r.name for r in self.roles if r.body}

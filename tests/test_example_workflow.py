@@ -109,3 +109,12 @@ def test_the_api_the_pages_the_queue_and_the_audit_log_serve_it(web: tuple[TestC
         kinds = sorted(m.kind for m in session.scalars(about))
     assert kinds == ["example_acknowledged", "example_submitted"]
     assert client.get(f"/api/workflows/example/{note}", headers=secretary).json()["state"] == "acknowledged"
+
+
+def test_what_comes_to_a_council_next_is_derived_from_the_spec() -> None:
+    """The states one owner's step before a council's queue: what its queue lists as still to come."""
+    from workflows.action_cycle import ACTION_CYCLE
+
+    roles = ACTION_CYCLE.body_roles()
+    assert ACTION_CYCLE.coming_to(roles["internal"]) == ("plan.drafting", "check.self_assessment", "act.revising")
+    assert ACTION_CYCLE.coming_to(roles["promotion"]) == ()  # it hears only from the internal council

@@ -437,3 +437,40 @@ def test_my_work_is_a_to_do_list_most_urgent_first_then_what_waits_on_others(
     sign_in(admin, year, ADMIN)
     late = admin.get("/").text.split("期限を過ぎているもの")[1]
     assert "2-1-1" in late and "日超過" in late  # every FY2026 plan was due 2026-02-27
+
+
+def test_a_council_queue_shows_what_reviewers_decide_on_and_what_is_still_to_come(
+        web: TestClient, sqlite_year: Year) -> None:
+    year = sqlite_year
+    for code, grade, value in (("1-1-2", "B", "41.5"), ("2-1-1", "C", None)):
+        story = year.story(code)
+        owner = story["owners"][0]
+        values = {f"indicators.{i['code']}": value or "" for i in story["indicators"]}
+        values |= {f"indicators.{i['code']}.reason": "集計中" for i in story["indicators"] if not value}
+        year.fire(code, "submit_plan", owner)
+        year.fire(code, "approve_plan", CHAIR)
+        year.fire(code, "open_check", ADMIN)
+        year.fire(code, "submit_report", owner, status="partly_implemented", content="実施", self_grade=grade,
+                  **values)
+    chair = sign_in(TestClient(web.app, follow_redirects=False), year, CHAIR)
+    queue = chair.get("/councils/internal")
+    row = re.search(r'<tr data-item="1-1-2/2026">(.*?)</tr>', queue.text, re.S).group(1)  # type: ignore[union-attr]
+    cells = dict(re.findall(r'<td data-field="(\w+)"[^>]*>(.*?)</td>', row, re.S))
+    assert cells["self_grade"] == "B" and cells["report_status"] == "一部実施"
+    assert cells["submitted"] == "2026-11-02" and cells["due"].startswith("20")
+    assert "順調" in cells["indicators"]
+    for heading in ("自己評価", "実施状況", "指標", "提出日", "期限"):
+        assert f"<th>{heading}</th>" in queue.text
+    # Everything else is still with its owner: listed below as still to come.
+    coming = re.findall(r'<tr data-coming="([^"]+)"', queue.text)
+    assert "1-1-1" in coming and "1-1-2" not in coming and "まだ届いていないもの" in queue.text
+    # Select all, without script: both move, and the page says which did.
+    done = chair.post("/councils/internal/accept", data={"csrf": csrf_of(queue.text), "all": "1"})
+    assert done.status_code == 303
+    assert [year.state(c) for c in ("1-1-2", "2-1-1")] == ["check.council_evaluation"] * 2
+    after = chair.get(done.headers["location"])
+    assert sorted(re.findall(r'data-moved="([^"]+)"', after.text)) == ["1-1-2", "2-1-1"]
+    assert "次の件を進めました" in after.text
+    # A link cannot claim a move this person did not make.
+    forged = chair.get("/councils/internal?moved=1-1-1/2026")
+    assert "data-moved" not in forged.text

@@ -108,6 +108,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "kind.digest": ("お知らせのまとめ", "Daily digest"),
     "kind.dead_letters": ("送信できなかったメール", "Undeliverable mail"),
     "kind.sign_in_link": ("ログイン用リンク", "Sign-in link"),
+    # -- an indicator's standing this year ----------------------------------------------------------
+    "indicator.achieved": ("達成", "achieved"),
+    "indicator.on_track": ("順調", "on track"),
+    "indicator.behind": ("遅れ", "behind"),
+    "indicator.no_data": ("データなし", "no data"),
+    "indicator.not_applicable": ("数値目標なし", "no numerical target"),
     # -- seats in a body ------------------------------------------------------------------------------
     "seat.chair": ("会長", "chair"),
     "seat.vice_chair": ("副会長", "vice chair"),

@@ -24,6 +24,7 @@ from app.web import auth
 from app.web.i18n import translator
 from engine import db
 from engine.errors import NotFound, WrongRole
+from words.catalogue import say
 from words.numbers import format_number, format_percent, format_quantity
 from workflows import bodies, service
 from workflows.messages import Links
@@ -110,7 +111,8 @@ class Site:
         lang = self.language(request)
         nav = self._nav(visitor, tenant)
         response = self.templates.TemplateResponse(request, name, {
-            "lang": lang, "t": translator(lang), "visitor": visitor, "flash": self.flash(request, lang),
+            "lang": lang, "t": translator(lang), "say": lambda key, **values: say(key, lang, **values),
+            "visitor": visitor, "flash": self.flash(request, lang),
             "strategy": tenant.name(lang) if tenant else self._site_name(lang), "prefix": self.prefix(tenant),
             "nav": nav, **context,
         }, status_code=status)

@@ -35,10 +35,11 @@ from engine.errors import NotFound, Refused
 from engine.outbox import key_middle, queue_statement
 from engine.runtime import Actor, Instance
 from engine.spec import OPENING, STAND_IN
+from words.catalogue import join, say
 from workflows import actions, bodies
 from workflows import indicators as indicator_math
 from workflows.action_cycle import revision
-from workflows.action_cycle.spec import ACTION_CYCLE, OWNER, numbered_answers
+from workflows.action_cycle.spec import ACTION_CYCLE, OWNER, STATUS_LABELS, numbered_answers
 from workflows.calendar import KINDS, Calendar
 from workflows.fiscal import fy_label
 from workflows.models import (
@@ -368,6 +369,58 @@ class CycleStore(bodies.SeatedInTenant):
                 "flagged": any(not f.get("resolution") for f in (r.flags or [])),
                 "returned_comment": r.returned_comment,
             })
+        return out
+
+    def review(self, conn: Connection, ids: Sequence[int], *, language: str = "ja") -> dict[int, list[dict[str, str]]]:
+        """What a reviewer decides on, for a council's queue: the self grade, the report's
+        status, how the indicators stand this year, the flags not yet answered and the day
+        the report came in, each as (field, column heading, text in the person's language)."""
+        if not ids:
+            return {}
+        cycles = conn.execute(
+            select(Cycle.id, Cycle.fy, Cycle.self_grade, Cycle.report_status, Cycle.flags, Cycle.action_id,
+                   Action.strategy_id).join(Action, Action.id == Cycle.action_id)
+            .where(Cycle.id.in_(list(ids)))).all()  # type: ignore[union-attr]
+        submitted = dict(conn.execute(
+            select(AuditEvent.instance_id, func.max(AuditEvent.at))
+            .where(AuditEvent.workflow == SPEC.name, AuditEvent.trigger == "submit_report",
+                   AuditEvent.instance_id.in_(list(ids)))  # type: ignore[attr-defined]
+            .group_by(AuditEvent.instance_id)).all())
+        standing = self._standing(conn, cycles)
+        heading = {f.name: f.label(language) for f in SPEC.trigger("submit_report", "check.self_assessment").fields}
+        out = {}
+        for c in cycles:
+            zone = self.tenants.calendar(conn, c.strategy_id).zone
+            at = submitted.get(c.id)
+            open_flags = [f.get("reason_en") or f["reason_ja"] if language == "en" else f["reason_ja"]
+                          for f in (c.flags or []) if not f.get("resolution")]
+            out[c.id] = [
+                {"field": "self_grade", "heading": heading["self_grade"], "text": c.self_grade or ""},
+                {"field": "report_status", "heading": heading["status"],
+                 "text": STATUS_LABELS[c.report_status](language) if c.report_status in STATUS_LABELS else ""},
+                {"field": "indicators", "heading": say("page.indicators", language),
+                 "text": join([f"{say('indicator.' + k, language)} {n}" for k, n in standing[c.id].items()],
+                              language)},
+                {"field": "flags", "heading": say("page.flags", language), "text": "\n".join(open_flags)},
+                {"field": "submitted", "heading": say("page.submitted", language),
+                 "text": from_storage(at).astimezone(zone).date().isoformat() if at else ""},
+            ]
+        return out
+
+    def _standing(self, conn: Connection, cycles: Sequence[Any]) -> dict[int, dict[str, int]]:
+        """How many of each cycle's indicators stand where (achieved, on track, ...) this year."""
+        out: dict[int, dict[str, int]] = {c.id: {} for c in cycles}
+        rows = Session(bind=conn).execute(
+            select(Indicator, Measurement.value, Cycle.id.label("cycle_id"), Cycle.fy)  # type: ignore[union-attr]
+            .join(Cycle, Cycle.action_id == Indicator.action_id)
+            .outerjoin(Measurement, and_(Measurement.indicator_id == Indicator.id, Measurement.fy == Cycle.fy))
+            .where(Cycle.id.in_([c.id for c in cycles]))  # type: ignore[union-attr]
+            .order_by(Indicator.code)).all()
+        ratios = {c.strategy_id: self.rules(conn, c.strategy_id).on_track_ratio for c in cycles}
+        strategy_of = {c.id: c.strategy_id for c in cycles}
+        for ind, value, cycle_id, fy in rows:
+            status = measures(ind, value, fy, ratios[strategy_of[cycle_id]])["status"]
+            out[cycle_id][status] = out[cycle_id].get(status, 0) + 1
         return out
 
     def held_by(self, conn: Connection, *, tenant: int, person_id: int, role: str) -> Any:
