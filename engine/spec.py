@@ -107,6 +107,11 @@ class Trigger:
     """Fire as the system as soon as the source state is entered and the guards pass."""
     optional: bool = False
     """A step one may take but nobody is waited for (withdrawing a request, say)."""
+    choice_of: Label | None = None
+    """Steps from one state with the same `choice_of` are one decision: one form, the step
+    chosen among them ("対応方針": continue, revise, complete, discontinue)."""
+    confirm: bool = False
+    """A step that cannot be undone: the person confirms it before it is taken."""
 
     @property
     def opens(self) -> bool:
@@ -225,6 +230,12 @@ class WorkflowSpec:
                     and self.waits_on(t.source) and not set(self.waits_on(t.source)) & bodies:
                 found.append(t.source)
         return tuple(found)
+
+    def goes_back(self, trigger: Trigger) -> bool:
+        """A step to an earlier state (a return): shown apart from the steps forward."""
+        order = [st.name for st in self.states]
+        return trigger.source in order and trigger.dest in order and order.index(trigger.dest) < order.index(
+            trigger.source)
 
     def body_roles(self) -> dict[str, str]:
         """Each body (e.g. a council) and the role its chair holds."""

@@ -246,11 +246,25 @@ def test_a_year_of_one_action_in_the_browser(browser: Browser, site: Site) -> No
     expect(proposals).to_have_text(["参加者を記録する", "若い世代を誘う"])
     assert year.state("1-1-2") == "act.deciding"
 
-    # The internal chair decides to continue.
+    # The internal chair decides: one form, the outcome a choice; discontinuing asks to confirm.
     chair.goto(site.base + ACTION)
-    decide = chair.locator("form.step").filter(has=chair.get_by_role("button", name="継続", exact=True))
+    decide = chair.locator("form.step.decision")
+    expect(decide).to_have_count(1)
+    expect(decide.get_by_role("radio")).to_have_count(4)
+    expect(decide.get_by_role("button", name="決定する", exact=True)).to_be_visible()
+    decide.get_by_role("radio", name="廃止").check()
+    decide.get_by_label("コメント").fill("役割を終えた")
+    screenshot(chair, "07a-decision-form")
+    decide.get_by_role("button", name="決定する", exact=True).click()
+    decide = chair.locator("form.step.decision")
+    expect(decide.locator(".field-error")).to_contain_text("取り消せません")
+    expect(decide.get_by_role("radio", name="廃止")).to_be_checked()  # the form as it was sent
+    expect(decide.get_by_label("コメント")).to_have_value("役割を終えた")
+    screenshot(chair, "07b-decision-needs-confirmation")
+    assert year.state("1-1-2") == "act.deciding"
+    decide.get_by_role("radio", name="継続").check()
     decide.get_by_label("コメント").fill("計画どおり続ける")
-    decide.get_by_role("button", name="継続", exact=True).click()
+    decide.get_by_role("button", name="決定する", exact=True).click()
     expect(chair.get_by_role("status")).to_have_text("完了しました")
     main = chair.locator("main")
     expect(state_line(chair)).to_contain_text("・ 完了 (")

@@ -474,3 +474,26 @@ def test_a_council_queue_shows_what_reviewers_decide_on_and_what_is_still_to_com
     # A link cannot claim a move this person did not make.
     forged = chair.get("/councils/internal?moved=1-1-1/2026")
     assert "data-moved" not in forged.text
+
+
+def test_a_returned_report_comes_back_filled_and_the_back_button_is_not_blamed_on_others(
+        web: TestClient, sqlite_year: Year) -> None:
+    year = sqlite_year
+    walk(year, "check.self_assessment")
+    sign_in(web, year, OWNER)
+    page = web.get("/actions/1-1-2/2026")
+    sent = {"csrf": csrf_of(page.text), "trigger": "submit_report", "version": "5", **REPORT}
+    assert web.post("/actions/1-1-2/2026/fire", data=sent).status_code == 303
+    again = web.post("/actions/1-1-2/2026/fire", data=sent)  # the back button, the same form again
+    assert again.status_code == 200 and 'data-notice="already_done"' in again.text
+    assert "この操作はすでに行われています" in again.text and "農林 三郎" in again.text
+    assert "ほかの人が先に更新しました" not in again.text
+    assert year.state("1-1-2") == "check.internal_review"
+    year.fire("1-1-2", "return_report", CHAIR, comment="S1の根拠を添えてください")
+    form = web.get("/actions/1-1-2/2026").text
+    report = form[form.index('id="step-submit_report"'):]
+    report = report[:report.index("</form>")]
+    assert 'name="indicators.S1" value="41.5"' in report
+    assert 'name="indicators.S2.reason" value="集計中"' in report
+    assert ">間伐 4.2ha</textarea>" in report
+    assert re.search(r'<option value="implemented" selected>', report)

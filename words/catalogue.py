@@ -60,6 +60,8 @@ WORDS: dict[str, tuple[str, str]] = {
                         "This strategy's pages are for those who have a part in it."),
     "refused.nobody": ("いま担当者がいません", "nobody holds it now"),
     # -- field problems ------------------------------------------------------------------------
+    "field.confirm": ("「{trigger}」は取り消せません。確認の欄にチェックを入れてください。",
+                      "“{trigger}” cannot be undone: tick the box to confirm."),
     "field.several": ("1つだけ入力してください", "give one value, not several"),
     "field.unknown_item": ("「{item}」はここにはありません", "there is no “{item}” here"),
     "field.measure_not_number": ("「{value}」は数値ではありません。値がない場合は理由の欄に書いてください",

@@ -60,6 +60,11 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
     'coming': ('まだ届いていないもの', 'Still to come'),
     'nothing_coming': ('届いていないものはありません。', 'Nothing is missing.'),
     'moved': ('次の件を進めました', 'These moved on'),
+    'confirm_irreversible': ('完了・廃止は取り消せません。内容を確認しました。',
+                             'Completing or discontinuing cannot be undone. I have checked.'),
+    'confirm_field': ('確認', 'Confirmation'),
+    'decide': ('決定する', 'Decide'),
+    'outcome': ('どれにしますか', 'Outcome'),
     'select_all': ('すべて選択して実行', 'Select all and go'),
     'measures_note': ('進捗率＝（今年度の値−基準値）÷（目標値−基準値）。'
                       '見込み値は基準値と目標値を結ぶ直線上の今年度の値です。',

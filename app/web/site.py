@@ -193,4 +193,4 @@ def sentence(event: dict[str, Any], *, language: str, zone: Any, names: Any, spe
         what = say("history.for_system", language, who=who(event["actor"]), step=step)
     else:
         what = say("history.by", language, who=who(event["actor"]), step=step)
-    return {"when": when, "what": what}
+    return {"when": when, "what": what, "who": who(event["actor"])}

@@ -302,6 +302,8 @@ ACTIVE = Guard("action_active", action_active, sql=action_active_sql)
 FLAGS_RESOLVED = Guard("flags_resolved", flags_resolved)
 ANSWERS_FIT = Guard("answers_fit_proposals", answers_fit_proposals)
 
+DECISION = Label("対応方針", "Decision")
+
 TRIGGERS = (
     # trigger, from, to, who, label, fields, guards, recorder
     Trigger("submit_plan", "plan.drafting", "plan.review", (OWNER,),
@@ -349,18 +351,19 @@ TRIGGERS = (
             fields=(COMMENT,), record=record_return),
     Trigger("decide_continue", "act.deciding", "closed", (INTERNAL_CHAIR,),
             Label("継続", "Continue"), fields=(OPTIONAL_COMMENT, KEPT_BECAUSE, ANSWERS),
-            guards=(FLAGS_RESOLVED, ANSWERS_FIT), record=record_decision("continue")),
+            guards=(FLAGS_RESOLVED, ANSWERS_FIT), record=record_decision("continue"), choice_of=DECISION),
     Trigger("decide_complete", "act.deciding", "closed", (INTERNAL_CHAIR,),
             Label("完了", "Complete"), fields=(OPTIONAL_COMMENT, KEPT_BECAUSE, ANSWERS),
-            guards=(FLAGS_RESOLVED, ANSWERS_FIT), record=record_decision("complete")),
+            guards=(FLAGS_RESOLVED, ANSWERS_FIT), record=record_decision("complete"), choice_of=DECISION,
+            confirm=True),
     Trigger("decide_discontinue", "act.deciding", "closed", (INTERNAL_CHAIR,),
             Label("廃止", "Discontinue"), fields=(COMMENT, ANSWERS), guards=(ANSWERS_FIT,),
-            record=record_decision("discontinue")),
+            record=record_decision("discontinue"), choice_of=DECISION, confirm=True),
     Trigger("decide_revise", "act.deciding", "act.revising", (INTERNAL_CHAIR,),
             Label("見直し", "Revise"),
             fields=(Field("comment", "longtext", Label("見直しの内容", "What to revise")), ANSWERS),
             guards=(ANSWERS_FIT,),
-            record=record_decision("revise")),
+            record=record_decision("revise"), choice_of=DECISION),
     Trigger("submit_revision", "act.revising", "act.revision_review", (OWNER,),
             Label("見直し案を提出", "Submit the revision"),
             fields=(Field("revised_plan", "longtext", Label("見直し後の計画", "Revised plan")),),

@@ -23,9 +23,11 @@ from app.web import auth, drafts
 from app.web.i18n import translator
 from app.web.site import Site, people_named, sentence
 from engine import db
-from engine.errors import InvalidFields, NotAllowedNow, NotFound, Refused, Said, WrongRole
+from engine.errors import InvalidFields, NotAllowedNow, NotFound, Refused, Said, Stale, WrongRole
 from engine.runtime import Instance, Option
 from words.catalogue import render as render_said
+from words.catalogue import say
+from words.numbers import plain
 from workflows import service
 from workflows.registry import Entry
 from workflows.tenants import Tenant
@@ -52,6 +54,8 @@ def segment(entry: Entry) -> str:
 def _field_words(spec: Any, name: str, language: str) -> str:
     """A field's name as its form labels it ("指標の実績 S1" for indicators.S1)."""
     head, _, item = name.partition(".")
+    if name == "confirm":
+        return say("page.confirm_field", language)
     for trigger in (*spec.triggers, *spec.openings):
         for f in trigger.fields:
             if f.name == head:
@@ -67,15 +71,68 @@ def _path(site: Site, entry: Entry, instance: Instance) -> str:
     return f"/w/{entry.name}/{instance.id}"
 
 
-def _steps(options: list[Option], saved: dict[str, dict[str, Any]], lang: str) -> list[dict[str, Any]]:
-    steps = []
+def _steps(spec: Any, options: list[Option], saved: dict[str, dict[str, Any]], lang: str,
+           sent: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The forms this person may fill: each starts from its saved draft, else from what was
+    sent the last time this step was taken here (a returned report comes back as it was).
+    Steps that are one decision (`choice_of`) become one form with the step as a choice;
+    a step back (a return) looks apart from the steps forward."""
+    steps: list[dict[str, Any]] = []
+    decisions: dict[str, dict[str, Any]] = {}
     for option in options:
-        if option.may_fire or option.may_draft:
-            draft = saved.get(option.trigger.name)
-            steps.append({"trigger": option.trigger.name, "label": option.trigger.label(lang),
-                          "fields": option.fields, "may_fire": option.may_fire, "may_draft": option.may_draft,
-                          "form": draft["values"] if draft else {}, "draft_by": draft["saved_by"] if draft else None})
+        if not (option.may_fire or option.may_draft):
+            continue
+        trigger = option.trigger
+        draft = saved.get(trigger.name)
+        before = (sent or {}).get(trigger.name)
+        form = draft["values"] if draft else as_form(before, option.fields) if before else {}
+        choice = {"trigger": trigger.name, "label": trigger.label(lang), "confirm": trigger.confirm}
+        if trigger.choice_of is not None and option.may_fire:
+            heading = trigger.choice_of(lang)
+            step = decisions.get(heading)
+            if step is None:
+                step = decisions[heading] = {
+                    "trigger": f"choice-{len(decisions)}", "label": heading, "fields": [], "may_fire": True,
+                    "button": say("page.decide", lang),
+                    "may_draft": False, "form": {}, "draft_by": None, "kind": "forward", "choices": [],
+                    "required": None}
+                steps.append(step)
+            step["choices"].append(choice)
+            names = {f["name"] for f in step["fields"]}
+            step["fields"] += [f for f in option.fields if f["name"] not in names]
+            required = {f["name"] for f in option.fields if f.get("required")}
+            step["required"] = required if step["required"] is None else step["required"] & required
+            continue
+        steps.append({"trigger": trigger.name, "label": trigger.label(lang), "fields": option.fields,
+                      "may_fire": option.may_fire, "may_draft": option.may_draft, "form": form,
+                      "draft_by": draft["saved_by"] if draft else None,
+                      "kind": "back" if spec.goes_back(trigger) else "forward", "confirm": trigger.confirm})
+    for step in decisions.values():  # a field is marked required only where every choice needs it
+        step["fields"] = [f | {"required": f["name"] in step["required"]} for f in step["fields"]]
     return steps
+
+
+def as_form(fields: dict[str, Any], declared: Any) -> dict[str, str]:
+    """Values a step recorded, as its form's inputs hold them: a measure per item
+    ("indicators.S1", "indicators.S1.reason"), lines one per line, numbers as written."""
+    form: dict[str, str] = {}
+    for f in declared:
+        name, kind = f["name"], f["type"]
+        value = fields.get(name)
+        if value is None:
+            continue
+        if kind == "measures" and isinstance(value, dict):
+            for item, measure in value.items():
+                measure = measure if isinstance(measure, dict) else {"value": measure}
+                if measure.get("value") is not None:
+                    form[f"{name}.{item}"] = str(plain(measure["value"]))
+                if measure.get("reason"):
+                    form[f"{name}.{item}.reason"] = str(measure["reason"])
+        elif isinstance(value, list):
+            form[name] = "\n".join(str(v) for v in value)
+        else:
+            form[name] = str(plain(value))
+    return form
 
 
 def _children(conn: Connection, site: Site, entry: Entry, instance: Instance, visitor: auth.Visitor,
@@ -93,7 +150,7 @@ def _children(conn: Connection, site: Site, entry: Entry, instance: Instance, vi
                                   actor=visitor.actor)
             options = child.workflow.options(conn, loaded, visitor.actor)
             rows.append({"story": story, "state_label": story["state_label"][lang],
-                         "steps": _steps(options, {}, lang),
+                         "steps": _steps(child.spec, options, {}, lang),
                          "action": f"{site.prefix(tenant)}/{segment(child)}/{row['id']}"})
         openings = [o for o in child.workflow.opening_options(conn, instance, visitor.actor, tenant=tenant.id)
                     if o.may_fire]
@@ -130,11 +187,13 @@ def render(request: Request, site: Site, visitor: auth.Visitor, entry: Entry, in
     zone = tenant.calendar.zone
     story["lines"] = [sentence(h, language=lang, zone=zone, names=names, spec=entry.spec) | {"comment": h["comment"]}
                       for h in story["history"]]
-    steps = _steps(options, saved, lang)
+    sent = {h["trigger"]: h["fields"] for h in story["history"] if h["fields"]}  # the newest wins
+    steps = _steps(entry.spec, options, saved, lang, sent)
     form = extra.pop("form", None)
     if form is not None:  # a refused form comes back as it was sent, beside its problems
         for step in steps:
-            if step["trigger"] == form.get("trigger"):
+            if step["trigger"] == form.get("trigger") or any(c["trigger"] == form.get("trigger")
+                                                             for c in step.get("choices", ())):
                 step["form"] = form
         for child in children:
             if refused_by is not None and child["name"] == refused_by.name:
@@ -208,13 +267,47 @@ def _fire(request: Request, site: Site, visitor: auth.Visitor, entry: Entry, ten
             if "save_draft" in values:
                 _save_draft(conn, site, visitor, entry, instance, trigger, raw)
             else:
+                _check_confirmed(entry, instance, trigger, values)
                 entry.workflow.fire_in(conn, instance_id, trigger, visitor.actor, raw, now=site.clock(),
                                        expected_version=version)
                 drafts.discard(conn, workflow=entry.name, instance_id=instance_id, trigger=trigger)
+    except Stale as exc:
+        taken = _taken_already(site, entry, instance_id, trigger, visitor, _version(values), site.language(request))
+        if taken is not None:  # the back button and the same form again: the step is done, not lost
+            return render(request, site, visitor, entry, instance_id, tenant, notice=taken)
+        return render(request, site, visitor, entry, instance_id, tenant, status_of(exc), refusal=exc, form=values)
     except Refused as exc:
         return render(request, site, visitor, entry, instance_id, tenant, status_of(exc), refusal=exc, form=values)
     done = "draft" if "save_draft" in values else "1"
     return RedirectResponse(f"{back}?done={done}", status_code=303)
+
+
+def _check_confirmed(entry: Entry, instance: Instance | None, trigger: str, values: dict[str, str]) -> None:
+    """A step that cannot be undone is taken from a page only once the person has ticked
+    that they mean it (scripts through the API say so by calling it)."""
+    declared = entry.spec.trigger(trigger, instance.state) if instance else None
+    if declared is not None and declared.confirm and values.get("confirm") != "yes":
+        raise InvalidFields([("confirm", Said("confirm that this cannot be undone", "field.confirm",
+                                              trigger=trigger))])
+
+
+def _taken_already(site: Site, entry: Entry, instance_id: int, trigger: str, visitor: auth.Visitor,
+                   version: int | None, lang: str) -> str | None:
+    """Whether this person took this very step on this instance from the version their form
+    was read at: then a stale form is their own earlier submission (the back button), and
+    the page says when it was taken instead of blaming someone else."""
+    if version is None:
+        return None
+    with db.reading(site.pdca.engine) as conn:
+        taken = next((h for h in service.history(conn, entry.name, instance_id)
+                      if h["version"] == version + 1 and h["trigger"] == trigger and h["actor"] == visitor.email), None)
+        if taken is None:
+            return None
+        names = people_named(conn, {taken["actor"]})
+        tenant = site.pdca.tenants.get(conn, entry.store.load(conn, instance_id).tenant)  # type: ignore[union-attr]
+    line = sentence(taken, language=lang, zone=tenant.calendar.zone, names=names, spec=entry.spec)
+    return render_said(Said("already done", "refused.already_done", when=line["when"], who=line["who"]), lang,
+                       entry.spec.name_of)
 
 
 def _save_draft(conn: Connection, site: Site, visitor: auth.Visitor, entry: Entry, instance: Instance | None,
