@@ -432,3 +432,50 @@ def test_my_work_is_a_to_do_list_most_urgent_first_then_what_waits_on_others(
     sign_in(admin, year, ADMIN)
     late = admin.get("/").text.split("期限を過ぎているもの")[1]
     assert "2-1-1" in late and "日超過" in late  # every FY2026 plan was due 2026-02-27
+
+
+ERROR_WORDS = {401: ("ログインする", "Sign in"), 403: ("権限がありません", "You may not do this"),
+               404: ("ページが見つかりません", "Page not found"),
+               405: ("この方法では開けません", "cannot be opened this way"),
+               500: ("システムで問題が起きました", "Something went wrong")}
+
+
+def _japanese_text_has_no_english(html: str) -> bool:
+    """The visible words of a Japanese page, markup and the language switch aside."""
+    text = re.sub(r"<[^>]+>", " ", html.split("<main>", 1)[1].split("</main>", 1)[0])
+    return re.search(r"[A-Za-z]{3,}", text) is None
+
+
+def test_errors_are_pages_in_the_persons_language_with_the_navigation(web: TestClient, sqlite_year: Year) -> None:
+    def boom() -> None:
+        raise RuntimeError("a secret traceback line")
+
+    web.app.add_api_route("/boom", boom)  # type: ignore[attr-defined]
+    web.app.add_api_route("/api/boom", boom)  # type: ignore[attr-defined]
+    calm = TestClient(web.app, follow_redirects=False, raise_server_exceptions=False)
+    sign_in(calm, sqlite_year, OWNER)
+    for lang in ("ja", "en"):
+        calm.get(f"/?lang={lang}")
+        answers = {401: TestClient(web.app).get(f"/sign-in/not-a-link?lang={lang}"),
+                   403: calm.get("/admin"), 404: calm.get("/nothing-here"), 405: calm.delete("/admin"),
+                   500: calm.get("/boom")}
+        for status, answer in answers.items():
+            words = ERROR_WORDS[status][0 if lang == "ja" else 1]
+            assert answer.status_code == status, (status, lang)
+            assert answer.headers["content-type"].startswith("text/html"), (status, lang)
+            assert "<header>" in answer.text and f'lang="{lang}"' in answer.text, (status, lang)
+            assert words in answer.text, (status, lang)
+            assert "Traceback" not in answer.text and "secret traceback" not in answer.text
+            if lang == "ja":
+                assert _japanese_text_has_no_english(answer.text), (status, answer.text)
+        assert "自分の作業" in answers[404].text if lang == "ja" else "Back to My work" in answers[404].text
+    stranger = TestClient(web.app, raise_server_exceptions=False)
+    assert "ログインする" in stranger.get("/nothing-here").text
+    unknown = stranger.get("/public/2099/v1/nothing.html")
+    assert unknown.status_code == 404 and "<header>" in unknown.text and "公表ページへ" in unknown.text
+    assert stranger.get("/public/nothing/here").headers["content-type"].startswith("text/html")
+    api = calm.get("/api/boom")
+    assert api.status_code == 500 and api.json()["error"] == "internal"
+    missing = calm.get("/api/no/such/thing")
+    assert missing.status_code == 404 and missing.json() == {"detail": "Not Found"}
+    assert calm.delete("/api/cycles").status_code == 405 and "detail" in calm.delete("/api/cycles").json()
