@@ -479,3 +479,28 @@ def test_errors_are_pages_in_the_persons_language_with_the_navigation(web: TestC
     missing = calm.get("/api/no/such/thing")
     assert missing.status_code == 404 and missing.json() == {"detail": "Not Found"}
     assert calm.delete("/api/cycles").status_code == 405 and "detail" in calm.delete("/api/cycles").json()
+
+
+def test_the_admin_calendar_opens_on_the_live_fiscal_year_with_weekdays_and_today(
+        web: TestClient, sqlite_year: Year, clock: Clock) -> None:
+    sign_in(web, sqlite_year, ADMIN)
+    opened = web.get("/admin").text
+    # 2026-11-02 10:00 in Tokyo, a Monday: FY2026
+    assert "FY2026 (令和8年度) (今年度)" in opened
+    assert "2027-05-28 (金)" in opened and "<strong>2026-11-02 (月)</strong>" in opened
+    today_row = opened.index('<tr class="today">')  # before this year's first date, 2027-01-15
+    assert today_row < opened.index("2027-01-15 (金)") and opened.count('<tr class="today">') == 1
+    english = web.get("/admin?lang=en").text
+    assert "2027-05-28 (Fri)" in english and "2026-11-02 (Mon)" in english and "Today" in english
+    web.get("/admin?lang=ja")
+    clock.now = datetime(2027, 3, 31, 14, 59, tzinfo=NOW.tzinfo)  # 23:59 on 31 March in Tokyo: still FY2026
+    sign_in(web, sqlite_year, ADMIN)  # the first session has ended by then
+    assert "FY2026 (令和8年度) (今年度)" in web.get("/admin").text
+    clock.now = datetime(2027, 3, 31, 15, 0, tzinfo=NOW.tzinfo)  # 1 April 00:00 in Tokyo: FY2027
+    april = web.get("/admin").text
+    assert "FY2027 (令和9年度) (今年度)" in april and "2027-03-31 (水)" not in april
+    assert "<strong>2027-04-01 (木)</strong>" in april and re.search(r"2028-01-\d\d \((月|火|水|木|金)\)", april)
+    row = april.index('<tr class="today">')  # FY2027's dates start in January 2028: today comes first
+    assert row < april.index("2028-01-")
+    earlier = web.get("/admin?fy=2025").text
+    assert "FY2025" in earlier and "(今年度)" not in earlier and '<tr class="today">' not in earlier

@@ -3,7 +3,8 @@ log, the people and bodies; each for one strategy, for its admins."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -11,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.ics import milestones_ics
 from app.web import auth
+from app.web.i18n import translator
 from app.web.site import Site, people_named, sentence
 from engine import db
 from engine.errors import NotFound, WrongRole
@@ -39,26 +41,54 @@ def _admin(request: Request, strategy: str | None) -> tuple[Site, auth.Visitor, 
     return site, visitor, tenant
 
 
+def _with_weekday(day: date, t: Callable[[str], str]) -> str:
+    """A date as people plan with it: '2027-05-28 (金)'."""
+    return f"{day.isoformat()} ({t(f'weekday_{day.weekday()}')})"
+
+
+def _calendar_rows(milestones: list[dict[str, Any]], today: date | None,
+                   t: Callable[[str], str]) -> list[dict[str, Any]]:
+    """The year's milestones in date order with a row for today (when given) where it falls,
+    so the secretariat sees at a glance what is behind and what is next."""
+    rows = sorted(milestones, key=lambda m: m["day"])
+    if today is None:
+        return rows
+    for m in rows:
+        m["today"] = m["day"] == today
+    if not any(m["today"] for m in rows):
+        at = next((i for i, m in enumerate(rows) if m["day"] > today), len(rows))
+        rows.insert(at, {"today_row": True, "date": _with_weekday(today, t)})
+    return rows
+
+
 @router.get("/admin", response_class=HTMLResponse)
 def admin_calendar(request: Request, fy: int | None = None, strategy: str | None = None) -> Response:
+    """Opens on the fiscal year containing today (April-March in the city's time): the year
+    whose work is live."""
     site, visitor, tenant = _admin(request, strategy)
     lang = site.language(request)
+    t = translator(lang)
     now = site.clock()
     cal = tenant.calendar
-    year = fy if fy is not None else cal.fiscal_year(now)
+    today = cal.today(now)
+    current = cal.fiscal_year(now)
+    year = fy if fy is not None else current
     if not 1990 <= year <= 2200:
         raise NotFound(f"FY{year} has no calendar")
     milestones = [
-        {"name": say(f"milestone.{m.name}", lang), "date": m.day.isoformat(), "rule_date": m.when.rule.isoformat(),
-         "shifted": m.when.moved, "reasons": [reason_words(r, lang) for r in m.when.reasons], "what": m.what(lang)}
+        {"name": say(f"milestone.{m.name}", lang), "day": m.day, "date": _with_weekday(m.day, t),
+         "rule_date": m.when.rule.isoformat(), "shifted": m.when.moved,
+         "reasons": [reason_words(r, lang) for r in m.when.reasons], "what": m.what(lang)}
         for m in cal.year(year)
     ]
     with db.reading(site.pdca.engine) as conn:
-        late = service.late(conn, site.registry, tenant=tenant, today=cal.today(now), language=lang)
+        late = service.late(conn, site.registry, tenant=tenant, today=today, language=lang)
     for row in late:
         row["url"] = site.prefix(tenant) + row["path"]
+    rows = _calendar_rows(milestones, today if year == current else None, t)
     return site.page(request, "admin.html", visitor, tenant=tenant, section="calendar", fy=year,
-                     fy_label=fy_label(year), milestones=milestones, late=late)
+                     fy_label=fy_label(year), milestones=rows,
+                     late=late, current_fy=current, today=_with_weekday(today, t))
 
 
 @router.get("/admin/calendar.ics")
