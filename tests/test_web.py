@@ -480,6 +480,8 @@ def test_errors_are_pages_in_the_persons_language_with_the_navigation(web: TestC
     assert api.status_code == 500 and api.json()["error"] == "internal"
     missing = calm.get("/api/no/such/thing")
     assert missing.status_code == 404 and missing.json() == {"detail": "Not Found"}
+    unreadable = calm.get("/api/cycles", params={"fy": "abc"}, headers={"Authorization": "Bearer x"})
+    assert unreadable.headers["content-type"].startswith("application/json")
     assert calm.delete("/api/cycles").status_code == 405 and "detail" in calm.delete("/api/cycles").json()
 
 
@@ -548,6 +550,9 @@ def test_the_outbox_pages_and_filters_by_date_kind_and_person(web: TestClient, s
     reversed_days = web.get("/admin/outbox", params={"from": "2026-10-06", "to": "2026-10-05"})
     assert "終了日が開始日より前です" in reversed_days.text and _rows(reversed_days.text) == 0
     assert web.get("/admin/outbox", params={"page": "abc"}).status_code == 200
+    odd_year = web.get("/admin", params={"fy": "abc"})
+    assert odd_year.status_code == 422 and "アドレスの値が読めません" in odd_year.text and "<header>" in odd_year.text
+    assert "fy" not in re.sub(r"<[^>]+>", " ", odd_year.text.split("<main>")[1])  # no validator's report
 
 
 def test_the_audit_log_pages_and_filters_by_date_step_and_person(web: TestClient, sqlite_year: Year) -> None:

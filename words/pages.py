@@ -76,6 +76,10 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
     'error_405': ('この方法では開けません', 'This page cannot be opened this way'),
     'error_405_text': ('このアドレスはこの方法では使えません。画面のリンクやボタンから開いてください。',
         'This address does not accept this kind of request. Please use the links and buttons on the pages.'),
+    'error_422': ('アドレスの値が読めません', 'Part of the address cannot be read'),
+    'error_422_text': ('アドレスに含まれる年度や番号などの形式が正しくありません。画面のリンクから開き直してください。',
+                       'A year, number or other value in the address is not in the right form. '
+                       'Please open the page again from its link.'),
     'error_500': ('システムで問題が起きました', 'Something went wrong on our side'),
     'error_500_text': ('処理を完了できませんでした。問題は記録されました。しばらくしてからもう一度試してください。',
         'We could not finish this. The problem has been recorded; please try again in a little while.'),

@@ -15,7 +15,8 @@ from datetime import datetime
 
 import swagger_ui_bundle
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -85,6 +86,13 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
         if _is_api(request):
             return await http_exception_handler(request, exc)
         return site.error_page(request, exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _unreadable(request: Request, exc: RequestValidationError) -> Response:
+        """An address with a value that is not what the page takes (?fy=abc): said in words."""
+        if _is_api(request):
+            return await request_validation_exception_handler(request, exc)
+        return site.error_page(request, 422)
 
     @app.exception_handler(Exception)
     async def _server_error(request: Request, exc: Exception) -> Response:
