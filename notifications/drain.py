@@ -22,7 +22,7 @@ from datetime import datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, literal, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine import db
@@ -333,24 +333,45 @@ class Delivery:
 
 def list_messages(
     conn: Connection, *, status: str | None = None, limit: int = 200, tenant: int | None = None,
-    untenanted: bool = True,
+    untenanted: bool = True, kind: str | None = None, recipient: str | None = None,
+    since: datetime | None = None, until: datetime | None = None, offset: int = 0,
 ) -> list[dict[str, Any]]:
     """The newest messages; with `tenant`, only that tenant's, and those of no tenant
-    (sign-in links, digests, dead-letter notices) if `untenanted`."""
+    (sign-in links, digests, dead-letter notices) if `untenanted`. `since` (inclusive) and
+    `until` (exclusive) bound when a message was queued; `offset` pages back in time."""
     query = select(
         OutboxMessage.id, OutboxMessage.kind, OutboxMessage.recipient, OutboxMessage.status, OutboxMessage.attempts,
         OutboxMessage.due, OutboxMessage.step, OutboxMessage.next_attempt_at, OutboxMessage.last_error,
         OutboxMessage.created_at, OutboxMessage.sent_at, OutboxMessage.message_id,
-    ).order_by(OutboxMessage.id.desc()).limit(limit)  # type: ignore[union-attr]
+    ).order_by(OutboxMessage.id.desc()).limit(limit).offset(offset)  # type: ignore[union-attr]
     if status:
         query = query.where(OutboxMessage.status == status)
+    if kind:
+        query = query.where(OutboxMessage.kind == kind)
+    if recipient:
+        query = query.where(func.lower(OutboxMessage.recipient) == recipient.strip().lower())
+    if since is not None:
+        query = query.where(OutboxMessage.created_at >= to_storage(since))  # type: ignore[operator]
+    if until is not None:
+        query = query.where(OutboxMessage.created_at < to_storage(until))  # type: ignore[operator]
     if tenant is not None:
-        mine = OutboxMessage.tenant_id == tenant
-        query = query.where(or_(mine, OutboxMessage.tenant_id.is_(None)) if untenanted else mine)  # type: ignore[union-attr]
+        query = query.where(_theirs(tenant, untenanted))
     return [
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row._mapping.items()}
         for row in conn.execute(query)
     ]
+
+
+def _theirs(tenant: int, untenanted: bool) -> Any:
+    """A tenant's messages, and those of no tenant if `untenanted`."""
+    mine = OutboxMessage.tenant_id == tenant
+    return or_(mine, OutboxMessage.tenant_id.is_(None)) if untenanted else mine  # type: ignore[union-attr]
+
+
+def message_kinds(conn: Connection, *, tenant: int, untenanted: bool = True) -> list[str]:
+    """The kinds of message the outbox holds, for the filter's choices."""
+    query = select(OutboxMessage.kind).where(_theirs(tenant, untenanted)).distinct().order_by(OutboxMessage.kind)
+    return [row[0] for row in conn.execute(query)]
 
 
 def retry(conn: Connection, *, ids: Sequence[int] = (), all_dead: bool = False, tenant: int | None = None,

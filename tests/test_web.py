@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.web.auth import create_api_token
 from app.web.main import create_app
 from engine import db
+from engine.audit import AuditEvent
 from engine.outbox import OutboxMessage
 from tests.conftest import ADMIN, CHAIR, NOW, OWNER, PROMOTION_CHAIR, Year
 
@@ -249,7 +250,8 @@ def test_admin_pages_show_the_year_the_late_the_outbox_and_the_audit(web: TestCl
     ics = admin.get("/admin/calendar.ics?fy=2026")
     assert ics.headers["content-type"].startswith("text/calendar") and b"BEGIN:VEVENT" in ics.content
     outbox = admin.get("/admin/outbox")
-    assert "ログイン用リンク" in outbox.text and "sign_in_link" not in outbox.text  # words, not codes
+    shown = re.sub(r"<[^>]+>", " ", outbox.text)  # the filter's choices carry codes as values, unseen
+    assert "ログイン用リンク" in shown and "sign_in_link" not in shown  # words, not codes
     retried = admin.post("/admin/outbox/retry", data={"csrf": csrf_of(outbox.text)})
     assert retried.status_code == 303
     sqlite_year.fire("1-1-2", "submit_plan", OWNER)
@@ -497,3 +499,167 @@ def test_a_returned_report_comes_back_filled_and_the_back_button_is_not_blamed_o
     assert 'name="indicators.S2.reason" value="集計中"' in report
     assert ">間伐 4.2ha</textarea>" in report
     assert re.search(r'<option value="implemented" selected>', report)
+
+
+ERROR_WORDS = {401: ("ログインする", "Sign in"), 403: ("権限がありません", "You may not do this"),
+               404: ("ページが見つかりません", "Page not found"),
+               405: ("この方法では開けません", "cannot be opened this way"),
+               500: ("システムで問題が起きました", "Something went wrong")}
+
+
+def _japanese_text_has_no_english(html: str) -> bool:
+    """The visible words of a Japanese page, markup and the language switch aside."""
+    text = re.sub(r"<[^>]+>", " ", html.split("<main>", 1)[1].split("</main>", 1)[0])
+    return re.search(r"[A-Za-z]{3,}", text) is None
+
+
+def test_errors_are_pages_in_the_persons_language_with_the_navigation(web: TestClient, sqlite_year: Year) -> None:
+    def boom() -> None:
+        raise RuntimeError("a secret traceback line")
+
+    web.app.add_api_route("/boom", boom)  # type: ignore[attr-defined]
+    web.app.add_api_route("/api/boom", boom)  # type: ignore[attr-defined]
+    calm = TestClient(web.app, follow_redirects=False, raise_server_exceptions=False)
+    sign_in(calm, sqlite_year, OWNER)
+    for lang in ("ja", "en"):
+        calm.get(f"/?lang={lang}")
+        answers = {401: TestClient(web.app).get(f"/sign-in/not-a-link?lang={lang}"),
+                   403: calm.get("/admin"), 404: calm.get("/nothing-here"), 405: calm.delete("/admin"),
+                   500: calm.get("/boom")}
+        for status, answer in answers.items():
+            words = ERROR_WORDS[status][0 if lang == "ja" else 1]
+            assert answer.status_code == status, (status, lang)
+            assert answer.headers["content-type"].startswith("text/html"), (status, lang)
+            assert "<header>" in answer.text and f'lang="{lang}"' in answer.text, (status, lang)
+            assert words in answer.text, (status, lang)
+            assert "Traceback" not in answer.text and "secret traceback" not in answer.text
+            if lang == "ja":
+                assert _japanese_text_has_no_english(answer.text), (status, answer.text)
+        assert "自分の作業" in answers[404].text if lang == "ja" else "Back to My work" in answers[404].text
+    stranger = TestClient(web.app, raise_server_exceptions=False)
+    assert "ログインする" in stranger.get("/nothing-here").text
+    unknown = stranger.get("/public/2099/v1/nothing.html")
+    assert unknown.status_code == 404 and "<header>" in unknown.text and "公表ページへ" in unknown.text
+    assert stranger.get("/public/nothing/here").headers["content-type"].startswith("text/html")
+    api = calm.get("/api/boom")
+    assert api.status_code == 500 and api.json()["error"] == "internal"
+    missing = calm.get("/api/no/such/thing")
+    assert missing.status_code == 404 and missing.json() == {"detail": "Not Found"}
+    unreadable = calm.get("/api/cycles", params={"fy": "abc"}, headers={"Authorization": "Bearer x"})
+    assert unreadable.headers["content-type"].startswith("application/json")
+    assert calm.delete("/api/cycles").status_code == 405 and "detail" in calm.delete("/api/cycles").json()
+
+
+def test_the_admin_calendar_opens_on_the_live_fiscal_year_with_weekdays_and_today(
+        web: TestClient, sqlite_year: Year, clock: Clock) -> None:
+    sign_in(web, sqlite_year, ADMIN)
+    opened = web.get("/admin").text
+    # 2026-11-02 10:00 in Tokyo, a Monday: FY2026
+    assert "FY2026 (令和8年度) (今年度)" in opened
+    assert "2027-05-28 (金)" in opened and "<strong>2026-11-02 (月)</strong>" in opened
+    today_row = opened.index('<tr class="today">')  # before this year's first date, 2027-01-15
+    assert today_row < opened.index("2027-01-15 (金)") and opened.count('<tr class="today">') == 1
+    english = web.get("/admin?lang=en").text
+    assert "2027-05-28 (Fri)" in english and "2026-11-02 (Mon)" in english and "Today" in english
+    web.get("/admin?lang=ja")
+    clock.now = datetime(2027, 3, 31, 14, 59, tzinfo=NOW.tzinfo)  # 23:59 on 31 March in Tokyo: still FY2026
+    sign_in(web, sqlite_year, ADMIN)  # the first session has ended by then
+    assert "FY2026 (令和8年度) (今年度)" in web.get("/admin").text
+    clock.now = datetime(2027, 3, 31, 15, 0, tzinfo=NOW.tzinfo)  # 1 April 00:00 in Tokyo: FY2027
+    april = web.get("/admin").text
+    assert "FY2027 (令和9年度) (今年度)" in april and "2027-03-31 (水)" not in april
+    assert "<strong>2027-04-01 (木)</strong>" in april and re.search(r"2028-01-\d\d \((月|火|水|木|金)\)", april)
+    row = april.index('<tr class="today">')  # FY2027's dates start in January 2028: today comes first
+    assert row < april.index("2028-01-")
+    earlier = web.get("/admin?fy=2025").text
+    assert "FY2025" in earlier and "(今年度)" not in earlier and '<tr class="today">' not in earlier
+
+
+def _rows(page: str) -> int:
+    return page.count("<tr><td>")
+
+
+def test_the_outbox_pages_and_filters_by_date_kind_and_person(web: TestClient, sqlite_year: Year) -> None:
+    sign_in(web, sqlite_year, ADMIN)
+    tokyo_midnight = datetime(2026, 10, 4, 15, 0, tzinfo=NOW.tzinfo)  # 5 October 00:00 in Tokyo
+    with Session(sqlite_year.engine) as session:
+        for i in range(60):  # one an hour, from 5 October 00:00 in Tokyo on; one a minute before it
+            at = tokyo_midnight + timedelta(hours=i) if i else tokyo_midnight - timedelta(minutes=1)
+            session.add(OutboxMessage(dedupe_key=f"t{i}", kind="digest" if i % 10 == 0 else "dead_letters",
+                                      recipient=OWNER if i < 30 else CHAIR, tenant_id=sqlite_year.strategy,
+                                      due=at.date(), created_at=at))
+        session.commit()
+    first = web.get("/admin/outbox", params={"to": "2026-10-31"})  # ours, not the sign-in links of November
+    assert first.status_code == 200 and _rows(first.text) == 50 and "ページ 1" in first.text
+    older = re.search(r'href="([^"]+)" rel="next"', first.text)
+    assert older and "page=2" in older[1] and "to=2026-10-31" in older[1] and 'rel="prev"' not in first.text
+    second = web.get(older[1].replace("&amp;", "&"))
+    assert _rows(second.text) == 10 and 'rel="prev"' in second.text and 'rel="next"' not in second.text
+    assert "ページ 2" in second.text
+    digests = web.get("/admin/outbox", params={"kind": "digest"})
+    assert _rows(digests.text) == 6 and "送信できなかったメール</td>" not in digests.text
+    assert '<option value="digest" selected>' in digests.text
+    chair = web.get("/admin/outbox", params={"recipient": CHAIR.upper()})
+    assert _rows(chair.text) == 30 and f"<td>{OWNER}</td>" not in chair.text
+    day = web.get("/admin/outbox", params={"from": "2026-10-05", "to": "2026-10-05"})
+    assert _rows(day.text) == 23  # hours 1-23 of 5 October in Tokyo: not the minute before, not the 6th
+    assert "2026/10/04 23:59" not in day.text and "2026/10/06 00:00" not in day.text
+    paged = web.get("/admin/outbox", params={"from": "2026-10-05", "kind": "dead_letters", "recipient": OWNER})
+    assert _rows(paged.text) == 27  # OWNER's hours 1-29, less hours 10 and 20 (digests)
+    bad = web.get("/admin/outbox", params={"from": "2026-13-45", "kind": "digest"})
+    assert bad.status_code == 200 and "「年-月-日」" in bad.text and "「2026-13-45」" in bad.text
+    assert _rows(bad.text) == 6  # the other filters still apply
+    english = web.get("/admin/outbox", params={"to": "tomorrow", "lang": "en"})
+    assert english.status_code == 200 and "Please write dates as year-month-day" in english.text
+    web.get("/admin/outbox?lang=ja")
+    reversed_days = web.get("/admin/outbox", params={"from": "2026-10-06", "to": "2026-10-05"})
+    assert "終了日が開始日より前です" in reversed_days.text and _rows(reversed_days.text) == 0
+    assert web.get("/admin/outbox", params={"page": "abc"}).status_code == 200
+    odd_year = web.get("/admin", params={"fy": "abc"})
+    assert odd_year.status_code == 422 and "アドレスの値が読めません" in odd_year.text and "<header>" in odd_year.text
+    assert "fy" not in re.sub(r"<[^>]+>", " ", odd_year.text.split("<main>")[1])  # no validator's report
+
+
+def test_the_audit_log_pages_and_filters_by_date_step_and_person(web: TestClient, sqlite_year: Year) -> None:
+    sqlite_year.fire("1-1-2", "submit_plan", OWNER)
+    sign_in(web, sqlite_year, ADMIN)
+    tokyo_midnight = datetime(2026, 10, 4, 15, 0, tzinfo=NOW.tzinfo)  # 5 October 00:00 in Tokyo
+    with Session(sqlite_year.engine) as session:
+        model = session.scalars(select(AuditEvent).where(AuditEvent.trigger == "submit_plan")).one()
+        for i in range(60):
+            at = tokyo_midnight + timedelta(hours=i) if i else tokyo_midnight - timedelta(minutes=1)
+            session.add(AuditEvent(workflow=model.workflow, instance_id=model.instance_id, tenant_id=model.tenant_id,
+                                   at=at, actor=CHAIR if i % 2 else OWNER, trigger="approve_plan" if i < 20
+                                   else "submit_plan", from_state="x", to_state="y", version=1, fields={}))
+        session.commit()
+    first = web.get("/admin/audit", params={"to": "2026-10-31"})  # ours, not what happened in November
+    assert _rows(first.text) == 50 and 'rel="next"' in first.text
+    older = re.search(r'href="([^"]+)" rel="next"', first.text)
+    assert older and "to=2026-10-31" in older[1]
+    second = web.get(older[1].replace("&amp;", "&"))
+    assert _rows(second.text) == 10 and 'rel="prev"' in second.text and 'rel="next"' not in second.text
+    approved = web.get("/admin/audit", params={"trigger": "approve_plan", "to": "2026-10-31"})
+    assert _rows(approved.text) == 20 and "計画を承認" in approved.text
+    assert '<option value="approve_plan" selected>' in approved.text
+    chair = web.get("/admin/audit", params={"actor": CHAIR, "trigger": "submit_plan", "to": "2026-10-31"})
+    assert _rows(chair.text) == 20  # the odd hours from 21 to 59
+    day = web.get("/admin/audit", params={"from": "2026-10-05", "to": "2026-10-05"})
+    assert _rows(day.text) == 23  # hours 1-23 of 5 October in Tokyo (hour 0 is the minute before)
+    both = web.get("/admin/audit", params={"from": "2026-10-06", "to": "2026-10-31", "actor": OWNER})
+    assert _rows(both.text) == 18  # even hours 24-58
+    kept = re.search(r'href="([^"]+)" rel="next"', web.get("/admin/audit", params={"from": "2026-10-01"}).text)
+    assert kept and "from=2026-10-01" in kept[1] and "page=2" in kept[1]
+    bad = web.get("/admin/audit", params={"to": "2026/10/05"})
+    assert bad.status_code == 200 and "「年-月-日」" in bad.text and _rows(bad.text) == 50
+
+
+def test_the_people_page_shows_who_is_away(web: TestClient, sqlite_year: Year) -> None:
+    from workflows import service
+
+    with db.writing(sqlite_year.engine) as conn:
+        admin = service.actor_for(conn, ADMIN)
+        service.set_absent(conn, email=CHAIR, absent=True, now=NOW, by=admin)
+    sign_in(web, sqlite_year, ADMIN)
+    people = web.get("/admin/people").text
+    row = next(r for r in people.split("<tr>") if CHAIR in r)
+    assert "不在" in row and all("不在" not in r for r in people.split("<tr>") if OWNER in r)

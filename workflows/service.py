@@ -223,18 +223,24 @@ def late(conn: Connection, registry: Registry, *, tenant: Tenant, today: date,
 
 def audit_log(
     conn: Connection, registry: Registry, *, tenant: int, actor: str | None = None, trigger: str | None = None,
-    code: str | None = None, limit: int = 200,
+    code: str | None = None, limit: int = 200, since: datetime | None = None, until: datetime | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """The newest audit rows of one strategy; `code` keeps those about that action."""
+    """The newest audit rows of one strategy; `code` keeps those about that action, `since`
+    (inclusive) and `until` (exclusive) bound when, and `offset` pages back in time."""
     query = (
         select(AuditEvent.workflow, AuditEvent.instance_id, AuditEvent.at, AuditEvent.actor, AuditEvent.on_behalf,
                AuditEvent.trigger, AuditEvent.from_state, AuditEvent.to_state, AuditEvent.comment, AuditEvent.fields)
         .where(AuditEvent.tenant_id == tenant)
         .order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
-        .limit(limit)
+        .limit(limit).offset(offset)
     )
     if actor:
-        query = query.where(AuditEvent.actor == actor.lower())
+        query = query.where(AuditEvent.actor == actor.strip().lower())
+    if since is not None:
+        query = query.where(AuditEvent.at >= to_storage(since))  # type: ignore[operator]
+    if until is not None:
+        query = query.where(AuditEvent.at < to_storage(until))  # type: ignore[operator]
     if trigger:
         query = query.where(AuditEvent.trigger == trigger)
     if code:
@@ -253,6 +259,13 @@ def audit_log(
         label = labels.get((r["workflow"], r["instance_id"]), {})
         r |= {"at": _iso(r["at"]), "code": label.get("code"), "fy": label.get("fy"), "path": label.get("path")}
     return rows
+
+
+def audit_steps(conn: Connection, *, tenant: int) -> list[tuple[str, str]]:
+    """The (workflow, trigger) pairs a strategy's audit log holds, for the filter's choices."""
+    query = (select(AuditEvent.workflow, AuditEvent.trigger).where(AuditEvent.tenant_id == tenant).distinct()
+             .order_by(AuditEvent.workflow, AuditEvent.trigger))
+    return [(row[0], row[1]) for row in conn.execute(query)]
 
 
 def directory_view(conn: Connection, *, tenant: int) -> dict[str, Any]:

@@ -9,24 +9,33 @@ A strategy's pages are at the site's root for the deployment's first strategy, a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
 import swagger_ui_bundle
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.bootstrap import Pdca
 from app.web import api
-from app.web.i18n import translator
 from app.web.routes import admin, councils, instances, public, sign_in, work
 from app.web.site import HERE, SignInRequired, Site
 from engine.clock import utc_now
 from engine.errors import NotFound, WrongRole
 
 STRATEGY = "/s/{strategy}"
+log = logging.getLogger(__name__)
+
+
+def _is_api(request: Request) -> bool:
+    """The JSON API answers errors in JSON, as its clients expect."""
+    return request.url.path.startswith(("/api/", "/openapi.json")) or request.url.path == "/api"
 
 
 def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
@@ -64,13 +73,33 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
         return RedirectResponse(f"/sign-in?next={target}", status_code=303)
 
     @app.exception_handler(WrongRole)
-    async def _forbidden(request: Request, exc: WrongRole) -> Response:
-        t = translator(site.language(request))
-        return site.page(request, "message.html", None, 403, heading=t("forbidden"), text=exc.message, error=True)
+    async def _forbidden(request: Request, _exc: WrongRole) -> Response:
+        return site.error_page(request, 403)
 
     @app.exception_handler(NotFound)
-    async def _not_found(request: Request, exc: NotFound) -> Response:
-        t = translator(site.language(request))
-        return site.page(request, "message.html", None, 404, heading=t("not_found"), text=exc.message, error=True)
+    async def _not_found(request: Request, _exc: NotFound) -> Response:
+        return site.error_page(request, 404)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Unknown addresses, wrong methods and the like: a page for people, JSON for the API."""
+        if _is_api(request):
+            return await http_exception_handler(request, exc)
+        return site.error_page(request, exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _unreadable(request: Request, exc: RequestValidationError) -> Response:
+        """An address with a value that is not what the page takes (?fy=abc): said in words."""
+        if _is_api(request):
+            return await request_validation_exception_handler(request, exc)
+        return site.error_page(request, 422)
+
+    @app.exception_handler(Exception)
+    async def _server_error(request: Request, exc: Exception) -> Response:
+        """A fault of ours is logged with its traceback for us, and never shown to the person."""
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        if _is_api(request):
+            return JSONResponse({"error": "internal", "message": "internal server error"}, status_code=500)
+        return site.error_page(request, 500)
 
     return app

@@ -69,6 +69,14 @@ class Site:
             raise SignInRequired
         return visitor
 
+    def visitor_if_any(self, request: Request) -> auth.Visitor | None:
+        """The signed-in person, or None: an error page shows the navigation when it can,
+        and must never fail itself for want of a session."""
+        try:
+            return self.visitor(request)
+        except Exception:  # an error page must render whatever is broken
+            return None
+
     def check_csrf(self, visitor: auth.Visitor, token: str) -> None:
         if not secrets.compare_digest(visitor.csrf, token or ""):
             raise WrongRole("the form is out of date or did not come from this site; reload the page",
@@ -120,6 +128,25 @@ class Site:
             response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
                                 secure=request.url.scheme == "https")
         return response
+
+    def error_page(self, request: Request, status: int) -> Response:
+        """An error as a page in the person's language, with the navigation: what happened
+        and where to go next (sign in, My work, or the published results)."""
+        key = f"error_{status}" if status in (401, 403, 404, 405, 422, 500) else "error_other"
+        t = translator(self.language(request))
+        visitor = self.visitor_if_any(request) if status != 401 else None
+        if status == 401 or (visitor is None and not request.url.path.startswith(("/public", "/s/"))):
+            next_step = ("/sign-in", t("go_sign_in"))
+        elif visitor is None:
+            next_step = ("/public", t("go_public"))
+        else:
+            next_step = ("/", t("back_to_work"))
+        try:
+            return self.page(request, "message.html", visitor, status, heading=t(key), text=t(f"{key}_text"),
+                             error=True, next_step=next_step)
+        except Exception:  # the navigation failed: show the page without it
+            return self.page(request, "message.html", None, status, heading=t(key), text=t(f"{key}_text"),
+                             error=True, next_step=next_step)
 
     def _site_name(self, lang: str) -> str:
         first = self.pdca.settings.strategy

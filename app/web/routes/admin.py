@@ -3,18 +3,23 @@ log, the people and bodies; each for one strategy, for its admins."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.ics import milestones_ics
 from app.web import auth
+from app.web.i18n import translator
 from app.web.site import Site, people_named, sentence
 from engine import db
 from engine.errors import NotFound, WrongRole
-from notifications.drain import list_messages, retry, subjects
+from notifications.drain import list_messages, message_kinds, retry, subjects
 from words.catalogue import has, say
 from workflows import service
 from workflows.calendar import reason_words
@@ -28,6 +33,74 @@ def _local(iso: str | None, zone: Any) -> str:
     return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y/%m/%d %H:%M") if iso else ""
 
 
+PAGE_SIZE = 50
+
+
+@dataclass
+class Window:
+    """The dates and page a list is asked for, read from the address; what could not be
+    read is said in `problems` (in the person's words) and left out, never a 422."""
+
+    since: datetime | None
+    until: datetime | None
+    page: int
+    values: dict[str, str]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * PAGE_SIZE
+
+
+def _window(request: Request, zone: ZoneInfo, t: Callable[[str], str]) -> Window:
+    """From/to are whole days in the city's time zone: `to` includes its day."""
+    raw = {k: (request.query_params.get(k) or "").strip() for k in ("from", "to")}
+    problems: list[str] = []
+    days: dict[str, date | None] = {}
+    for key, text in raw.items():
+        try:
+            days[key] = date.fromisoformat(text) if text else None
+        except ValueError:
+            days[key] = None
+            problems.append(f"{t('bad_date')}: {t('date_' + key)} 「{text[:20]}」")
+    since = datetime.combine(days["from"], time(0), zone) if days["from"] else None
+    until = datetime.combine(days["to"] + timedelta(days=1), time(0), zone) if days["to"] else None
+    if since and until and until <= since:
+        problems.append(t("dates_reversed"))
+    page_text = request.query_params.get("page") or "1"
+    page = int(page_text) if page_text.isdigit() and 0 < int(page_text) <= 100_000 else 1
+    return Window(since, until, page, {k: v for k, v in raw.items() if v}, problems)
+
+
+def _pages(path: str, filters: dict[str, str | None], page: int, more: bool) -> dict[str, Any]:
+    """Links to the newer and older pages that keep every filter."""
+
+    def link(number: int) -> str:
+        kept = {k: v for k, v in filters.items() if v} | ({"page": str(number)} if number > 1 else {})
+        return f"{path}?{urlencode(kept)}" if kept else path
+
+    return {"number": page, "newer": link(page - 1) if page > 1 else None, "older": link(page + 1) if more else None}
+
+
+def _kind_words(site: Site, kind: str, lang: str) -> str:
+    return site.registry.kind_label(kind, lang) or (say(f"kind.{kind}", lang) if has(f"kind.{kind}") else kind)
+
+
+def _step_choices(site: Site, steps: list[tuple[str, str]], lang: str) -> list[tuple[str, str]]:
+    """What can have happened, in words, once per step name."""
+    words = {"mark_absent": "absent_marked", "mark_back": "back_marked", "import": "imported",
+             "adopt_plan": "plan_adopted", "end_action": "action_ended", "set_owners": "owners_set"}
+    t = translator(lang)
+    chosen: dict[str, str] = {}
+    for workflow, trigger in steps:
+        entry = site.registry.get(workflow)
+        if trigger in words:
+            chosen.setdefault(trigger, t(words[trigger]))
+        elif entry is not None:
+            chosen.setdefault(trigger, entry.spec.name_of("trigger", trigger, lang))
+    return sorted(chosen.items(), key=lambda pair: pair[1])
+
+
 def _admin(request: Request, strategy: str | None) -> tuple[Site, auth.Visitor, Tenant]:
     site: Site = request.app.state.site
     visitor = site.visitor(request)
@@ -39,26 +112,54 @@ def _admin(request: Request, strategy: str | None) -> tuple[Site, auth.Visitor, 
     return site, visitor, tenant
 
 
+def _with_weekday(day: date, t: Callable[[str], str]) -> str:
+    """A date as people plan with it: '2027-05-28 (金)'."""
+    return f"{day.isoformat()} ({t(f'weekday_{day.weekday()}')})"
+
+
+def _calendar_rows(milestones: list[dict[str, Any]], today: date | None,
+                   t: Callable[[str], str]) -> list[dict[str, Any]]:
+    """The year's milestones in date order with a row for today (when given) where it falls,
+    so the secretariat sees at a glance what is behind and what is next."""
+    rows = sorted(milestones, key=lambda m: m["day"])
+    if today is None:
+        return rows
+    for m in rows:
+        m["today"] = m["day"] == today
+    if not any(m["today"] for m in rows):
+        at = next((i for i, m in enumerate(rows) if m["day"] > today), len(rows))
+        rows.insert(at, {"today_row": True, "date": _with_weekday(today, t)})
+    return rows
+
+
 @router.get("/admin", response_class=HTMLResponse)
 def admin_calendar(request: Request, fy: int | None = None, strategy: str | None = None) -> Response:
+    """Opens on the fiscal year containing today (April-March in the city's time): the year
+    whose work is live."""
     site, visitor, tenant = _admin(request, strategy)
     lang = site.language(request)
+    t = translator(lang)
     now = site.clock()
     cal = tenant.calendar
-    year = fy if fy is not None else cal.fiscal_year(now)
+    today = cal.today(now)
+    current = cal.fiscal_year(now)
+    year = fy if fy is not None else current
     if not 1990 <= year <= 2200:
         raise NotFound(f"FY{year} has no calendar")
     milestones = [
-        {"name": say(f"milestone.{m.name}", lang), "date": m.day.isoformat(), "rule_date": m.when.rule.isoformat(),
-         "shifted": m.when.moved, "reasons": [reason_words(r, lang) for r in m.when.reasons], "what": m.what(lang)}
+        {"name": say(f"milestone.{m.name}", lang), "day": m.day, "date": _with_weekday(m.day, t),
+         "rule_date": m.when.rule.isoformat(), "shifted": m.when.moved,
+         "reasons": [reason_words(r, lang) for r in m.when.reasons], "what": m.what(lang)}
         for m in cal.year(year)
     ]
     with db.reading(site.pdca.engine) as conn:
-        late = service.late(conn, site.registry, tenant=tenant, today=cal.today(now), language=lang)
+        late = service.late(conn, site.registry, tenant=tenant, today=today, language=lang)
     for row in late:
         row["url"] = site.prefix(tenant) + row["path"]
+    rows = _calendar_rows(milestones, today if year == current else None, t)
     return site.page(request, "admin.html", visitor, tenant=tenant, section="calendar", fy=year,
-                     fy_label=fy_label(year), milestones=milestones, late=late)
+                     fy_label=fy_label(year), milestones=rows,
+                     late=late, current_fy=current, today=_with_weekday(today, t))
 
 
 @router.get("/admin/calendar.ics")
@@ -74,21 +175,31 @@ def admin_ics(request: Request, fy: int, strategy: str | None = None) -> Respons
 
 
 @router.get("/admin/outbox", response_class=HTMLResponse)
-def admin_outbox(request: Request, status: str | None = None, strategy: str | None = None) -> Response:
+def admin_outbox(request: Request, status: str | None = None, kind: str | None = None,
+                 recipient: str | None = None, strategy: str | None = None) -> Response:
     site, visitor, tenant = _admin(request, strategy)
     lang = site.language(request)
+    t = translator(lang)
     zone = tenant.calendar.zone
+    window = _window(request, zone, t)
     with db.reading(site.pdca.engine) as conn:
-        messages = list_messages(conn, status=status or None, tenant=tenant.id, untenanted=visitor.admin)
+        messages = list_messages(conn, status=status or None, tenant=tenant.id, untenanted=visitor.admin,
+                                 kind=kind or None, recipient=recipient or None, since=window.since,
+                                 until=window.until, limit=PAGE_SIZE + 1, offset=window.offset)
         said = subjects(conn, [m["id"] for m in messages])
+        kinds = message_kinds(conn, tenant=tenant.id, untenanted=visitor.admin)
+    more = len(messages) > PAGE_SIZE
+    messages = messages[:PAGE_SIZE]
     for m in messages:
-        m["kind_label"] = site.registry.kind_label(m["kind"], lang) or (
-            say(f"kind.{m['kind']}", lang) if has(f"kind.{m['kind']}") else m["kind"])
+        m["kind_label"] = _kind_words(site, m["kind"], lang)
         m["status_label"] = say(f"status.{m['status']}", lang) if has(f"status.{m['status']}") else m["status"]
         m["subject"] = said.get(m["id"], "")
         m["when"] = _local(m.get("sent_at") or m.get("created_at"), zone)
+    filters = {"status": status, "kind": kind, "recipient": recipient} | window.values
     return site.page(request, "admin.html", visitor, tenant=tenant, section="outbox", messages=messages,
-                     status_filter=status)
+                     status_filter=status, filters=filters, problems=window.problems,
+                     kinds=[(k, _kind_words(site, k, lang)) for k in kinds],
+                     pages=_pages(f"{site.prefix(tenant)}/admin/outbox", filters, window.page, more))
 
 
 @router.post("/admin/outbox/retry")
@@ -105,18 +216,25 @@ def admin_audit(request: Request, code: str | None = None, actor: str | None = N
                 strategy: str | None = None) -> Response:
     site, visitor, tenant = _admin(request, strategy)
     lang = site.language(request)
+    window = _window(request, tenant.calendar.zone, translator(lang))
     with db.reading(site.pdca.engine) as conn:
         events = service.audit_log(conn, site.registry, tenant=tenant.id, code=code or None, actor=actor or None,
-                                   trigger=trigger or None)
+                                   trigger=trigger or None, since=window.since, until=window.until,
+                                   limit=PAGE_SIZE + 1, offset=window.offset)
         names = people_named(conn, {e["actor"] for e in events} | {
             (e.get("fields") or {}).get("email", "") for e in events})
+        steps = service.audit_steps(conn, tenant=tenant.id)
+    more = len(events) > PAGE_SIZE
+    events = events[:PAGE_SIZE]
     for e in events:
         e["url"] = site.prefix(tenant) + e["path"] if e.get("path") else None
         entry = site.registry.get(e["workflow"])
         e |= sentence(e, language=lang, zone=tenant.calendar.zone, names=names,
                       spec=entry.spec if entry is not None else None)
+    filters = {"code": code, "actor": actor, "trigger": trigger} | window.values
     return site.page(request, "admin.html", visitor, tenant=tenant, section="audit", events=events,
-                     filters={"code": code, "actor": actor, "trigger": trigger})
+                     filters=filters, problems=window.problems, steps=_step_choices(site, steps, lang),
+                     pages=_pages(f"{site.prefix(tenant)}/admin/audit", filters, window.page, more))
 
 
 @router.get("/admin/people", response_class=HTMLResponse)

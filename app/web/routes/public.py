@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from app.public import ensure_site
 from app.web.site import Site
@@ -20,8 +20,9 @@ def _results(site: Site) -> Any:
     return site.registry.primary.options["results"]
 
 
-def _nothing_there(what: str) -> Response:
-    return JSONResponse({"error": "not_found", "message": what}, status_code=404)
+def _nothing_there(what: str) -> NoReturn:
+    """Nothing published there: the app's 404 page, in the reader's language."""
+    raise NotFound(what)
 
 
 def _plausible(fy: int, number: int = 1) -> bool:

@@ -66,7 +66,7 @@ def sign_in_with_password(request: Request, email: str = Form(...), password: st
                                         session_days=web.session_days)
     if session is None:
         return site.page(request, "message.html", None, 401, heading=t("link_invalid"), error=True,
-                         text=t("wrong_password"), back="/sign-in")
+                         text=t("wrong_password"), next_step=("/sign-in", t("go_sign_in")))
     response = RedirectResponse(auth.safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https", max_age=web.session_days * 86400)
@@ -82,7 +82,7 @@ def follow_link(request: Request, secret: str) -> Response:
     if redeemed is None:
         t = translator(site.language(request))
         return site.page(request, "message.html", None, 401, heading=t("link_invalid"), text=t("link_invalid_text"),
-                         error=True, back="/sign-in")
+                         error=True, next_step=("/sign-in", t("go_sign_in")))
     session, target = redeemed
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="lax",
