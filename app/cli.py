@@ -818,9 +818,11 @@ def publish(
         "--out", help="write the site here (default: [web] public_dir/FY/vN)")] = None,
     note: Annotated[str | None, typer.Option("--note", help="what a correction changes (from version 2 on)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the publication's version and hash as JSON")] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="also write the Japanese report as one PDF (results.pdf)")] = False,
 ) -> None:
     """Freeze a year's results (公表) and write the public site in Japanese and English,
-    with CSV and XLSX. Publishing unchanged results again changes nothing."""
+    with CSV and XLSX (and with --pdf the report as one PDF). Publishing unchanged results
+    again changes nothing."""
     from app.public import site_dir
     from publishing.site import write_site
 
@@ -832,13 +834,22 @@ def publish(
                                                note=note, on_track_ratio=tenant.rules.on_track_ratio)
         target = out or site_dir(pdca, fy, publication["version"], code=tenant.code)
         files = write_site(publication, target)
+    pdf_path = None
+    if pdf:
+        from publishing.pdf import PDF_NAME, write_pdf
+
+        pdf_path = write_pdf(publication, Path(target) / PDF_NAME)
+        files.append(pdf_path)
     if as_json:
         _print_json({"fy": fy, "version": publication["version"], "content_hash": publication["content_hash"],
-                     "created": created, "out": str(target), "files": len(files)})
+                     "created": created, "out": str(target), "files": len(files),
+                     **({"pdf": str(pdf_path)} if pdf_path else {})})
         return
     what = "published" if created else "unchanged since"
     sys.stdout.write(f"{fy_label(fy)} {what} version {publication['version']} "
                      f"(sha256 {publication['content_hash'][:16]}...); {len(files)} files in {target}\n")
+    if pdf_path:
+        sys.stdout.write(f"PDF: {pdf_path}\n")
 
 
 @cli.command("compare")

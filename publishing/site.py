@@ -107,21 +107,15 @@ def _text(language: str, ja: str | None, en: str | None) -> tuple[str, str]:
     return (ja or en or ""), ("ja" if ja else language)
 
 
-def write_site(snapshot: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Write the whole site for one published snapshot under out_dir; the written files."""
-    out_dir = Path(out_dir)
+def render_pages(snapshot: dict[str, Any]) -> dict[str, str]:
+    """Every HTML page of the site, by its path from the site's root, in reading order: for
+    each language the index, then the action pages in code order. Kept apart from writing so
+    the PDF (publishing.pdf) is made from exactly the pages the site shows."""
     env = _environment()
     actions = tables.actions(snapshot)
     names = page_names(actions)
     groups = _groups(actions)
-    written: list[Path] = []
-
-    def write(relative: str, content: str) -> None:
-        path = out_dir / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8", newline="\n")
-        written.append(path)
-
+    pages: dict[str, str] = {}
     for language in LANGUAGES:
         other = next(lang for lang in LANGUAGES if lang != language)
 
@@ -142,21 +136,37 @@ def write_site(snapshot: dict[str, Any], out_dir: Path) -> list[Path]:
             }
 
         index = _index_path(language)
-        write(index, env.get_template("index.html").render(
+        pages[index] = env.get_template("index.html").render(
             **common(index, _index_path(other)), groups=groups,
             grade_counts=_count_rows(snapshot["counts"]["by_grade"], list(snapshot["grades"])),
             status_counts=_count_rows(snapshot["counts"]["by_indicator_status"], list(STATUSES)),
             csv=_linker(index)("results.csv"), xlsx=_linker(index)("results.xlsx"),
-        ))
+        )
         for a in actions:
             page = _action_path(language, names[str(a["code"])])
             charts = [indicator_svg({**ind, "fy": snapshot["fy"]}, language=language) for ind in a["indicators"]]
-            write(page, env.get_template("action.html").render(
+            pages[page] = env.get_template("action.html").render(
                 **common(page, _action_path(other, names[str(a["code"])])), a=a,
                 indicators=list(zip(a["indicators"], charts, strict=True)),
                 proposals=sorted(a["proposals"], key=lambda p: p["seq"]),
-            ))
+            )
 
+    return pages
+
+
+def write_site(snapshot: dict[str, Any], out_dir: Path) -> list[Path]:
+    """Write the whole site for one published snapshot under out_dir; the written files."""
+    out_dir = Path(out_dir)
+    written: list[Path] = []
+
+    def write(relative: str, content: str) -> None:
+        path = out_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8", newline="\n")
+        written.append(path)
+
+    for relative, content in render_pages(snapshot).items():
+        write(relative, content)
     written.append(tables.write_csv(snapshot, out_dir / "results.csv"))
     written.append(tables.write_xlsx(snapshot, out_dir / "results.xlsx"))
     css = resources.files("publishing").joinpath("static", STYLESHEET).read_text(encoding="utf-8")

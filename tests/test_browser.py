@@ -1,7 +1,8 @@
 """One action's year in a real browser: Chromium (Debian's, driven by Playwright) against
 the app served by uvicorn on a loopback port, each person signing in from the link in an
 email caught by a real SMTP server. Screenshots of the main pages go to
-tests/artifacts/screenshots/.
+tests/artifacts/screenshots/ (ignored by git), with the public report and a council's page
+on a 390 px phone and the council's packet printed to PDF.
 
 Needs the `chromium` and `fonts-noto-cjk` packages (`.ci/run` installs them) and the
 playwright Python package; never `playwright install`. Without them the tests are skipped."""
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -24,8 +26,10 @@ from app.bootstrap import Pdca
 from app.mail import delivery
 from app.web.main import create_app
 from notifications.senders import SmtpSender, SmtpSettings
+from publishing.site import write_site
 from tests.conftest import ADMIN, CHAIR, NOW, OWNER, PROMOTION_CHAIR, ROOT, Year
 from tests.smtp_server import SmtpServer, free_port
+from tests.test_publishing_site import snapshot as published_snapshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Locator, Page
@@ -301,3 +305,59 @@ def test_the_pages_fit_a_phone(browser: Browser, site: Site) -> None:
     expect(phone.get_by_role("link", name=re.compile("1-1-2"))).to_be_visible()
     screenshot(phone, "09-phone-council-internal-en")
     phone_context.close()
+
+
+def cells_on_screen(page: Page) -> None:
+    """Every cell of every wide table lies inside the phone's width: no column a person needs
+    is off to the side, not even inside a table that scrolls by itself."""
+    outside = page.evaluate("""() => [...document.querySelectorAll('table.cards td, table.cards tbody th')]
+        .filter(c => c.getClientRects().length)
+        .map(c => [c.textContent.trim().slice(0, 30), c.getBoundingClientRect()])
+        .filter(([, r]) => r.left < 0 || r.right > window.innerWidth + 0.5)
+        .map(([text, r]) => `${text} (${Math.round(r.left)}..${Math.round(r.right)})`)""")
+    assert outside == [], f"{page.url}: cells off screen: {outside}"
+
+
+def test_the_report_and_a_council_packet_fit_a_phone_and_print_clean(browser: Browser, site: Site,
+                                                                      tmp_path: Path) -> None:
+    write_site(published_snapshot(), tmp_path)
+    phone_context = person_context(browser, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    report = phone_context.new_page()
+    for path, shot in (("index.html", "10-phone-public-index"), ("actions/1-1-2.html", "11-phone-public-action")):
+        report.goto((tmp_path / path).as_uri())
+        expect(report.locator("main h1")).to_be_visible()
+        assert report.locator("table.cards tbody tr").count() >= 2
+        no_sideways_scroll(report)
+        cells_on_screen(report)
+        # On a phone each row is a card whose cells say which column they are.
+        label = report.locator("table.cards td[data-label]").first
+        assert report.evaluate("c => getComputedStyle(c, '::before').content", label.element_handle()) != "none"
+        screenshot(report, shot)
+    report.emulate_media(media="print")
+    expect(report.get_by_role("link", name="English")).to_be_hidden()  # the other language is no use on paper
+    expect(report.locator("main h1")).to_be_visible()
+
+    site.year.fire("1-1-2", "submit_plan", OWNER)
+    council = site.sign_in(phone_context, CHAIR, "/councils/internal")
+    expect(council.get_by_role("heading", level=1)).to_have_text("庁内推進会議")
+    expect(council.get_by_role("link", name=re.compile("1-1-2"))).to_be_visible()
+    no_sideways_scroll(council)
+    cells_on_screen(council)
+    expect(council.locator("td[data-label]").filter(has_text="里山林の保全管理")).to_be_visible()
+    screenshot(council, "12-phone-council-internal")
+    phone_context.close()
+
+    # The council's packet printed from a desktop browser: the queue, without navigation,
+    # buttons or checkboxes, on A4.
+    desk = person_context(browser, viewport={"width": 1280, "height": 900})
+    packet = site.sign_in(desk, CHAIR, "/councils/internal")
+    expect(packet.get_by_role("checkbox", name=re.compile("^1-1-2 "))).to_be_visible()
+    controls = packet.locator("header, button, input[type=checkbox]")
+    assert controls.count() >= 3
+    packet.emulate_media(media="print")
+    for control in controls.all():
+        expect(control).to_be_hidden()
+    expect(packet.get_by_role("row").filter(has_text="1-1-2")).to_contain_text("計画審査中")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    packet.pdf(path=SHOTS / "13-council-packet-print.pdf", format="A4")
+    desk.close()

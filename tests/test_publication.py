@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from sqlalchemy import update
 from typer.testing import CliRunner
 
@@ -69,12 +70,16 @@ def test_the_snapshot_tells_what_the_database_holds(year_done: Year) -> None:
     assert sum(counts["by_indicator_status"].values()) == sum(len(a["indicators"]) for a in published["actions"])
 
 
-def test_pdca_publish_writes_the_site_and_its_tables(year_done: Year, tmp_path: Path) -> None:
+def test_pdca_publish_writes_the_site_its_tables_and_the_pdf(year_done: Year, tmp_path: Path) -> None:
     env = {"PDCA_CONFIG": str(CONFIG), "PDCA_DATABASE_URL": year_done.pdca.settings.database.url}
-    result = CliRunner().invoke(cli, ["publish", "--fy", "2026", "--out", str(tmp_path), "--json"], env=env)
+    result = CliRunner().invoke(cli, ["publish", "--fy", "2026", "--out", str(tmp_path), "--json", "--pdf"], env=env)
     assert result.exit_code == 0, result.output
     written = json.loads(result.stdout)
     assert (written["version"], written["created"]) == (1, False)
+    assert written["pdf"] == str(tmp_path / "results.pdf")
+    pdf = PdfReader(tmp_path / "results.pdf")
+    assert len(pdf.pages) > len(year_done.actions())  # the index, then a sheet or more per action
+    assert all(a["code"] in "".join(p.extract_text() for p in pdf.pages) for a in year_done.actions())
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     english = (tmp_path / "en" / "index.html").read_text(encoding="utf-8")
     for action in year_done.actions():
