@@ -139,8 +139,9 @@ class Settings(Directory):
         return [(self.strategy, self.first_bodies())] + [(s.strategy(), s.bodies()) for s in self.strategies]
 
     def tenant_setups(self) -> list[TenantSetup]:
-        return [TenantSetup(self.strategy.code, self.calendar, self.revision)] + [
-            TenantSetup(s.code, s.calendar or self.calendar, s.revision or self.revision) for s in self.strategies]
+        return [TenantSetup(self.strategy.code, self.calendar, self.revision, self.strategy.grade_meanings)] + [
+            TenantSetup(s.code, s.calendar or self.calendar, s.revision or self.revision, s.grade_meanings)
+            for s in self.strategies]
 
     def admins(self) -> set[str]:
         return super().admins() | {e.lower() for s in self.strategies for e in s.secretariat.members}

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from engine.errors import InvalidFields, Said
-from engine.spec import Field, Trigger
+from engine.spec import Field, Label, Trigger
 
 Raw = Mapping[str, str | Sequence[str] | Any]
 Lookup = Callable[[str], Sequence[str]]
@@ -181,8 +181,10 @@ def _resolve_choices(field: Field, choices: Lookup) -> tuple[str, ...]:
     return tuple(field.choices or ())
 
 
-def describe(field: Field, *, choices: Lookup, items: Lookup) -> dict[str, Any]:
-    """The declaration as JSON for scripts and forms, with this instance's lists filled in."""
+def describe(field: Field, *, choices: Lookup, items: Lookup,
+             labels: Callable[[str], Mapping[str, Label]] | None = None) -> dict[str, Any]:
+    """The declaration as JSON for scripts and forms, with this instance's lists filled in
+    (and, for a list the store supplies, what each choice means where the store says)."""
     out: dict[str, Any] = {
         "name": field.name,
         "type": field.type,
@@ -191,8 +193,9 @@ def describe(field: Field, *, choices: Lookup, items: Lookup) -> dict[str, Any]:
     }
     if field.type == "choice":
         out["choices"] = list(_resolve_choices(field, choices))
-        if field.labels:
-            out["choice_labels"] = {k: {"ja": v.ja, "en": v.en} for k, v in field.labels.items()}
+        said = field.labels or (labels(field.choices) if labels and isinstance(field.choices, str) else None)
+        if said:
+            out["choice_labels"] = {k: {"ja": v.ja, "en": v.en} for k, v in said.items()}
     if field.type == "measures":
         out["items"] = list(items(field.items or field.name))
     return out

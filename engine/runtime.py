@@ -18,7 +18,7 @@ pages, the CLI and the API all ask it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -30,7 +30,7 @@ from engine.clock import to_storage
 from engine.errors import GuardRefused, NotAllowedNow, NotFound, Said, Stale, WrongRole
 from engine.fields import COMMENT, Raw, describe, validate
 from engine.machine import SpecMachine
-from engine.spec import OPENING, STAND_IN, SYSTEM, Trigger, WorkflowSpec
+from engine.spec import OPENING, STAND_IN, SYSTEM, Label, Trigger, WorkflowSpec
 
 MAX_AUTOMATIC_STEPS = 8
 
@@ -224,7 +224,7 @@ class Workflow:
                     break
         fields = [
             describe(f, choices=lambda s: self.store.choices(conn, instance, s),
-                     items=lambda s: self.store.items(conn, instance, s))
+                     items=lambda s: self.store.items(conn, instance, s), labels=self._choice_labels(conn, instance))
             for f in trigger.fields
         ]
         return Option(trigger, holders, may, drafting and bool(trigger.fields), why, fields)
@@ -251,6 +251,11 @@ class Workflow:
             return self.fire_in(
                 conn, instance_id, trigger, actor, raw, now=now, expected_version=expected_version
             )
+
+    def _choice_labels(self, conn: Connection, instance: Instance) -> Callable[[str], Mapping[str, Label]] | None:
+        """The store's words for the choices of a list it supplies (a grade's meaning), if it has any."""
+        said = getattr(self.store, "choice_labels", None)
+        return (lambda source: said(conn, instance, source)) if said else None
 
     def fire_in(
         self,

@@ -93,3 +93,15 @@ def test_a_config_that_is_not_text_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--config", str(path), "actions"])
     assert result.exit_code == 2
     assert "UTF-8" in result.output
+
+
+def test_a_grade_meaning_must_name_a_grade() -> None:
+    from pydantic import ValidationError
+
+    from workflows.directory import StrategyIn
+
+    base = {"code": "s", "name_ja": "戦略", "name_en": "Strategy", "first_fy": 2025, "target_fy": 2030,
+            "grades": ["A", "B"]}
+    assert StrategyIn(**base, grade_meanings={"A": ("良い", "good")}).grade_meanings["A"] == ("良い", "good")
+    with pytest.raises(ValidationError, match="grade_meanings: Z is not one of the grades"):
+        StrategyIn(**base, grade_meanings={"Z": ("?", "?")})

@@ -664,3 +664,13 @@ def test_the_people_page_shows_who_is_away(web: TestClient, sqlite_year: Year) -
     people = web.get("/admin/people").text
     row = next(r for r in people.split("<tr>") if CHAIR in r)
     assert "不在" in row and all("不在" not in r for r in people.split("<tr>") if OWNER in r)
+
+
+def test_the_grade_scale_is_explained_where_a_grade_is_chosen(web: TestClient, sqlite_year: Year) -> None:
+    year = sqlite_year
+    walk(year, "check.self_assessment")
+    sign_in(web, year, OWNER)
+    page = web.get("/actions/1-1-2/2026").text
+    assert '<option value="B">B：概ね計画どおり</option>' in page and "評価できない" in page
+    english = web.get("/actions/1-1-2/2026?lang=en").text
+    assert '<option value="D">D: far behind</option>' in english

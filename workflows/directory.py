@@ -33,6 +33,8 @@ class StrategyIn(_Strict):
     first_fy: int = Field(ge=1990, le=2200)
     target_fy: int = Field(ge=1990, le=2200)
     grades: list[str] = Field(min_length=1)
+    grade_meanings: dict[str, tuple[str, str]] = Field(default_factory=dict)
+    """What each grade means, in Japanese and English: shown beside the grade in the forms."""
 
     @model_validator(mode="after")
     def _years_in_order(self) -> StrategyIn:
@@ -40,6 +42,9 @@ class StrategyIn(_Strict):
             raise ValueError(f"target_fy {self.target_fy} is before first_fy {self.first_fy}")
         if len(set(self.grades)) != len(self.grades):
             raise ValueError("grades must not repeat")
+        unknown = sorted(set(self.grade_meanings) - set(self.grades))
+        if unknown:
+            raise ValueError(f"grade_meanings: {', '.join(unknown)} is not one of the grades")
         return self
 
 
@@ -176,7 +181,7 @@ def sync_directory(
     strategy_ids: dict[str, int] = {}
     for strategy, bodies in strategies:
         strategy_id = conn.execute(select(Strategy.id).where(Strategy.code == strategy.code)).scalar()
-        values = strategy.model_dump()
+        values = strategy.model_dump(exclude={"grade_meanings"})
         if strategy_id is None:
             strategy_id = conn.execute(insert(Strategy).values(**values)).inserted_primary_key[0]  # type: ignore[index]
         else:

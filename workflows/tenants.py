@@ -11,7 +11,7 @@ readable, with the default calendar and rules.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
 
@@ -31,6 +31,7 @@ class Tenant:
     rules: RevisionIn
     grades: tuple[str, ...]
     configured: bool = True
+    grade_meanings: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" else self.name_ja
@@ -43,6 +44,7 @@ class TenantSetup:
     code: str
     calendar: CalendarIn
     rules: RevisionIn
+    grade_meanings: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class Tenants:
@@ -76,6 +78,7 @@ class Tenants:
                 row.id, row.code, row.name_ja, row.name_en,
                 self._calendars.get(row.code) or Calendar(), setup.rules if setup else RevisionIn(),
                 tuple(row.grades), configured=setup is not None,
+                grade_meanings=dict(setup.grade_meanings) if setup else {},
             )
             by_id[row.id], by_code[row.code] = tenant, tenant
         with self._lock:

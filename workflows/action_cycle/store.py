@@ -34,7 +34,7 @@ from engine.clock import from_storage, to_storage
 from engine.errors import NotFound, Refused
 from engine.outbox import key_middle, queue_statement
 from engine.runtime import Actor, Instance
-from engine.spec import OPENING, STAND_IN
+from engine.spec import OPENING, STAND_IN, Label
 from words.catalogue import join, say
 from workflows import actions, bodies
 from workflows import indicators as indicator_math
@@ -200,6 +200,14 @@ class CycleStore(bodies.SeatedInTenant):
         if source == "grades":
             return tuple(conn.execute(self._grades, {"strategy": instance.data["strategy_id"]}).scalar_one())
         raise KeyError(source)
+
+    def choice_labels(self, conn: Connection, instance: Instance, source: str) -> dict[str, Label]:
+        """What each grade means, as the strategy's config says ("B: 概ね順調"): the scale
+        explained where a person chooses a grade."""
+        if source != "grades":
+            return {}
+        meanings = self.tenants.get(conn, instance.data["strategy_id"]).grade_meanings
+        return {g: Label(f"{g}：{ja}", f"{g}: {en}") for g, (ja, en) in meanings.items()}
 
     def items(self, conn: Connection, instance: Instance, source: str) -> Sequence[str]:
         if source == "indicators":
