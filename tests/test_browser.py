@@ -361,3 +361,63 @@ def test_the_report_and_a_council_packet_fit_a_phone_and_print_clean(browser: Br
     SHOTS.mkdir(parents=True, exist_ok=True)
     packet.pdf(path=SHOTS / "13-council-packet-print.pdf", format="A4")
     desk.close()
+
+
+def test_a_returned_report_the_back_button_the_queue_and_error_pages(browser: Browser, site: Site) -> None:
+    year = site.year
+    for step, who in (("submit_plan", OWNER), ("approve_plan", CHAIR), ("open_check", ADMIN)):
+        year.fire("1-1-2", step, who)
+    year.fire("1-1-2", "submit_report", OWNER, status="partly_implemented", content="間伐 3ha",
+              self_grade="C", **{"indicators.S1": "38", "indicators.S2.reason": "集計中"})
+
+    # The chair's queue has what a reviewer decides on; the chair returns the report.
+    chair_context = person_context(browser, viewport={"width": 1280, "height": 900})
+    chair = site.sign_in(chair_context, CHAIR, "/councils/internal")
+    row = chair.locator("tr[data-item='1-1-2/2026']")
+    expect(row.locator("td[data-field='self_grade']")).to_have_text("C")
+    expect(row.locator("td[data-field='report_status']")).to_have_text("一部実施")
+    expect(chair.get_by_role("heading", name="まだ届いていないもの")).to_be_visible()
+    expect(chair.locator("tr[data-coming='1-1-1']")).to_be_visible()
+    screenshot(chair, "20-council-queue-columns")
+    chair.goto(site.base + ACTION)
+    back = chair.locator("form#step-return_report")
+    expect(back.get_by_role("button", name="報告を差し戻す")).to_have_class("back")  # looks apart from approving
+    back.get_by_label("コメント").fill("S1の根拠を添えてください")
+    back.get_by_role("button", name="報告を差し戻す").click()
+    expect(chair.get_by_role("status")).to_have_text("完了しました")
+    assert year.state("1-1-2") == "check.self_assessment"
+
+    # The owner finds the report as it was sent, changes one value and sends it again.
+    owner_context = person_context(browser, viewport={"width": 1280, "height": 900})
+    owner = site.sign_in(owner_context, OWNER, ACTION)
+    report = owner.locator("form#step-submit_report")
+    expect(report.get_by_label("実施内容 *")).to_have_value("間伐 3ha")
+    expect(report.get_by_label("S1 保全管理した里山林の面積")).to_have_value("38")
+    expect(report.locator("#submit_report-indicators-S2-reason")).to_have_value("集計中")
+    expect(report.get_by_label("自己評価 *")).to_have_value("C")
+    screenshot(owner, "21-returned-report-prefilled")
+    report.get_by_label("S1 保全管理した里山林の面積").fill("39")
+    report.get_by_role("button", name="実施状況を報告", exact=True).click()
+    expect(owner.get_by_role("status")).to_have_text("完了しました")
+    assert year.state("1-1-2") == "check.internal_review"
+
+    # The back button and the same form again: the step was taken, nobody else is blamed.
+    owner.go_back()
+    owner.locator("form#step-submit_report").get_by_role("button", name="実施状況を報告", exact=True).click()
+    notice = owner.locator("[data-notice='already_done']")
+    expect(notice).to_contain_text("この操作はすでに行われています")
+    expect(notice).to_contain_text("農林 三郎")
+    expect(owner.locator("main")).not_to_contain_text("ほかの人が先に更新しました")
+    screenshot(owner, "22-back-button-recognised")
+    taken = [h for h in year.story("1-1-2")["history"] if h["trigger"] == "submit_report"]
+    assert len(taken) == 2 and year.state("1-1-2") == "check.internal_review"  # the resend took nothing again
+
+    # Error pages are pages, in the person's language, with the navigation.
+    for lang, heading in (("ja", "自分の作業"), ("en", "My work")):
+        response = owner.goto(site.base + f"/actions/9-9-9/2026?lang={lang}")
+        assert response is not None and response.status == 404
+        expect(owner.locator("html")).to_have_attribute("lang", lang)
+        expect(owner.get_by_role("link", name=heading).first).to_be_visible()
+        screenshot(owner, f"23-not-found-{lang}")
+    for context in (chair_context, owner_context):
+        context.close()
