@@ -110,6 +110,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "kind.digest": ("お知らせのまとめ", "Daily digest"),
     "kind.dead_letters": ("送信できなかったメール", "Undeliverable mail"),
     "kind.sign_in_link": ("ログイン用リンク", "Sign-in link"),
+    "kind.opinion_asked": ("意見照会", "Opinion asked"),
     # -- an indicator's standing this year ----------------------------------------------------------
     "indicator.achieved": ("達成", "achieved"),
     "indicator.on_track": ("順調", "on track"),

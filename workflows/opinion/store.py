@@ -15,6 +15,7 @@ from engine.errors import NotFound
 from engine.outbox import dedupe_key, queue
 from engine.runtime import Actor, Instance
 from engine.spec import OPENING, STAND_IN, WorkflowSpec
+from words.catalogue import say
 from workflows import bodies
 from workflows.fiscal import fy_label
 from workflows.messages import message_columns
@@ -167,7 +168,7 @@ class OpinionStore(bodies.SeatedInTenant):
         out = []
         for r in conn.execute(query):
             title = (r.title_en or r.title_ja) if language == "en" else r.title_ja
-            ask = "Opinion asked" if language == "en" else "意見照会"
+            ask = say("kind.opinion_asked", language)
             out.append({
                 "workflow": SPEC.name, "id": r.id, "key": str(r.id), "code": r.code, "fy": r.fy,
                 "fy_label": fy_label(r.fy), "path": f"/actions/{r.code}/{r.fy}", "title": f"{title} ({ask})",
