@@ -16,7 +16,6 @@ from datetime import date
 from sqlalchemy import Connection, insert, select, update
 
 from workflows.calendar import CalendarIn
-from workflows.fiscal import fiscal_year_of
 from workflows.models import CalendarYear
 
 
@@ -50,12 +49,17 @@ def apply_years(base: CalendarIn, years: list[StoredYear]) -> CalendarIn:
     return CalendarIn.model_validate(values)
 
 
+def calendar_fy(day: date) -> int:
+    """The fiscal year whose calendar a day belongs to: FY N's milestones all fall in
+    calendar year N+1, so a closed date in that year is set on FY N's calendar page."""
+    return day.year - 1
+
+
 def years_of(settings: CalendarIn) -> list[StoredYear]:
     """A calendar's overrides and closed dates as fiscal years, for storing."""
-    start = tuple(int(p) for p in settings.fiscal_year_start.split("-"))
     closed: dict[int, list[date]] = defaultdict(list)
     for day in settings.closed_dates:
-        closed[fiscal_year_of(day, *start)].append(day)
+        closed[calendar_fy(day)].append(day)
     fys = sorted({*settings.overrides, *closed})
     return [StoredYear(fy, dict(settings.overrides.get(fy, {})), tuple(sorted(closed.get(fy, []))))
             for fy in fys]
@@ -96,5 +100,6 @@ def stored_year(conn: Connection, strategy_id: int, fy: int) -> StoredYear:
     return StoredYear(fy, {}, ())
 
 
-__all__ = ["StoredYear", "apply_years", "has_years", "read_years", "seed_years", "store_year", "stored_year",
+__all__ = ["StoredYear", "apply_years", "calendar_fy", "has_years", "read_years", "seed_years", "store_year",
+           "stored_year",
            "years_of"]
