@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +18,7 @@ from tests.conftest import ADMIN, NOW, OWNER, Year
 from tests.test_web import Clock, csrf_of, sign_in
 from workflows.calendar import CalendarIn
 from workflows.calendar_store import StoredYear, apply_years, store_year, stored_year
+from workflows.tick import tick
 
 
 def test_init_seeds_the_configured_overrides_and_a_rerun_keeps_a_stored_change(sqlite_year: Year) -> None:
@@ -163,3 +164,31 @@ def test_a_form_from_elsewhere_is_refused(admin: TestClient, sqlite_year: Year) 
                                                           "day": "2027-06-01", "why": "x", "confirm": "yes"})
     assert refused.status_code == 403
     assert snapshot(sqlite_year) == before
+
+
+def test_after_a_save_the_tick_queues_the_reminders_of_the_new_date(sqlite_year: Year) -> None:
+    """Re-planning: the queued reminder of the old plan date is cancelled on save; the next
+    daily tick queues the one of the new date."""
+    pdca = sqlite_year.pdca
+
+    def tick_on(day: datetime) -> list[tuple[str, date, str]]:
+        with db.writing(pdca.engine) as conn:
+            tick(conn, pdca.registry, pdca.tenants, now=day)
+        with db.reading(pdca.engine) as conn:
+            return sorted({(r.kind, r.due, r.status) for r in conn.execute(select(
+                OutboxMessage.kind, OutboxMessage.due, OutboxMessage.status).where(
+                OutboxMessage.kind == "plan_reminder"))})
+
+    assert tick_on(datetime(2027, 2, 19, 0, tzinfo=UTC)) == [("plan_reminder", date(2027, 2, 26), "queued")]
+    with TestClient(create_app(pdca, clock=Clock(datetime(2027, 2, 20, 0, tzinfo=UTC))),
+                    follow_redirects=False) as admin:
+        sign_in(admin, sqlite_year, ADMIN)
+        preview = admin.post("/admin/calendar?fy=2026", data=change(
+            admin, milestone="plan_due", day="2027-03-05", why="議会の日程"))
+        words = shown(preview.text)
+        assert "取り消される送信待ちのお知らせ" in words and "2027-03-04 (木)" in words  # the -1 day reminder to come
+        saved = admin.post("/admin/calendar?fy=2026", data=change(
+            admin, milestone="plan_due", day="2027-03-05", why="議会の日程", confirm="yes"))
+        assert saved.status_code == 303
+    assert tick_on(datetime(2027, 2, 26, 0, tzinfo=UTC)) == [
+        ("plan_reminder", date(2027, 2, 26), "cancelled"), ("plan_reminder", date(2027, 3, 5), "queued")]
