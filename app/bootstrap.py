@@ -30,6 +30,7 @@ from workflows.action_cycle import people as action_cycle_people
 from workflows.action_cycle import results as action_cycle_results
 from workflows.action_cycle.store import CycleStore
 from workflows.calendar import Calendar
+from workflows.calendar_store import seed_years
 from workflows.directory import sync_directory
 from workflows.opinion import clock as opinion_clock
 from workflows.opinion import store as opinion_store
@@ -119,9 +120,13 @@ class Pdca:
         return "behind" if current in known else "unknown"
 
     def sync(self) -> int:
-        """People, strategies and bodies from the config; returns the chosen strategy's id."""
+        """People, strategies and bodies from the config, and each strategy's calendar
+        years where the database has none yet (an admin's change is never undone); returns
+        the chosen strategy's id."""
         with db.writing(self.engine) as conn:
             ids = sync_directory(conn, self.settings.people, self.settings.all_strategies())
+            for setup in self.settings.tenant_setups():
+                seed_years(conn, ids[setup.code], setup.calendar)
         self.tenants.forget()
         return ids[self.strategy_code]
 

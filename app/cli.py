@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app.bootstrap import Pdca
 from app.config import ConfigError, load_settings, web_address
@@ -37,11 +37,11 @@ from app.simulate import simulate as run_simulation
 from engine import db
 from engine.clock import utc_now
 from engine.db import MissingDatabase
-from engine.errors import InvalidFields, Refused, WrongRole
+from engine.errors import InvalidFields, NotFound, Refused, WrongRole
 from notifications.drain import list_messages, retry
 from workflows import bodies, service
 from workflows.actions import set_owners
-from workflows.calendar import concerned_roles
+from workflows.calendar import Calendar, concerned_roles
 from workflows.fiscal import fy_label
 from workflows.registry import Entry
 from workflows.tenants import Tenant
@@ -502,6 +502,16 @@ def _at(at: str | None, pdca: Pdca) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=pdca.calendar.zone)
 
 
+def _stored_calendar(pdca: Pdca, code: str) -> Calendar:
+    """The calendar as stored in the database (admins change it on the web); the
+    configuration's before `pdca init` made the database."""
+    try:
+        with db.reading(pdca.engine) as conn:
+            return pdca.tenants.by_code(conn, code).calendar
+    except (MissingDatabase, NotFound, SQLAlchemyError):
+        return pdca.tenants.calendar_of(code)
+
+
 @cli.command()
 def calendar(
     fy: Annotated[int | None, typer.Option("--fy", help="the fiscal year checked (default: the current one)")] = None,
@@ -512,7 +522,7 @@ def calendar(
     """The resolved dates of one fiscal year's [calendar], and what happens on each."""
     with _pdca() as pdca:
         code = _code(pdca)
-        cal = pdca.tenants.calendar_of(code)
+        cal = _stored_calendar(pdca, code)
         year = fy if fy is not None else cal.fiscal_year(utc_now())
         milestones = cal.year(year)
         language = "ja"

@@ -421,3 +421,23 @@ def test_a_returned_report_the_back_button_the_queue_and_error_pages(browser: Br
         screenshot(owner, f"23-not-found-{lang}")
     for context in (chair_context, owner_context):
         context.close()
+
+
+def test_an_admin_moves_a_date_sees_the_preview_and_saves(browser: Browser, site: Site) -> None:
+    """The secretariat moves FY2026's report due date: the preview first, nothing saved,
+    then the save and the calendar with the new date."""
+    context = person_context(browser)
+    admin = site.sign_in(context, ADMIN, "/admin?fy=2026")
+    form = admin.locator('form.change-date[data-milestone="report_due"]')
+    form.get_by_label("新しい日付").fill("2027-06-01")
+    form.get_by_label("変更の理由").fill("議会の日程に合わせるため")
+    form.get_by_role("button", name="確認する").click()
+    preview = admin.locator("#preview")
+    expect(preview.get_by_role("heading", level=3)).to_have_text("変更の確認（まだ保存されていません）")
+    expect(preview.locator("tr.changed")).to_contain_text("2027-06-01 (火)")
+    screenshot(admin, "13-admin-calendar-preview")
+    preview.get_by_role("button", name="この内容で保存する").click()
+    expect(admin.locator(".flash")).to_have_text("日程を保存しました。")
+    expect(admin.locator("main table").first).to_contain_text("2027-06-01 (火)")
+    screenshot(admin, "14-admin-calendar-saved")
+    context.close()

@@ -140,3 +140,23 @@ def test_rules_are_checked_for_every_year_not_just_one() -> None:
         CalendarIn.model_validate({"milestones": {"report_due": "06-16", "internal_council_meeting": "06-17"}})
     with pytest.raises(ValidationError, match="is not in"):
         CalendarIn.model_validate({"milestones": {"plan_window_opens": "01-04"}})
+
+
+def test_pdca_calendar_shows_the_year_as_stored(tmp_path: Path) -> None:
+    """After `pdca init` the database's calendar counts: an admin's change shows."""
+    from datetime import date
+
+    from app.bootstrap import Pdca
+    from engine import db
+    from tests.conftest import settings_for
+    from workflows.calendar_store import StoredYear, store_year
+
+    run("init", tmp_path=tmp_path)
+    pdca = Pdca(settings_for(f"sqlite:///{tmp_path}/pdca.sqlite3"))
+    strategy = pdca.sync()
+    with db.writing(pdca.engine) as conn:
+        store_year(conn, strategy, StoredYear(2026, {"report_due": date(2027, 6, 1)}, ()))
+    pdca.close()
+    rows = {r["name"]: r for r in json.loads(run("calendar", "--fy", "2026", "--json", tmp_path=tmp_path))}
+    assert rows["report_due"]["date"] == "2027-06-01" and rows["report_due"]["override"] is True
+    assert rows["promotion_council_meeting"]["date"] == "2027-07-23"  # the config's override replaced

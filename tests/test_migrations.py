@@ -142,3 +142,21 @@ def test_the_second_release_carries_its_rows_into_many_workflows_and_strategies(
         ("sign_in_link", None, None, None, {}),
     ]
     assert rows('SELECT workflow, instance_id, "trigger" FROM draft') == [("action_cycle", 1, "submit_report")]
+
+
+def test_the_third_release_gets_its_calendar_years_from_the_config_at_init(old: Pdca) -> None:
+    """Upgraded from 0003 (calendar only in config.toml): the table is there, empty, until
+    `pdca init` copies the configured overrides in; the calendar reads the same."""
+    at_revision(old, "0003", """
+INSERT INTO strategy (id, code, name_ja, name_en, first_fy, target_fy, grades)
+    VALUES (1, 'biodiversity-2026', 'みどり市', 'Midori', 2026, 2030, '["A","B","C","D","-"]')""")
+    old.migrate()
+    with old.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM calendar_year")).scalar_one() == 0
+    strategy = old.sync()
+    with old.engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(text("SELECT strategy_id, fy FROM calendar_year"))]
+    assert rows == [(strategy, 2026)]
+    with db.reading(old.engine) as conn:
+        calendar = old.tenants.get(conn, strategy).calendar
+    assert calendar.due(2026, "promotion_council_meeting").isoformat() == "2027-07-30"

@@ -222,3 +222,19 @@ class Publication(SQLModel, table=True):
     note: str | None = None
     content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     content_hash: str = Field(max_length=64)
+
+
+class CalendarYear(SQLModel, table=True):
+    """One fiscal year's calendar as the secretariat set it: the milestone dates the
+    councils fixed for that year (`overrides`, name -> ISO date) and the extra closed dates
+    in it. Stored rather than read from config.toml so that an admin can change them on
+    the web and a re-run of `pdca init` never undoes it."""
+
+    __tablename__ = "calendar_year"
+    __table_args__ = (UniqueConstraint("strategy_id", "fy"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    strategy_id: int = Field(foreign_key="strategy.id", index=True)
+    fy: int
+    overrides: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    closed_dates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 
 from engine.errors import NotFound
 from workflows.calendar import Calendar, CalendarIn
+from workflows.calendar_store import StoredYear, apply_years, read_years
 from workflows.models import Strategy
 from workflows.revision import RevisionIn
 
@@ -69,14 +70,24 @@ class Tenants:
         """A configured strategy's calendar, without the database."""
         return self._calendars.get(code) or Calendar()
 
+    def _calendar_from(self, code: str, stored: list[StoredYear]) -> Calendar:
+        """The configured calendar, with the fiscal years stored in the database (set by
+        `pdca init` from the config, then by admins on the web) in place of its overrides
+        and closed dates."""
+        if not stored:
+            return self._calendars.get(code) or Calendar()
+        setup = self._setups.get(code)
+        return Calendar(apply_years(setup.calendar if setup else CalendarIn(), stored))
+
     def _load(self, conn: Connection) -> None:
+        stored = read_years(conn)
         rows = conn.execute(select(Strategy.id, Strategy.code, Strategy.name_ja, Strategy.name_en, Strategy.grades))
         by_id, by_code = {}, {}
         for row in rows:
             setup = self._setups.get(row.code)
             tenant = Tenant(
                 row.id, row.code, row.name_ja, row.name_en,
-                self._calendars.get(row.code) or Calendar(), setup.rules if setup else RevisionIn(),
+                self._calendar_from(row.code, stored.get(row.id, [])), setup.rules if setup else RevisionIn(),
                 tuple(row.grades), configured=setup is not None,
                 grade_meanings=dict(setup.grade_meanings) if setup else {},
             )
@@ -85,7 +96,7 @@ class Tenants:
             self._by_id, self._by_code = by_id, by_code
 
     def forget(self) -> None:
-        """After `pdca init` changed the strategies' rows."""
+        """After `pdca init` changed the strategies' rows, or an admin a stored calendar."""
         with self._lock:
             self._by_id, self._by_code = {}, {}
 

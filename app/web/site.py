@@ -27,6 +27,7 @@ from engine.errors import NotFound, WrongRole
 from words.catalogue import say
 from words.numbers import format_number, format_percent, format_quantity
 from workflows import bodies, service
+from workflows.fiscal import fy_label
 from workflows.messages import Links
 from workflows.tenants import Tenant
 
@@ -109,6 +110,8 @@ class Site:
         t = translator(lang)
         if done == "draft":
             return t("draft_saved")
+        if done == "calendar":
+            return t("calendar_saved")
         if done is not None and done.isdigit():
             bulk = "/councils/" in request.url.path or "/admin" in request.url.path  # a count of items
             return f"{t('done')}: {int(done)}" if bulk else t("done")
@@ -187,6 +190,22 @@ def people_named(conn: Connection, emails: set[str]) -> dict[str, tuple[str, str
     return {r.email: (r.name, r.name_en, r.division) for r in rows}
 
 
+def _calendar_sentence(fields: dict[str, Any], who: str, language: str) -> str:
+    """An admin's change of a fiscal year's calendar: the milestone moved, or closed dates."""
+    from words.catalogue import say
+
+    fy = fy_label(int(fields.get("fy", 0)))
+    milestone = fields.get("milestone")
+    if milestone:
+        old, new = fields.get("old", ""), fields.get("new", "")
+        return say("history.calendar", language, who=who, fy=fy, milestone=say(f"milestone.{milestone}", language),
+                   old=old, new=new)
+    what = [say("history.closed_added", language, day=fields["closed_add"])] if fields.get("closed_add") else []
+    if fields.get("closed_remove"):
+        what.append(say("history.closed_removed", language, day=fields["closed_remove"]))
+    return say("history.calendar_closed", language, who=who, fy=fy, what="; ".join(what))
+
+
 def sentence(event: dict[str, Any], *, language: str, zone: Any, names: Any, spec: Any) -> dict[str, str]:
     """One history row as a person reads it: when (in the city's time), who (name and
     division) and what, in words."""
@@ -213,6 +232,8 @@ def sentence(event: dict[str, Any], *, language: str, zone: Any, names: Any, spe
                "set_owners": "history.reassign"}.get(trigger, "history.unknown")
         return {"when": when, "what": say(key, language, who=who(event["actor"]), file=fields.get("by", ""),
                                           step=trigger)}
+    if workflow == "calendar":
+        return {"when": when, "what": _calendar_sentence(fields, who(event["actor"]), language)}
     step = spec.name_of("trigger", trigger, language) if spec is not None else trigger
     if event["actor"] == "system":
         what = say("history.system", language, step=step)

@@ -21,8 +21,9 @@ from engine import db
 from engine.errors import NotFound, WrongRole
 from notifications.drain import list_messages, message_kinds, retry, subjects
 from words.catalogue import has, say
-from workflows import service
-from workflows.calendar import reason_words
+from workflows import calendar_admin, service
+from workflows.calendar import RULE_KEYS, Milestone, reason_words
+from workflows.calendar_store import stored_year
 from workflows.fiscal import fy_label
 from workflows.tenants import Tenant
 
@@ -86,10 +87,19 @@ def _kind_words(site: Site, kind: str, lang: str) -> str:
     return site.registry.kind_label(kind, lang) or (say(f"kind.{kind}", lang) if has(f"kind.{kind}") else kind)
 
 
+def _error_words(error: str | None, lang: str) -> str | None:
+    """A message's last error; a calendar change's cancellation said in words."""
+    if not error or not error.startswith(calendar_admin.REASON_PREFIX):
+        return error
+    _, milestone, old, new = error.split("|")
+    return say("outbox.cancelled_by_calendar", lang, milestone=say(f"milestone.{milestone}", lang), old=old, new=new)
+
+
 def _step_choices(site: Site, steps: list[tuple[str, str]], lang: str) -> list[tuple[str, str]]:
     """What can have happened, in words, once per step name."""
     words = {"mark_absent": "absent_marked", "mark_back": "back_marked", "import": "imported",
-             "adopt_plan": "plan_adopted", "end_action": "action_ended", "set_owners": "owners_set"}
+             "adopt_plan": "plan_adopted", "end_action": "action_ended", "set_owners": "owners_set",
+             calendar_admin.TRIGGER: "calendar_set"}
     t = translator(lang)
     chosen: dict[str, str] = {}
     for workflow, trigger in steps:
@@ -132,34 +142,116 @@ def _calendar_rows(milestones: list[dict[str, Any]], today: date | None,
     return rows
 
 
-@router.get("/admin", response_class=HTMLResponse)
-def admin_calendar(request: Request, fy: int | None = None, strategy: str | None = None) -> Response:
-    """Opens on the fiscal year containing today (April-March in the city's time): the year
-    whose work is live."""
-    site, visitor, tenant = _admin(request, strategy)
+def _milestone_rows(year: list[Milestone], lang: str, t: Callable[[str], str]) -> list[dict[str, Any]]:
+    """Each milestone as the calendar page shows it: its date, and where it moved from and why."""
+    return [
+        {"key": m.name, "name": say(f"milestone.{m.name}", lang), "day": m.day, "date": _with_weekday(m.day, t),
+         "rule_date": m.when.rule.isoformat(), "shifted": m.when.moved, "editable": m.name in RULE_KEYS,
+         "reasons": [reason_words(r, lang) for r in m.when.reasons], "what": m.what(lang)}
+        for m in year
+    ]
+
+
+def _calendar_page(request: Request, site: Site, visitor: auth.Visitor, tenant: Tenant, year: int, *,
+                   status: int = 200, **extra: Any) -> Response:
+    """The year's calendar with its edit forms; `extra`: a preview, or problems by field."""
     lang = site.language(request)
     t = translator(lang)
     now = site.clock()
     cal = tenant.calendar
     today = cal.today(now)
     current = cal.fiscal_year(now)
-    year = fy if fy is not None else current
-    if not 1990 <= year <= 2200:
-        raise NotFound(f"FY{year} has no calendar")
-    milestones = [
-        {"name": say(f"milestone.{m.name}", lang), "day": m.day, "date": _with_weekday(m.day, t),
-         "rule_date": m.when.rule.isoformat(), "shifted": m.when.moved,
-         "reasons": [reason_words(r, lang) for r in m.when.reasons], "what": m.what(lang)}
-        for m in cal.year(year)
-    ]
     with db.reading(site.pdca.engine) as conn:
         late = service.late(conn, site.registry, tenant=tenant, today=today, language=lang)
+        closed = stored_year(conn, tenant.id, year).closed_dates
     for row in late:
         row["url"] = site.prefix(tenant) + row["path"]
-    rows = _calendar_rows(milestones, today if year == current else None, t)
-    return site.page(request, "admin.html", visitor, tenant=tenant, section="calendar", fy=year,
-                     fy_label=fy_label(year), milestones=rows,
-                     late=late, current_fy=current, today=_with_weekday(today, t))
+    rows = _calendar_rows(_milestone_rows(cal.year(year), lang, t), today if year == current else None, t)
+    context = {"edit": {}, "errors": {}, "preview": None} | extra
+    return site.page(request, "admin.html", visitor, status, tenant=tenant, section="calendar", fy=year,
+                     fy_label=fy_label(year), milestones=rows, closed=[_with_weekday(d, t) for d in closed],
+                     closed_values=[d.isoformat() for d in closed],
+                     late=late, current_fy=current, today=_with_weekday(today, t), **context)
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_calendar(request: Request, fy: int | None = None, strategy: str | None = None) -> Response:
+    """Opens on the fiscal year containing today (April-March in the city's time): the year
+    whose work is live."""
+    site, visitor, tenant = _admin(request, strategy)
+    year = fy if fy is not None else tenant.calendar.fiscal_year(site.clock())
+    if not 1990 <= year <= 2200:
+        raise NotFound(f"FY{year} has no calendar")
+    return _calendar_page(request, site, visitor, tenant, year)
+
+
+def _read_change(fy: int, form: dict[str, str]) -> calendar_admin.Change:
+    """The form's values as a change; a date that cannot be read is a problem by field."""
+    days: dict[str, date | None] = {}
+    problems: dict[str, tuple[str, dict[str, Any]]] = {}
+    for key in ("day", "closed_add", "closed_remove"):
+        text = form.get(key, "").strip()
+        try:
+            days[key] = date.fromisoformat(text) if text else None
+        except ValueError:
+            days[key] = None
+            problems[key] = ("calendar.bad_date", {})
+    if problems:
+        raise calendar_admin.CalendarProblem(problems)
+    return calendar_admin.Change(fy=fy, why=form.get("why", ""), milestone=form.get("milestone") or None,
+                                 day=days["day"], closed_add=days["closed_add"],
+                                 closed_remove=days["closed_remove"])
+
+
+def _said(problems: dict[str, tuple[str, dict[str, Any]]], lang: str) -> dict[str, str]:
+    """Problems by field in the person's words; milestone names said as milestones."""
+    said = {}
+    for key, (word, values) in problems.items():
+        named = {k: say(f"milestone.{v}", lang) if k in ("first", "second") else v for k, v in values.items()}
+        said[key] = say(word, lang, **named)
+    return said
+
+
+def _preview_words(plan: calendar_admin.Plan, site: Site, lang: str, t: Callable[[str], str]) -> dict[str, Any]:
+    """What the preview shows: every milestone before and after, and the messages affected."""
+    rows = []
+    for before, after in zip(_milestone_rows(plan.before, lang, t), _milestone_rows(plan.after, lang, t),
+                             strict=True):
+        rows.append(after | {"before": before["date"], "changed": before["day"] != after["day"]})
+    cancelled = [{"kind": _kind_words(site, m["kind"], lang), "recipient": m["recipient"],
+                  "due": _with_weekday(m["due"], t)} for m in plan.cancelled]
+    queued = [{"name": say(f"milestone.{name}", lang), "date": _with_weekday(day, t)} for name, day in plan.queued]
+    return {"rows": rows, "cancelled": cancelled, "queued": queued}
+
+
+@router.post("/admin/calendar", response_class=HTMLResponse)
+async def admin_calendar_change(request: Request, fy: int, strategy: str | None = None) -> Response:
+    """Preview first (nothing saved), then save with `confirm`: the year stored, who and why
+    recorded, queued messages no longer due cancelled (the next tick queues the new ones)."""
+    site, visitor, tenant = _admin(request, strategy)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    site.check_csrf(visitor, form.get("csrf", ""))
+    if not 1990 <= fy <= 2200:
+        raise NotFound(f"FY{fy} has no calendar")
+    lang = site.language(request)
+    t = translator(lang)
+    now = site.clock()
+    today = tenant.calendar.today(now)
+    edit = {k: form.get(k, "") for k in ("milestone", "day", "closed_add", "closed_remove", "why")}
+    try:
+        change = _read_change(fy, form)
+        if form.get("confirm") == "yes":
+            with db.writing(site.pdca.engine) as conn:
+                calendar_admin.save_change(conn, tenant, change, actor=visitor.email, now=now, today=today)
+            site.pdca.tenants.forget()
+            return RedirectResponse(f"{site.prefix(tenant)}/admin?fy={fy}&done=calendar", status_code=303)
+        with db.reading(site.pdca.engine) as conn:
+            plan = calendar_admin.plan_change(conn, tenant, change, today)
+    except calendar_admin.CalendarProblem as problem:
+        return _calendar_page(request, site, visitor, tenant, fy, status=422, edit=edit,
+                              errors=_said(problem.problems, lang))
+    return _calendar_page(request, site, visitor, tenant, fy, edit=edit,
+                          preview=_preview_words(plan, site, lang, t))
 
 
 @router.get("/admin/calendar.ics")
@@ -193,6 +285,7 @@ def admin_outbox(request: Request, status: str | None = None, kind: str | None =
     for m in messages:
         m["kind_label"] = _kind_words(site, m["kind"], lang)
         m["status_label"] = say(f"status.{m['status']}", lang) if has(f"status.{m['status']}") else m["status"]
+        m["last_error"] = _error_words(m.get("last_error"), lang)
         m["subject"] = said.get(m["id"], "")
         m["when"] = _local(m.get("sent_at") or m.get("created_at"), zone)
     filters = {"status": status, "kind": kind, "recipient": recipient} | window.values
