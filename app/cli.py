@@ -40,7 +40,6 @@ from engine.db import MissingDatabase
 from engine.errors import InvalidFields, NotFound, Refused, WrongRole
 from notifications.drain import list_messages, retry
 from workflows import bodies, service
-from workflows.actions import set_owners
 from workflows.calendar import Calendar, concerned_roles
 from workflows.fiscal import fy_label
 from workflows.registry import Entry
@@ -485,11 +484,15 @@ def owners(
         tenant = _tenant(pdca, conn)
         if not service.may_administer(conn, tenant=tenant.id, person_id=admin.person_id or 0):
             raise WrongRole(f"{as_} is not an admin of {tenant.code}", roles=("admin",), holders=())
-        before, after = set_owners(conn, strategy=tenant.id, code=code, emails=emails, by=admin.email, now=utc_now())
+        before, after, cancelled = service.reassign(conn, pdca.registry, tenant=tenant.id, code=code, emails=emails,
+                                                    by=admin.email, now=utc_now())
     if before == after:
         out.print(f"{code}: owners unchanged ({', '.join(after)})")
     else:
         out.print(f"{code}: owners {', '.join(before) or '(none)'} → {', '.join(after)}")
+        if cancelled:
+            out.print(f"{cancelled} queued message(s) to the former owners cancelled; the next tick queues the new "
+                      "owners' reminders")
 
 
 def _at(at: str | None, pdca: Pdca) -> datetime:

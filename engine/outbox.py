@@ -134,3 +134,23 @@ def attach_items(conn: Connection, message_ids: list[int], instances: Select[Any
         .from_select(["outbox_id", "instance_id"], pairs)
         .on_conflict_do_nothing()
     )
+
+
+CANCELLED = "cancelled"
+
+
+def cancel(conn: Connection, ids: list[int], reason: str) -> int:
+    """Cancel queued messages no longer due (a date moved, an owner changed): kept in the
+    outbox with the reason, their dedupe keys freed so the tick may queue the right ones.
+    Only still-queued messages change; the number cancelled."""
+    if not ids:
+        return 0
+    done = 0
+    for message_id in ids:
+        done += conn.execute(
+            OutboxMessage.__table__.update()  # type: ignore[attr-defined]
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == "queued")
+            .values(status=CANCELLED, last_error=reason,
+                    dedupe_key=OutboxMessage.dedupe_key + f"|cancelled:{message_id}")  # type: ignore[operator]
+        ).rowcount
+    return done

@@ -674,3 +674,29 @@ def test_the_grade_scale_is_explained_where_a_grade_is_chosen(web: TestClient, s
     assert '<option value="B">B：概ね計画どおり</option>' in page and "評価できない" in page
     english = web.get("/actions/1-1-2/2026?lang=en").text
     assert '<option value="D">D: far behind</option>' in english
+
+
+def test_a_change_of_owners_cancels_what_was_queued_for_the_former_owner(web: TestClient, sqlite_year: Year) -> None:
+    """Re-planning: the former owner's queued reminder about the action is cancelled, with
+    the reason in words in the outbox; a message to someone else stays queued."""
+    from workflows import service
+
+    year = sqlite_year
+    cycle = year.story("1-1-2")["id"]
+    with Session(year.engine) as session:
+        for recipient in (OWNER, CHAIR):
+            session.add(OutboxMessage(dedupe_key=f"test:{recipient}", kind="report_reminder", recipient=recipient,
+                                      workflow=year.cycles.name, instance_id=cycle, tenant_id=year.strategy,
+                                      payload={"fy": 2026}, due=NOW.date(), created_at=NOW))
+        session.commit()
+    with db.writing(year.engine) as conn:
+        before, after, cancelled = service.reassign(conn, year.pdca.registry, tenant=year.strategy, code="1-1-2",
+                                                    emails=["kasen@city.example.jp"], by=ADMIN, now=NOW)
+    assert (before, after, cancelled) == ([OWNER], ["kasen@city.example.jp"], 1)
+    with Session(year.engine) as session:
+        status = dict(session.execute(select(OutboxMessage.recipient, OutboxMessage.status)
+                                      .where(OutboxMessage.dedupe_key.startswith("test:"))).all())
+    assert status == {OWNER: "cancelled", CHAIR: "queued"}
+    admin = sign_in(TestClient(web.app, follow_redirects=False), year, ADMIN)
+    shown = re.sub(r"<[^>]+>", " ", admin.get("/admin/outbox").text)
+    assert f"担当者の変更により取消し: 1-1-2の担当が{OWNER}からkasen@city.example.jpに変わりました" in shown

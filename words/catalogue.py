@@ -108,6 +108,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "status.dead": ("送信できず", "undeliverable"),
     "status.folded": ("まとめに含めた", "folded into a digest"),
     "status.cancelled": ("取消し", "cancelled"),
+    "outbox.cancelled_by_owners": ("担当者の変更により取消し: {code}の担当が{old}から{new}に変わりました",
+                                   "Cancelled as the owners changed: {code} passed from {old} to {new}"),
     "outbox.cancelled_by_calendar": ("日程の変更により取消し: {milestone}が{old}から{new}に変わりました",
                                      "Cancelled by a calendar change: {milestone} moved from {old} to {new}"),
     "history.calendar": ("{who}が{fy}の{milestone}を{old}から{new}に変えました",

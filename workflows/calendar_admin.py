@@ -18,9 +18,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
-from engine import audit
+from engine import audit, outbox
 from engine.clock import to_storage
 from engine.outbox import OutboxMessage
 from workflows.calendar import RULE_KEYS, Calendar, Milestone
@@ -29,7 +29,7 @@ from workflows.tenants import Tenant
 
 WORKFLOW = "calendar"
 TRIGGER = "set_calendar"
-CANCELLED = "cancelled"
+CANCELLED = outbox.CANCELLED
 REASON_PREFIX = "calendar|"
 """`last_error` of a cancelled message: calendar|milestone|old|new, said in words on the page."""
 
@@ -203,8 +203,5 @@ def save_change(conn: Connection, tenant: Tenant, change: Change, *, actor: str,
                  actor=actor, trigger=TRIGGER, from_state="", to_state="", version=0, comment=change.why.strip(),
                  fields=fields)
     for m in plan.cancelled:
-        reason = f"{REASON_PREFIX}{m['milestone']}|{m['old'].isoformat()}|{m['new'].isoformat()}"
-        conn.execute(update(OutboxMessage).where(OutboxMessage.id == m["id"], OutboxMessage.status == "queued")
-                     .values(status=CANCELLED, last_error=reason,
-                             dedupe_key=OutboxMessage.dedupe_key + f"|cancelled:{m['id']}"))  # type: ignore[arg-type,operator]
+        outbox.cancel(conn, [m["id"]], f"{REASON_PREFIX}{m['milestone']}|{m['old'].isoformat()}|{m['new'].isoformat()}")
     return plan

@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select, tuple_, update
 
-from engine import audit
+from engine import audit, outbox
 from engine.audit import AuditEvent
 from engine.clock import from_storage, to_storage
 from engine.errors import NotFound, WrongRole
+from engine.outbox import OutboxMessage
 from engine.runtime import Actor
 from workflows import actions, bodies
 from workflows.models import Council, Membership, Person, Strategy
@@ -309,3 +310,30 @@ def set_absent(conn: Connection, *, email: str, absent: bool, now: datetime, by:
 
 def may_administer(conn: Connection, *, tenant: int, person_id: int) -> bool:
     return bodies.is_admin(conn, strategy=tenant, person_id=person_id)
+
+
+OWNERS_CHANGED = "owners|"
+"""`last_error` of a message cancelled by a change of owners: owners|CODE|removed|new."""
+
+
+def reassign(conn: Connection, registry: Registry, *, tenant: int, code: str, emails: list[str], by: str,
+             now: datetime) -> tuple[list[str], list[str], int]:
+    """Hand an action to other owners and re-plan what was pending: messages still queued
+    for an owner who no longer owns it, about the action's instances, are cancelled with
+    the reason (kept in the outbox); the next tick queues the new owners' reminders, whose
+    dedupe keys name the new person. Owners before and after, and how many were cancelled."""
+    before, after = actions.set_owners(conn, strategy=tenant, code=code, emails=emails, by=by, now=now)
+    removed = sorted(set(before) - set(after))
+    if not removed:
+        return before, after, 0
+    reason = f"{OWNERS_CHANGED}{code}|{', '.join(removed)}|{', '.join(after)}"
+    cancelled = 0
+    for entry in registry:
+        ids = entry.store.matching(conn, tenant=tenant, key=code)
+        if not ids:
+            continue
+        pending = conn.execute(select(OutboxMessage.id).where(
+            OutboxMessage.workflow == entry.name, OutboxMessage.instance_id.in_(ids),  # type: ignore[union-attr]
+            OutboxMessage.recipient.in_(removed), OutboxMessage.status == "queued")).scalars().all()  # type: ignore[attr-defined]
+        cancelled += outbox.cancel(conn, [int(i) for i in pending], reason)
+    return before, after, cancelled

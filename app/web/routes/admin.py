@@ -88,7 +88,10 @@ def _kind_words(site: Site, kind: str, lang: str) -> str:
 
 
 def _error_words(error: str | None, lang: str) -> str | None:
-    """A message's last error; a calendar change's cancellation said in words."""
+    """A message's last error; a cancellation (a date moved, owners changed) said in words."""
+    if error and error.startswith(service.OWNERS_CHANGED):
+        _, code, removed, added = error.split("|")
+        return say("outbox.cancelled_by_owners", lang, code=code, old=removed, new=added)
     if not error or not error.startswith(calendar_admin.REASON_PREFIX):
         return error
     _, milestone, old, new = error.split("|")
