@@ -663,7 +663,8 @@ def test_the_people_page_shows_who_is_away(web: TestClient, sqlite_year: Year) -
     sign_in(web, sqlite_year, ADMIN)
     people = web.get("/admin/people").text
     row = next(r for r in people.split("<tr>") if CHAIR in r)
-    assert "不在" in row and all("不在" not in r for r in people.split("<tr>") if OWNER in r)
+    away = '<span class="late">不在</span>'
+    assert away in row and all(away not in r for r in people.split("<tr>") if OWNER in r)
 
 
 def test_the_grade_scale_is_explained_where_a_grade_is_chosen(web: TestClient, sqlite_year: Year) -> None:
@@ -700,3 +701,26 @@ def test_a_change_of_owners_cancels_what_was_queued_for_the_former_owner(web: Te
     admin = sign_in(TestClient(web.app, follow_redirects=False), year, ADMIN)
     shown = re.sub(r"<[^>]+>", " ", admin.get("/admin/outbox").text)
     assert f"担当者の変更により取消し: 1-1-2の担当が{OWNER}からkasen@city.example.jpに変わりました" in shown
+
+
+def test_admins_mark_people_away_and_change_owners_on_the_people_page(web: TestClient, sqlite_year: Year) -> None:
+    year = sqlite_year
+    admin = sign_in(TestClient(web.app, follow_redirects=False), year, ADMIN)
+    page = admin.get("/admin/people")
+    assert "不在にする" in page.text and "担当者を変える" in page.text
+    away = admin.post("/admin/people/absence", data={"csrf": csrf_of(page.text), "email": CHAIR, "absent": "1"})
+    assert away.status_code == 303
+    assert "復帰にする" in admin.get("/admin/people").text
+    # A bad owner is said in words beside the form; nothing changes.
+    bad = admin.post("/admin/people/owners", data={"csrf": csrf_of(page.text), "code": "1-1-2",
+                                                   "emails": "nobody@city.example.jp"})
+    assert bad.status_code == 422 and "登録されていない人です: nobody@city.example.jp" in bad.text
+    assert year.story("1-1-2")["owners"] == [OWNER]
+    moved = admin.post("/admin/people/owners", data={"csrf": csrf_of(page.text), "code": "1-1-2",
+                                                     "emails": "kasen@city.example.jp"})
+    assert moved.status_code == 303 and year.story("1-1-2")["owners"] == ["kasen@city.example.jp"]
+    audit = re.sub(r"<[^>]+>", " ", admin.get("/admin/audit").text)
+    assert "不在" in audit
+    owner = sign_in(TestClient(web.app, follow_redirects=False), year, OWNER)
+    assert owner.post("/admin/people/owners", data={"csrf": csrf_of(owner.get("/").text), "code": "1-1-2",
+                                                     "emails": OWNER}).status_code == 403

@@ -84,6 +84,14 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
     'confirm_field': ('確認', 'Confirmation'),
     'decide': ('決定する', 'Decide'),
     'outcome': ('どれにしますか', 'Outcome'),
+    'mark_absent': ('不在にする', 'Mark away'),
+    'mark_back': ('復帰にする', 'Mark back'),
+    'change_owners': ('担当者を変える', 'Change owners'),
+    'new_owners': ('新しい担当者のメールアドレス（複数はカンマ区切り）',
+                   "New owners' email addresses (comma-separated)"),
+    'owners_replanned': ('前の担当者あての送信待ちのお知らせは取り消され、次の日次処理で新しい担当者あてに送られます。',
+                         "Messages queued for the former owners are cancelled; the next daily run queues the new "
+                         "owners' reminders."),
     'select_all': ('すべて選択して実行', 'Select all and go'),
     'measures_note': ('進捗率＝（今年度の値−基準値）÷（目標値−基準値）。'
                       '見込み値は基準値と目標値を結ぶ直線上の今年度の値です。',

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, delete, insert, select
 from engine import audit
 from engine.audit import AuditEvent
 from engine.clock import from_storage, to_storage
-from engine.errors import NotFound
+from engine.errors import NotFound, Said
 from workflows.models import Action, ActionOwner, Person
 
 WORKFLOW = "action"
@@ -113,16 +113,17 @@ def set_owners(
         select(Action.id, Action.status).where(Action.strategy_id == strategy, Action.code == code)
     ).first()
     if action is None:
-        raise NotFound(f"there is no action {code}")
+        raise NotFound(Said(f"there is no action {code}", "owners.no_action", code=code))
     wanted = sorted({e.strip().lower() for e in emails if e.strip()})
     if not wanted:
-        raise NotFound("name at least one owner")
+        raise NotFound(Said("name at least one owner", "owners.none"))
     people = dict(conn.execute(
         select(Person.email, Person.id).where(Person.email.in_(wanted), Person.active)  # type: ignore[attr-defined]
     ).all())
     unknown = [e for e in wanted if e not in people]
     if unknown:
-        raise NotFound(f"not a person in the config ([[people]]): {', '.join(unknown)}")
+        raise NotFound(Said(f"not a person in the config ([[people]]): {', '.join(unknown)}", "owners.unknown",
+                            emails=", ".join(unknown)))
     before = owners_of(conn, [action.id])[action.id]
     if before != wanted:
         replace_owners(conn, action.id, [people[e] for e in wanted])

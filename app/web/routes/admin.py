@@ -3,6 +3,7 @@ log, the people and bodies; each for one strategy, for its admins."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -21,6 +22,7 @@ from engine import db
 from engine.errors import NotFound, WrongRole
 from notifications.drain import list_messages, message_kinds, retry, subjects
 from words.catalogue import has, say
+from words.catalogue import render as render_said
 from workflows import calendar_admin, service
 from workflows.calendar import RULE_KEYS, Milestone, reason_words
 from workflows.calendar_store import stored_year
@@ -336,6 +338,43 @@ def admin_audit(request: Request, code: str | None = None, actor: str | None = N
 @router.get("/admin/people", response_class=HTMLResponse)
 def admin_people(request: Request, strategy: str | None = None) -> Response:
     site, visitor, tenant = _admin(request, strategy)
+    return _people_page(request, site, visitor, tenant)
+
+
+def _people_page(request: Request, site: Site, visitor: auth.Visitor, tenant: Tenant, status: int = 200,
+                 **extra: Any) -> Response:
     with db.reading(site.pdca.engine) as conn:
         directory = service.directory_view(conn, tenant=tenant.id)
-    return site.page(request, "admin.html", visitor, tenant=tenant, section="people", directory=directory)
+        codes = [r["code"] for r in site.registry.primary.store.rows(conn, tenant=tenant.id, open_only=False)]
+    context = {"owner_form": {}, "owner_problem": None} | extra
+    return site.page(request, "admin.html", visitor, status, tenant=tenant, section="people", directory=directory,
+                     codes=sorted(set(codes)), **context)
+
+
+@router.post("/admin/people/absence")
+def admin_absence(request: Request, csrf: str = Form(""), email: str = Form(""), absent: str = Form(""),
+                  strategy: str | None = None) -> Response:
+    """Mark someone away (their vice chair acts for them) or back; audited."""
+    site, visitor, tenant = _admin(request, strategy)
+    site.check_csrf(visitor, csrf)
+    with db.writing(site.pdca.engine) as conn:
+        service.set_absent(conn, email=email, absent=absent == "1", now=site.clock(), by=visitor.actor)
+    return RedirectResponse(f"{site.prefix(tenant)}/admin/people?done=1", status_code=303)
+
+
+@router.post("/admin/people/owners", response_class=HTMLResponse)
+def admin_owners(request: Request, csrf: str = Form(""), code: str = Form(""), emails: str = Form(""),
+                 strategy: str | None = None) -> Response:
+    """Hand an action to other owners; what was queued for the former owner is re-planned."""
+    site, visitor, tenant = _admin(request, strategy)
+    site.check_csrf(visitor, csrf)
+    wanted = [e for e in re.split(r"[\s,、]+", emails) if e]
+    try:
+        with db.writing(site.pdca.engine) as conn:
+            service.reassign(conn, site.registry, tenant=tenant.id, code=code.strip(), emails=wanted,
+                             by=visitor.email, now=site.clock())
+    except NotFound as exc:
+        lang = site.language(request)
+        return _people_page(request, site, visitor, tenant, 422, owner_form={"code": code, "emails": emails},
+                            owner_problem=render_said(exc.said, lang, site.registry.primary.spec.name_of))
+    return RedirectResponse(f"{site.prefix(tenant)}/admin/people?done=1", status_code=303)
