@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from sqlalchemy import Connection, insert, select, update
 
+from engine.errors import Said
 from engine.fields import parse_number
 from workflows import actions
 from workflows.models import Action, Indicator, Person
@@ -40,7 +41,7 @@ SPLIT_EMAILS = re.compile(r"[;,\s]+")
 class ImportRefused(Exception):
     """Every problem in the file, by row; nothing was written."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[Said]) -> None:
         self.problems = problems
         super().__init__(f"{len(problems)} problem(s); nothing was imported")
 
@@ -100,14 +101,17 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
             except UnicodeDecodeError:
                 continue
         else:
-            raise ImportRefused([f"{path.name}: neither UTF-8 nor Shift_JIS text"])
+            raise ImportRefused([Said(f"{path.name}: neither UTF-8 nor Shift_JIS text", "import.encoding",
+                                      file=path.name)])
         rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
     if not rows:
-        raise ImportRefused([f"{path.name}: the file is empty"])
+        raise ImportRefused([Said(f"{path.name}: the file is empty", "import.empty", file=path.name)])
     header = [h.strip().lower() for h in rows[0]]
-    problems = [f"row 1: missing column {c!r}" for c in REQUIRED if c not in header]
+    problems = [Said(f"row 1: missing column {c!r}", "import.missing_column", column=c) for c in REQUIRED
+                if c not in header]
     problems += [
-        f"row 1: unknown column {h!r} (columns: {', '.join(COLUMNS)})"
+        Said(f"row 1: unknown column {h!r} (columns: {', '.join(COLUMNS)})", "import.unknown_column", column=h,
+             columns=", ".join(COLUMNS))
         for h in header if h and h not in COLUMNS
     ]
     if problems:
@@ -138,7 +142,7 @@ def _year(text: str) -> int | None:
     return year
 
 
-def _indicator(number: int, row: dict[str, str], problems: list[str]) -> dict[str, Any] | None:
+def _indicator(number: int, row: dict[str, str], problems: list[Said]) -> dict[str, Any] | None:
     if not any(row.get(c) for c in INDICATOR_COLUMNS):
         return None
     where = f"row {number}"
@@ -150,11 +154,13 @@ def _indicator(number: int, row: dict[str, str], problems: list[str]) -> dict[st
         "direction": row.get("direction", "").lower(),
     }
     if not INDICATOR_CODE.match(out["code"]):
-        problems.append(f"{where}: indicator_code {out['code']!r} must be 1-32 letters, digits, - or _")
+        problems.append(Said(f"{where}: indicator_code {out['code']!r} must be 1-32 letters, digits, - or _",
+                             "import.indicator_code", row=number, value=out["code"]))
     if not out["name_ja"]:
-        problems.append(f"{where}: indicator_name_ja is empty")
+        problems.append(Said(f"{where}: indicator_name_ja is empty", "import.indicator_name", row=number))
     if out["direction"] not in ("up", "down"):
-        problems.append(f"{where}: direction {out['direction']!r} must be up or down")
+        problems.append(Said(f"{where}: direction {out['direction']!r} must be up or down", "import.direction",
+                             row=number, value=out["direction"]))
     for column, parse in (
         ("baseline_value", _number), ("target_value", _number),
         ("baseline_year", _year), ("target_year", _year),
@@ -163,23 +169,28 @@ def _indicator(number: int, row: dict[str, str], problems: list[str]) -> dict[st
             out[column] = parse(row.get(column, ""))
         except ValueError as exc:
             detail = str(exc) if "plausible" in str(exc) else "not a number"
-            problems.append(f"{where}: {column} {row.get(column)!r}: {detail}")
+            key = "import.year" if "plausible" in str(exc) else "import.number"
+            problems.append(Said(f"{where}: {column} {row.get(column)!r}: {detail}", key, row=number, column=column,
+                                 value=row.get(column)))
     if out.get("target_value") is None:
-        problems.append(f"{where}: target_value is empty (a numerical target is required)")
+        problems.append(Said(f"{where}: target_value is empty (a numerical target is required)",
+                             "import.no_target", row=number))
     by, ty = out.get("baseline_year"), out.get("target_year")
     if by is not None and ty is not None and ty < by:
-        problems.append(f"{where}: target_year {ty} is before baseline_year {by}")
+        problems.append(Said(f"{where}: target_year {ty} is before baseline_year {by}", "import.years_order",
+                             row=number, target=ty, baseline=by))
     return out
 
 
 def check_rows(rows: list[tuple[int, dict[str, str]]], people: set[str]) -> list[ActionRow]:
-    problems: list[str] = []
+    problems: list[Said] = []
     actions: dict[str, ActionRow] = {}
     for number, row in rows:
         where = f"row {number}"
         code = row.get("code", "")
         if not CODE.match(code):
-            problems.append(f"{where}: code {code!r} must look like 2-1-3")
+            problems.append(Said(f"{where}: code {code!r} must look like 2-1-3", "import.code", row=number,
+                                 value=code))
             continue
         action = actions.get(code)
         if action is None:
@@ -190,29 +201,33 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], people: set[str]) -> list
                 continue
             before = action.values.get(column)
             if before is not None and before != value:
-                problems.append(
+                problems.append(Said(
                     f"{where}: {column} of action {code} differs from row {action.row} "
-                    f"({value!r} vs {before!r})"
-                )
+                    f"({value!r} vs {before!r})", "import.differs", row=number, column=column, code=code,
+                    first=action.row, value=value, before=before))
             action.values.setdefault(column, value)
         if row.get("owners"):
             emails = [e for e in SPLIT_EMAILS.split(row["owners"].lower()) if e]
             if not emails:
-                problems.append(f"{where}: owners {row['owners']!r} has no email in it")
+                problems.append(Said(f"{where}: owners {row['owners']!r} has no email in it", "import.no_email",
+                                     row=number, value=row["owners"]))
             for email in emails:
                 if email and email not in people:
-                    problems.append(f"{where}: owner {email} is not a person in the config")
+                    problems.append(Said(f"{where}: owner {email} is not a person in the config",
+                                         "import.unknown_owner", row=number, email=email))
                 elif email and email not in action.owners:
                     action.owners.append(email)
         indicator = _indicator(number, row, problems)
         if indicator is not None:
             if any(i["code"] == indicator["code"] for i in action.indicators):
-                problems.append(f"{where}: indicator {indicator['code']} of action {code} appears twice")
+                problems.append(Said(f"{where}: indicator {indicator['code']} of action {code} appears twice",
+                                     "import.indicator_twice", row=number, indicator=indicator["code"], code=code))
             action.indicators.append(indicator)
     for code, action in actions.items():
         for column in REQUIRED:
             if column != "code" and not action.values.get(column):
-                problems.append(f"row {action.row}: action {code} has no {column}")
+                problems.append(Said(f"row {action.row}: action {code} has no {column}", "import.required",
+                                     row=action.row, code=code, column=column))
     if problems:
         raise ImportRefused(problems)
     return list(actions.values())

@@ -724,3 +724,34 @@ def test_admins_mark_people_away_and_change_owners_on_the_people_page(web: TestC
     owner = sign_in(TestClient(web.app, follow_redirects=False), year, OWNER)
     assert owner.post("/admin/people/owners", data={"csrf": csrf_of(owner.get("/").text), "code": "1-1-2",
                                                      "emails": OWNER}).status_code == 403
+
+
+def test_admins_import_the_actions_file_and_see_every_bad_row_in_words(web: TestClient, sqlite_year: Year) -> None:
+    from app.sample_city import SAMPLE_ACTIONS
+
+    year = sqlite_year
+    admin = sign_in(TestClient(web.app, follow_redirects=False), year, ADMIN)
+    page = admin.get("/admin/import")
+    assert page.status_code == 200 and "取組の取込" in page.text
+    text = SAMPLE_ACTIONS.read_text(encoding="utf-8")
+    bad = text.replace(",up,35,2025,60,2030", ",sideways,35,2025,60,2020", 1).replace("nourin@city.example.jp",
+                                                                                    "nobody@city.example.jp", 1)
+    refused = admin.post("/admin/import", data={"csrf": csrf_of(page.text)},
+                         files={"file": ("actions.csv", bad.encode("utf-8"), "text/csv")})
+    assert refused.status_code == 422
+    shown = re.sub(r"<[^>]+>", " ", refused.text)
+    assert "3行目: 担当者nobody@city.example.jpは登録されていません" in shown
+    assert "3行目: direction「sideways」は up か down です" in shown
+    assert "3行目: 目標年度2020が基準年度2025より前です" in shown
+    assert year.story("1-1-2")["owners"] == [OWNER]  # nothing was written
+    edited = text.replace("里山林の保全管理", "里山林の保全と活用")
+    done = admin.post("/admin/import", data={"csrf": csrf_of(page.text)},
+                      files={"file": ("actions.csv", edited.encode("utf-8"), "text/csv")})
+    assert done.status_code == 200 and "取り込みました" in done.text
+    assert re.search(r'data-field="updated">1<', done.text)
+    assert year.story("1-1-2")["title_ja"] == "里山林の保全と活用"
+    wrong = admin.post("/admin/import", data={"csrf": csrf_of(page.text)},
+                       files={"file": ("actions.pdf", b"%PDF", "application/pdf")})
+    assert wrong.status_code == 422 and "CSV（.csv）か Excel（.xlsx）" in wrong.text
+    owner = sign_in(TestClient(web.app, follow_redirects=False), year, OWNER)
+    assert owner.get("/admin/import").status_code == 403

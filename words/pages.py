@@ -92,6 +92,20 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
     'owners_replanned': ('前の担当者あての送信待ちのお知らせは取り消され、次の日次処理で新しい担当者あてに送られます。',
                          "Messages queued for the former owners are cancelled; the next daily run queues the new "
                          "owners' reminders."),
+    'import_actions': ('取組の取込', 'Import actions'),
+    'import_help': ('取組の一覧（CSV または Excel）を取り込みます。'
+                    '1行でも問題があれば何も取り込まず、問題をすべて示します。'
+                    '取込のあとに手続きや管理者が変えた項目は、ファイルの値で上書きしません。',
+                    'Import the list of actions (CSV or Excel). If any row has a problem nothing is imported and every '
+                    'problem is listed. What a step or an admin changed since the last import is not overwritten.'),
+    'import_file': ('ファイル', 'File'),
+    'import_refused': ('取り込めませんでした（何も変更していません）', 'Nothing was imported'),
+    'import_done': ('取り込みました', 'Imported'),
+    'import_created': ('新しい取組', 'New actions'),
+    'import_updated': ('更新した取組', 'Updated actions'),
+    'import_unchanged': ('変更のない取組', 'Unchanged actions'),
+    'import_kept': ('ほかで変更されていたため、今の値を残した項目',
+                    'Kept as they are: changed elsewhere since the last import'),
     'select_all': ('すべて選択して実行', 'Select all and go'),
     'measures_note': ('進捗率＝（今年度の値−基準値）÷（目標値−基準値）。'
                       '見込み値は基準値と目標値を結ぶ直線上の今年度の値です。',

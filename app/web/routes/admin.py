@@ -4,9 +4,12 @@ log, the people and bodies; each for one strategy, for its admins."""
 from __future__ import annotations
 
 import re
+import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -15,6 +18,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.ics import milestones_ics
+from app.importing import ImportRefused, import_actions
 from app.web import auth
 from app.web.i18n import translator
 from app.web.site import Site, people_named, sentence
@@ -378,3 +382,49 @@ def admin_owners(request: Request, csrf: str = Form(""), code: str = Form(""), e
         return _people_page(request, site, visitor, tenant, 422, owner_form={"code": code, "emails": emails},
                             owner_problem=render_said(exc.said, lang, site.registry.primary.spec.name_of))
     return RedirectResponse(f"{site.prefix(tenant)}/admin/people?done=1", status_code=303)
+
+
+UPLOAD_LIMIT = 5 * 1024 * 1024
+"""An actions file is a few hundred rows; anything this large is a mistake."""
+
+
+@router.get("/admin/import", response_class=HTMLResponse)
+def admin_import_page(request: Request, strategy: str | None = None) -> Response:
+    site, visitor, tenant = _admin(request, strategy)
+    return site.page(request, "admin.html", visitor, tenant=tenant, section="import", problems=[], result=None)
+
+
+@router.post("/admin/import", response_class=HTMLResponse)
+async def admin_import(request: Request, strategy: str | None = None) -> Response:
+    """Import the actions file (CSV or XLSX, as `pdca import`): every bad row is listed in
+    the person's language and nothing is written; else the actions are created or updated
+    in one transaction, with what the file could not change because someone else had."""
+    site, visitor, tenant = _admin(request, strategy)
+    form = await request.form()
+    site.check_csrf(visitor, str(form.get("csrf", "")))
+    lang = site.language(request)
+    upload = form.get("file")
+    name = Path(getattr(upload, "filename", "") or "").name
+    data = await upload.read(UPLOAD_LIMIT + 1) if hasattr(upload, "read") else b""
+    problems: list[str] = []
+    if not name or Path(name).suffix.lower() not in (".csv", ".xlsx", ".xlsm"):
+        problems = [say("import.kind", lang)]
+    elif len(data) > UPLOAD_LIMIT:
+        problems = [say("import.too_large", lang)]
+    result = None
+    if not problems:
+        with tempfile.TemporaryDirectory(prefix="pdca-upload-") as folder:
+            path = Path(folder) / name
+            path.write_bytes(data)
+            try:
+                with db.writing(site.pdca.engine) as conn:
+                    result = import_actions(conn, strategy=tenant.id, path=path, now=site.clock(),
+                                            zone=tenant.calendar.zone, actor=visitor.email)
+            except ImportRefused as exc:
+                problems = [render_said(p, lang) for p in exc.problems]
+            except (ValueError, OSError, zipfile.BadZipFile):
+                problems = [say("import.unreadable", lang, file=name)]
+        site.pdca.tenants.forget()
+    status = 422 if problems else 200
+    return site.page(request, "admin.html", visitor, status, tenant=tenant, section="import", problems=problems,
+                     result=result, file=name)
