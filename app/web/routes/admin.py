@@ -424,7 +424,6 @@ async def admin_import(request: Request, strategy: str | None = None) -> Respons
                 problems = [render_said(p, lang) for p in exc.problems]
             except (ValueError, OSError, zipfile.BadZipFile):
                 problems = [say("import.unreadable", lang, file=name)]
-        site.pdca.tenants.forget()
     status = 422 if problems else 200
     return site.page(request, "admin.html", visitor, status, tenant=tenant, section="import", problems=problems,
                      result=result, file=name)
