@@ -145,12 +145,9 @@ def cancel(conn: Connection, ids: list[int], reason: str) -> int:
     Only still-queued messages change; the number cancelled."""
     if not ids:
         return 0
-    done = 0
-    for message_id in ids:
-        done += conn.execute(
-            OutboxMessage.__table__.update()  # type: ignore[attr-defined]
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == "queued")
-            .values(status=CANCELLED, last_error=reason,
-                    dedupe_key=OutboxMessage.dedupe_key + f"|cancelled:{message_id}")  # type: ignore[operator]
-        ).rowcount
-    return done
+    return conn.execute(
+        OutboxMessage.__table__.update()  # type: ignore[attr-defined]
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "queued")  # type: ignore[union-attr]
+        .values(status=CANCELLED, last_error=reason,
+                dedupe_key=OutboxMessage.dedupe_key + "|cancelled:" + cast(OutboxMessage.id, String))  # type: ignore[operator]
+    ).rowcount

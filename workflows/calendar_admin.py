@@ -202,6 +202,10 @@ def save_change(conn: Connection, tenant: Tenant, change: Change, *, actor: str,
     audit.record(conn, workflow=WORKFLOW, instance_id=change.fy, tenant_id=tenant.id, at=to_storage(now),
                  actor=actor, trigger=TRIGGER, from_state="", to_state="", version=0, comment=change.why.strip(),
                  fields=fields)
-    for m in plan.cancelled:
-        outbox.cancel(conn, [m["id"]], f"{REASON_PREFIX}{m['milestone']}|{m['old'].isoformat()}|{m['new'].isoformat()}")
+    by_reason: dict[str, list[int]] = {}
+    for m in plan.cancelled:  # one reason per moved milestone: one statement each
+        reason = f"{REASON_PREFIX}{m['milestone']}|{m['old'].isoformat()}|{m['new'].isoformat()}"
+        by_reason.setdefault(reason, []).append(m["id"])
+    for reason, ids in by_reason.items():
+        outbox.cancel(conn, ids, reason)
     return plan

@@ -198,16 +198,9 @@ class MessageDirectory:
     def tenants_of_admin(self, conn: Connection, email: str) -> set[int] | None:
         """A deployment admin looks after all mail; a secretariat member, their strategies'."""
         from workflows import bodies
-        from workflows.models import Council, Membership
 
-        person = conn.execute(select(Person.id, Person.admin).where(Person.email == email)).first()
-        if person is None:
-            return set()
-        if person.admin:
-            return None
-        return set(conn.execute(
-            select(Council.strategy_id).join(Membership, Membership.council_id == Council.id)
-            .where(Membership.person_id == person.id, Council.key == bodies.SECRETARIAT)).scalars())
+        person_id = conn.execute(select(Person.id).where(Person.email == email)).scalar()
+        return set() if person_id is None else bodies.administered(conn, person_id=person_id)
 
     def admins(self, conn: Connection) -> list[str]:
         """Who hears of undeliverable mail: the deployment's admins and every secretariat

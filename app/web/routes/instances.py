@@ -394,8 +394,9 @@ async def open_child(request: Request, code: str, fy: int, child: str, strategy:
 # -- any workflow: /w/WORKFLOW/ID -----------------------------------------------------------------
 
 
-@router.get("/w/{workflow}/{instance_id}", response_class=HTMLResponse)
-def instance_page(request: Request, workflow: str, instance_id: int) -> Response:
+def _instance(request: Request, workflow: str, instance_id: int
+              ) -> tuple[Site, auth.Visitor, Entry, Tenant] | Response:
+    """The instance a generic page is about, or the 404 page saying there is none."""
     site = _site(request)
     visitor = site.visitor(request)
     try:
@@ -404,20 +405,25 @@ def instance_page(request: Request, workflow: str, instance_id: int) -> Response
             tenant, _ = _by_id(site, conn, visitor, entry, instance_id)
     except NotFound as exc:
         return _not_found(request, site, visitor, exc.message)
+    return site, visitor, entry, tenant
+
+
+@router.get("/w/{workflow}/{instance_id}", response_class=HTMLResponse)
+def instance_page(request: Request, workflow: str, instance_id: int) -> Response:
+    found = _instance(request, workflow, instance_id)
+    if isinstance(found, Response):
+        return found
+    site, visitor, entry, tenant = found
     return render(request, site, visitor, entry, instance_id, tenant)
 
 
 @router.post("/w/{workflow}/{instance_id}/fire", response_class=HTMLResponse)
 async def instance_fire(request: Request, workflow: str, instance_id: int) -> Response:
-    site = _site(request)
-    visitor = site.visitor(request)
     values = await _form(request)
-    try:
-        entry = site.registry[workflow]
-        with db.reading(site.pdca.engine) as conn:
-            tenant, _ = _by_id(site, conn, visitor, entry, instance_id)
-    except NotFound as exc:
-        return _not_found(request, site, visitor, exc.message)
+    found = _instance(request, workflow, instance_id)
+    if isinstance(found, Response):
+        return found
+    site, visitor, entry, tenant = found
     return _fire(request, site, visitor, entry, tenant, instance_id, values,
                  f"{site.prefix(tenant)}/w/{workflow}/{instance_id}")
 
