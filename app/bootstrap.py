@@ -30,8 +30,8 @@ from workflows.action_cycle import people as action_cycle_people
 from workflows.action_cycle import results as action_cycle_results
 from workflows.action_cycle.store import CycleStore
 from workflows.calendar import Calendar
-from workflows.calendar_store import seed_years
-from workflows.directory import sync_directory
+from workflows.calendar_store import seed_reminders, seed_years
+from workflows.directory import Synced, sync_directory
 from workflows.opinion import clock as opinion_clock
 from workflows.opinion import store as opinion_store
 from workflows.registry import Entry, Registry
@@ -55,7 +55,7 @@ def register(tenants: Tenants) -> list[Entry]:
         Entry(cycles, clock=action_cycle_clock.clock, kinds=action_cycle_mail.KINDS, views=action_cycle_mail.views,
               extras=action_cycle_mail.extras, people=action_cycle_people.Actors,
               options={"open_year": action_cycle_clock.open_cycles, "template": "action.html",
-                       "results": action_cycle_results}),
+                       "results": action_cycle_results, "seat_kinds": action_cycle_mail.seat_kinds}),
         Entry(opinions, clock=opinion_clock.clock, kinds=opinion_clock.KINDS, views=opinion_store.views,
               extras=opinion_store.extras, parent=cycles.spec.name, options={"segment": "opinions"}),
     ]
@@ -74,6 +74,7 @@ class Pdca:
     only `pdca init` makes one."""
     strategy: str | None = None
     """The strategy commands act on (`--strategy`); None: the only one, or the first."""
+    last_sync: Synced | None = field(default=None, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -120,13 +121,16 @@ class Pdca:
         return "behind" if current in known else "unknown"
 
     def sync(self) -> int:
-        """People, strategies and bodies from the config, and each strategy's calendar
-        years where the database has none yet (an admin's change is never undone); returns
-        the chosen strategy's id."""
+        """People, strategies and bodies from the config over what it wrote itself, and
+        each strategy's calendar years and reminder series where the database has none yet:
+        an admin's change on the web is never undone (what was kept is in `last_sync`).
+        Returns the chosen strategy's id."""
         with db.writing(self.engine) as conn:
-            ids = sync_directory(conn, self.settings.people, self.settings.all_strategies())
+            self.last_sync = sync_directory(conn, self.settings.people, self.settings.all_strategies())
+            ids = self.last_sync.strategy_ids
             for setup in self.settings.tenant_setups():
                 seed_years(conn, ids[setup.code], setup.calendar)
+                seed_reminders(conn, ids[setup.code], setup.calendar)
         self.tenants.forget()
         return ids[self.strategy_code]
 

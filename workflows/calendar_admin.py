@@ -15,16 +15,17 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, select
 
 from engine import audit, outbox
-from engine.clock import to_storage
+from engine.clock import from_storage, to_storage
 from engine.outbox import OutboxMessage
-from workflows.calendar import RULE_KEYS, Calendar, Milestone
-from workflows.calendar_store import StoredYear, apply_years, read_years, store_year, stored_year
+from workflows.calendar import RULE_KEYS, Calendar, CalendarIn, Milestone
+from workflows.calendar_store import StoredYear, apply_years, read_years, store_reminders, store_year, stored_year
+from workflows.problems import FieldProblems
 from workflows.tenants import Tenant
 
 WORKFLOW = "calendar"
@@ -44,13 +45,8 @@ MESSAGES_OF = {
 REMINDED = ("plan_due", "report_due", "decisions_due")
 
 
-class CalendarProblem(Exception):
-    """Bad input, by form field, as catalogue keys with their values: said in the
-    person's language beside the field."""
-
-    def __init__(self, problems: dict[str, tuple[str, dict[str, Any]]]) -> None:
-        super().__init__("; ".join(f"{k}: {v[0]}" for k, v in problems.items()))
-        self.problems = problems
+class CalendarProblem(FieldProblems):
+    """Bad input to the calendar's forms, by field."""
 
 
 @dataclass(frozen=True)
@@ -208,4 +204,125 @@ def save_change(conn: Connection, tenant: Tenant, change: Change, *, actor: str,
         by_reason.setdefault(reason, []).append(m["id"])
     for reason, ids in by_reason.items():
         outbox.cancel(conn, ids, reason)
+    return plan
+
+
+REMINDERS_TRIGGER = "set_reminders"
+REMINDERS_REASON = "reminders|"
+"""`last_error` of a message cancelled by a new reminder series: reminders|old|new."""
+SERIES_OF = ("plan_due", "report_due", "decisions_due")
+"""The milestones whose reminders the preview lists."""
+
+
+@dataclass(frozen=True)
+class ReminderChange:
+    FIELDS: ClassVar[tuple[str, ...]] = ("reminder_days", "repeat_days", "escalate_after_days")
+    reminder_days: tuple[int, ...]
+    repeat_days: int
+    escalate_after_days: int
+    why: str
+
+    def values(self) -> dict[str, Any]:
+        return {"reminder_days": sorted(self.reminder_days, reverse=True), "repeat_days": self.repeat_days,
+                "escalate_after_days": self.escalate_after_days}
+
+
+@dataclass
+class ReminderPlan:
+    """What a new reminder series would do: the series before and after, the dates it
+    gives this fiscal year's due dates, and the queued messages no longer due."""
+
+    change: ReminderChange
+    before: dict[str, Any]
+    after: dict[str, Any]
+    dates: list[tuple[Milestone, list[date], list[date]]]
+    """(due milestone, reminder dates before, after) for the live year"""
+    cancelled: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _series_problems(tenant: Tenant, change: ReminderChange) -> tuple[Calendar | None, dict[str, Any]]:
+    """The calendar with the new series, validated as config.toml's `[calendar]` is."""
+    problems: dict[str, tuple[str, dict[str, Any]]] = {}
+    if not change.why.strip():
+        problems["why"] = ("calendar.why_missing", {})
+    try:
+        settings = CalendarIn.model_validate(tenant.calendar.settings.model_dump() | change.values())
+    except ValidationError as error:
+        for e in error.errors():
+            where = str(e["loc"][0]) if e["loc"] and e["loc"][0] in ReminderChange.FIELDS else "reminder_days"
+            problems.setdefault(where, (f"calendar.bad_{where}", {}))
+        return None, problems
+    return Calendar(settings), problems
+
+
+def _reminder_dates(day: date, days: list[int], today: date) -> list[date]:
+    return [day - timedelta(days=d) for d in days if day - timedelta(days=d) >= today]
+
+
+def plan_reminders(conn: Connection, tenant: Tenant, change: ReminderChange, today: date) -> ReminderPlan:
+    """The preview: nothing is written."""
+    calendar, problems = _series_problems(tenant, change)
+    if problems or calendar is None:
+        raise CalendarProblem(problems)
+    before = {k: getattr(tenant.calendar.settings, k) for k in change.values()}
+    after = change.values()
+    fy = tenant.calendar.fiscal_year(datetime.combine(today, datetime.min.time(), tenant.calendar.zone))
+    dates = []
+    for year in (fy - 1, fy):
+        for m in calendar.year(year):
+            if m.name in SERIES_OF and m.day >= today:
+                dates.append((m, _reminder_dates(m.day, before["reminder_days"], today),
+                              _reminder_dates(m.day, after["reminder_days"], today)))
+    plan = ReminderPlan(change, before, after, dates)
+    plan.cancelled = _not_in_series(conn, tenant, plan)
+    return plan
+
+
+def _step_fits(kind: str, step: str, age: int | None, after: dict[str, Any]) -> bool:
+    """Whether a queued message's step is one the new series would still send: a reminder
+    N days before is if N is among the days; a repeat after the due date is if N is a
+    multiple of the repeat; an escalation of late reports is if it is late enough."""
+    if not step or step[0] not in "+-" or not step[1:].isdigit():
+        return True
+    n = int(step[1:])
+    if step[0] == "-":
+        return n in after["reminder_days"]
+    if kind == "report_escalation" and age is not None and age < after["escalate_after_days"]:
+        return False
+    return n % after["repeat_days"] == 0
+
+
+def _not_in_series(conn: Connection, tenant: Tenant, plan: ReminderPlan) -> list[dict[str, Any]]:
+    if plan.before == plan.after:
+        return []
+    rows = conn.execute(select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.recipient, OutboxMessage.due,
+                               OutboxMessage.step, OutboxMessage.created_at).where(
+        OutboxMessage.status == "queued", OutboxMessage.tenant_id == tenant.id, OutboxMessage.step != ""))
+    found = []
+    for r in rows:
+        if not r.kind.endswith(("_reminder", "_overdue", "_escalation")):
+            continue
+        queued_on = tenant.calendar.today(from_storage(r.created_at)) if r.created_at else None
+        age = (queued_on - r.due).days if queued_on and r.due else None
+        if not _step_fits(r.kind, r.step, age, plan.after):
+            found.append({"id": r.id, "kind": r.kind, "recipient": r.recipient, "due": r.due, "step": r.step})
+    return found
+
+
+def _series_words(values: dict[str, Any]) -> str:
+    return f"{','.join(map(str, values['reminder_days']))}/{values['repeat_days']}/{values['escalate_after_days']}"
+
+
+def save_reminders(conn: Connection, tenant: Tenant, change: ReminderChange, *, actor: str, now: datetime,
+                   today: date) -> ReminderPlan:
+    """Store the series, record who and why with before and after, cancel the queued
+    messages the new series would not send; in the caller's transaction."""
+    plan = plan_reminders(conn, tenant, change, today)
+    store_reminders(conn, tenant.id, plan.after)
+    audit.record(conn, workflow=WORKFLOW, instance_id=0, tenant_id=tenant.id, at=to_storage(now), actor=actor,
+                 trigger=REMINDERS_TRIGGER, from_state="", to_state="", version=0, comment=change.why.strip(),
+                 fields={"before": plan.before, "after": plan.after})
+    if plan.cancelled:
+        reason = f"{REMINDERS_REASON}{_series_words(plan.before)}|{_series_words(plan.after)}"
+        outbox.cancel(conn, [m["id"] for m in plan.cancelled], reason)
     return plan

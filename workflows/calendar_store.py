@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from workflows.calendar import CalendarIn
-from workflows.models import CalendarYear
+from workflows.models import CalendarYear, Strategy
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,17 @@ def read_years(conn: Connection) -> dict[int, list[StoredYear]]:
     return dict(found)
 
 
-def apply_years(base: CalendarIn, years: list[StoredYear]) -> CalendarIn:
+REMINDER_KEYS = ("reminder_days", "repeat_days", "escalate_after_days")
+"""The reminder series: days before a due date, the repeat after it, and when lateness is
+escalated. Strategy-wide, not per fiscal year."""
+
+
+def apply_years(base: CalendarIn, years: list[StoredYear], reminders: dict[str, Any] | None = None) -> CalendarIn:
     """The configuration's calendar with the stored years' dates in place of its overrides
-    and closed dates; validated as the configuration is (ValueError with its messages)."""
+    and closed dates, and the stored reminder series in place of its own; validated as the
+    configuration is (ValueError with its messages)."""
     values = base.model_dump()
+    values |= {k: v for k, v in (reminders or {}).items() if k in REMINDER_KEYS}
     values["overrides"] = {y.fy: dict(y.overrides) for y in years if y.overrides}
     values["closed_dates"] = sorted(d for y in years for d in y.closed_dates)
     return CalendarIn.model_validate(values)
@@ -92,6 +100,30 @@ def store_year(conn: Connection, strategy_id: int, year: StoredYear) -> None:
         conn.execute(insert(CalendarYear).values(strategy_id=strategy_id, fy=year.fy, **values))
 
 
+def read_reminders(conn: Connection) -> dict[int, dict[str, Any]]:
+    """Every strategy's stored reminder series, by strategy id."""
+    return {sid: dict(r) for sid, r in conn.execute(select(Strategy.id, Strategy.reminders)) if r}
+
+
+def reminders_of(settings: CalendarIn) -> dict[str, Any]:
+    return {k: getattr(settings, k) for k in REMINDER_KEYS}
+
+
+def seed_reminders(conn: Connection, strategy_id: int, settings: CalendarIn) -> bool:
+    """Copy the configuration's reminder series into a strategy with none stored yet (as
+    the calendar years are): a re-run of `pdca init` never undoes an admin's change."""
+    stored = conn.execute(select(Strategy.reminders).where(Strategy.id == strategy_id)).scalar()
+    if stored:
+        return False
+    store_reminders(conn, strategy_id, reminders_of(settings))
+    return True
+
+
+def store_reminders(conn: Connection, strategy_id: int, reminders: dict[str, Any]) -> None:
+    conn.execute(update(Strategy).where(Strategy.id == strategy_id).values(  # type: ignore[arg-type]
+        reminders={k: reminders[k] for k in REMINDER_KEYS}))
+
+
 def stored_year(conn: Connection, strategy_id: int, fy: int) -> StoredYear:
     """One fiscal year as stored; an empty year if nothing is."""
     for year in read_years(conn).get(strategy_id, []):
@@ -100,6 +132,5 @@ def stored_year(conn: Connection, strategy_id: int, fy: int) -> StoredYear:
     return StoredYear(fy, {}, ())
 
 
-__all__ = ["StoredYear", "apply_years", "calendar_fy", "has_years", "read_years", "seed_years", "store_year",
-           "stored_year",
-           "years_of"]
+__all__ = ["REMINDER_KEYS", "StoredYear", "apply_years", "calendar_fy", "has_years", "read_reminders", "read_years",
+           "reminders_of", "seed_reminders", "seed_years", "store_reminders", "store_year", "stored_year", "years_of"]

@@ -11,7 +11,8 @@ deleted, because the audit trail still names them.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import Connection, delete, insert, select, update
@@ -162,23 +163,99 @@ class Directory(_Strict):
         return {p.email for p in self.people if p.admin} | {e.lower() for e in self.secretariat.members}
 
 
+PERSON_FIELDS = ("name", "name_en", "division", "language", "admin", "digest", "active")
+"""What the configuration sets of a person, and an admin may change on the web."""
+
+
+@dataclass
+class Synced:
+    """What a sync did: each strategy's id by code, and what it kept because an admin had
+    changed it on the web since the configuration last wrote it ((kind, email or body
+    key, field) with the strategy's id for a body)."""
+
+    strategy_ids: dict[str, int]
+    kept: list[tuple[str, str, str, int | None]] = field(default_factory=list)
+
+
+def merged(current: dict[str, Any], configured: dict[str, Any] | None,
+           wanted: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The values to write and the fields kept: a field the configuration wrote and nobody
+    changed since takes the configuration's new value; one that differs from what the
+    configuration last wrote was changed on the web and stays."""
+    write, kept = {}, []
+    for name, value in wanted.items():
+        if current.get(name) == value:
+            continue
+        if configured is not None and current.get(name) == configured.get(name):
+            write[name] = value
+        else:
+            kept.append(name)
+    return write, kept
+
+
+def _sync_people(conn: Connection, people: list[PersonIn], synced: Synced) -> dict[str, int]:
+    """People from the config over what it wrote; those it no longer lists are made
+    inactive, unless they were added on the web (no `configured`) or changed there."""
+    rows = {r.email: r for r in conn.execute(select(Person.__table__))}  # type: ignore[attr-defined]
+    ids: dict[str, int] = {email: r.id for email, r in rows.items()}
+    for p in people:
+        wanted = p.model_dump() | {"active": True}
+        row = rows.get(p.email)
+        if row is None:
+            ids[p.email] = conn.execute(insert(Person).values(**wanted, configured=wanted)).inserted_primary_key[0]  # type: ignore[index]
+            continue
+        current = {name: getattr(row, name) for name in PERSON_FIELDS}
+        write, kept = merged(current, row.configured, {k: wanted[k] for k in PERSON_FIELDS})
+        synced.kept += [("person", p.email, name, None) for name in kept]
+        conn.execute(update(Person).where(Person.id == row.id).values(**write, configured=wanted))  # type: ignore[arg-type]
+    configured = {p.email for p in people}
+    for email, row in rows.items():
+        if email in configured or row.configured is None or not row.active:
+            continue
+        conn.execute(update(Person).where(Person.id == row.id).values(  # type: ignore[arg-type]
+            active=False, admin=False, configured=None))
+    return ids
+
+
+def seats_now(conn: Connection, council_id: int) -> list[list[str]]:
+    """A body's seats as [email, role], sorted: compared with what the config last wrote."""
+    return sorted([e, r] for e, r in conn.execute(
+        select(Person.email, Membership.role).join(Membership, Membership.person_id == Person.id)
+        .where(Membership.council_id == council_id)))
+
+
+def _sync_body(conn: Connection, strategy_id: int, body: tuple[str, str, str, list[tuple[str, str]]],
+               ids: dict[str, int], synced: Synced) -> None:
+    key, name_ja, name_en, seats = body
+    wanted = {"name_ja": name_ja, "name_en": name_en, "seats": sorted([e, r] for e, r in seats)}
+    row = conn.execute(select(Council.id, Council.name_ja, Council.name_en, Council.configured).where(
+        Council.strategy_id == strategy_id, Council.key == key)).first()
+    if row is None:
+        council_id = conn.execute(insert(Council).values(
+            strategy_id=strategy_id, key=key, name_ja=name_ja, name_en=name_en,
+            configured=wanted)).inserted_primary_key[0]  # type: ignore[index]
+        write = {"seats": wanted["seats"]}
+    else:
+        council_id = row.id
+        current = {"name_ja": row.name_ja, "name_en": row.name_en, "seats": seats_now(conn, row.id)}
+        write, kept = merged(current, row.configured, wanted)
+        synced.kept += [("body", key, name, strategy_id) for name in kept]
+        names = {k: v for k, v in write.items() if k != "seats"}
+        conn.execute(update(Council).where(Council.id == council_id).values(**names, configured=wanted))  # type: ignore[arg-type]
+    if "seats" in write:
+        conn.execute(delete(Membership).where(Membership.council_id == council_id))  # type: ignore[arg-type]
+        if write["seats"]:
+            conn.execute(insert(Membership), [
+                {"council_id": council_id, "person_id": ids[email], "role": role} for email, role in write["seats"]])
+
+
 def sync_directory(
     conn: Connection, people: list[PersonIn], strategies: list[tuple[StrategyIn, BodiesIn]]
-) -> dict[str, int]:
-    """Bring people, the strategies and their bodies in line with the config; return each
-    strategy's id by code."""
-    ids: dict[str, int] = dict(conn.execute(select(Person.email, Person.id)).all())
-    for p in people:
-        values = p.model_dump() | {"active": True}
-        if p.email in ids:
-            conn.execute(update(Person).where(Person.id == ids[p.email]).values(**values))  # type: ignore[arg-type]
-        else:
-            ids[p.email] = conn.execute(insert(Person).values(**values)).inserted_primary_key[0]  # type: ignore[index]
-    configured = {p.email for p in people}
-    gone = [pid for email, pid in ids.items() if email not in configured]
-    if gone:
-        conn.execute(update(Person).where(Person.id.in_(gone)).values(active=False, admin=False))  # type: ignore[union-attr]
-    strategy_ids: dict[str, int] = {}
+) -> Synced:
+    """Bring people, the strategies and their bodies in line with the config, over what the
+    config itself wrote: what an admin changed on the web since is kept and listed."""
+    synced = Synced({})
+    ids = _sync_people(conn, people, synced)
     for strategy, bodies in strategies:
         strategy_id = conn.execute(select(Strategy.id).where(Strategy.code == strategy.code)).scalar()
         values = strategy.model_dump(exclude={"grade_meanings"})
@@ -186,18 +263,7 @@ def sync_directory(
             strategy_id = conn.execute(insert(Strategy).values(**values)).inserted_primary_key[0]  # type: ignore[index]
         else:
             conn.execute(update(Strategy).where(Strategy.id == strategy_id).values(**values))  # type: ignore[arg-type]
-        strategy_ids[strategy.code] = int(strategy_id)
-        for key, name_ja, name_en, seats in bodies.bodies():
-            council_id = conn.execute(
-                select(Council.id).where(Council.strategy_id == strategy_id, Council.key == key)).scalar()
-            names = {"name_ja": name_ja, "name_en": name_en}
-            if council_id is None:
-                council_id = conn.execute(insert(Council).values(
-                    strategy_id=strategy_id, key=key, **names)).inserted_primary_key[0]  # type: ignore[index]
-            else:
-                conn.execute(update(Council).where(Council.id == council_id).values(**names))  # type: ignore[arg-type]
-            conn.execute(delete(Membership).where(Membership.council_id == council_id))  # type: ignore[arg-type]
-            if seats:
-                conn.execute(insert(Membership), [
-                    {"council_id": council_id, "person_id": ids[email], "role": role} for email, role in seats])
-    return strategy_ids
+        synced.strategy_ids[strategy.code] = int(strategy_id)
+        for body in bodies.bodies():
+            _sync_body(conn, int(strategy_id), body, ids, synced)
+    return synced

@@ -26,7 +26,11 @@ class Person(SQLModel, table=True):
     admin: bool = Field(default=False, description="an admin of the whole deployment (every strategy)")
     absent: bool = Field(default=False, description="a chair marked absent lets the vice chair act")
     digest: bool = Field(default=False, description="reminders come as one message a day")
-    active: bool = Field(default=True, description="false once removed from the config")
+    active: bool = Field(default=True, description="false once removed from the config or on the web")
+    configured: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True),
+        description="what the config last wrote; None: added on the web. A field that differs now was "
+                    "changed on the web, and `pdca init` keeps it")
 
 
 class Council(SQLModel, table=True):
@@ -39,6 +43,10 @@ class Council(SQLModel, table=True):
     key: str = Field(max_length=32, description="internal | promotion | secretariat | advisors")
     name_ja: str = Field(max_length=200)
     name_en: str = Field(max_length=200)
+    configured: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True),
+        description="the names and seats ([email, role]) the config last wrote: seats that differ now were "
+                    "changed on the web, and `pdca init` keeps them")
 
 
 class Membership(SQLModel, table=True):
@@ -58,6 +66,10 @@ class Strategy(SQLModel, table=True):
     first_fy: int
     target_fy: int
     grades: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reminders: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True),
+        description="the reminder series (reminder_days, repeat_days, escalate_after_days) as stored: "
+                    "copied from the config once, then set by admins on the web")
 
 
 class Action(SQLModel, table=True):

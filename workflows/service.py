@@ -18,7 +18,7 @@ from engine.errors import NotFound, WrongRole
 from engine.outbox import OutboxMessage
 from engine.runtime import Actor
 from workflows import actions, bodies
-from workflows.models import Council, Membership, Person, Strategy
+from workflows.models import ActionOwner, Council, Membership, Person, Strategy
 from workflows.registry import Entry, Registry
 from workflows.tenants import Tenant
 
@@ -270,23 +270,33 @@ def audit_steps(conn: Connection, *, tenant: int) -> list[tuple[str, str]]:
 
 
 def directory_view(conn: Connection, *, tenant: int) -> dict[str, Any]:
-    """The people with a part in a strategy, and its bodies' seats."""
+    """The people with a part in a strategy (and those with a part in none yet, to be given
+    one), those removed, and its bodies' seats."""
     seats = conn.execute(
         select(Council.key, Council.name_ja, Council.name_en, Membership.role, Person.email)
         .join(Membership, Membership.council_id == Council.id).join(Person, Person.id == Membership.person_id)
         .where(Council.strategy_id == tenant)
         .order_by(Council.key, Membership.role, Person.email)
     ).all()
-    councils: dict[str, dict[str, Any]] = {}
-    for key, name_ja, name_en, role, email in seats:
-        councils.setdefault(key, {"name_ja": name_ja, "name_en": name_en, "seats": []})["seats"].append((role, email))
+    councils: dict[str, dict[str, Any]] = {
+        key: {"name_ja": ja, "name_en": en, "seats": []} for key, ja, en in conn.execute(
+            select(Council.key, Council.name_ja, Council.name_en).where(Council.strategy_id == tenant)
+            .order_by(Council.id))}
+    for key, _, _, role, email in seats:
+        councils[key]["seats"].append((role, email))
     part = {email for *_, email in seats} | actions.owner_emails(conn, strategy=tenant)
-    people = conn.execute(
-        select(Person.email, Person.name, Person.division, Person.language, Person.admin, Person.absent,
-               Person.digest).where(Person.active, or_(Person.email.in_(part), Person.admin))  # type: ignore[attr-defined]
+    seated_anywhere = select(Membership.person_id)
+    owning_anywhere = select(ActionOwner.person_id)
+    nowhere = Person.id.not_in(seated_anywhere) & Person.id.not_in(owning_anywhere)  # type: ignore[union-attr]
+    rows = conn.execute(
+        select(Person.email, Person.name, Person.name_en, Person.division, Person.language, Person.admin,
+               Person.absent, Person.digest, Person.active)
+        .where(or_(Person.email.in_(part), Person.admin, nowhere))  # type: ignore[attr-defined]
         .order_by(Person.email)
     ).all()
-    return {"people": [dict(p._mapping) for p in people], "councils": councils}
+    people = [dict(p._mapping) for p in rows]
+    return {"people": [p for p in people if p["active"]], "removed": [p for p in people if not p["active"]],
+            "councils": councils}
 
 
 def set_absent(conn: Connection, *, email: str, absent: bool, now: datetime, by: Actor) -> None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, select
 
 from engine.errors import NotFound
 from workflows.calendar import Calendar, CalendarIn
-from workflows.calendar_store import StoredYear, apply_years, read_years
+from workflows.calendar_store import StoredYear, apply_years, read_reminders, read_years
 from workflows.models import Strategy
 from workflows.revision import RevisionIn
 
@@ -70,24 +71,26 @@ class Tenants:
         """A configured strategy's calendar, without the database."""
         return self._calendars.get(code) or Calendar()
 
-    def _calendar_from(self, code: str, stored: list[StoredYear]) -> Calendar:
-        """The configured calendar, with the fiscal years stored in the database (set by
-        `pdca init` from the config, then by admins on the web) in place of its overrides
-        and closed dates."""
-        if not stored:
+    def _calendar_from(self, code: str, stored: list[StoredYear], reminders: dict[str, Any] | None) -> Calendar:
+        """The configured calendar, with the fiscal years and the reminder series stored in
+        the database (set by `pdca init` from the config, then by admins on the web) in
+        place of its overrides, closed dates and reminders."""
+        if not stored and not reminders:
             return self._calendars.get(code) or Calendar()
         setup = self._setups.get(code)
-        return Calendar(apply_years(setup.calendar if setup else CalendarIn(), stored))
+        return Calendar(apply_years(setup.calendar if setup else CalendarIn(), stored, reminders))
 
     def _load(self, conn: Connection) -> None:
         stored = read_years(conn)
+        reminders = read_reminders(conn)
         rows = conn.execute(select(Strategy.id, Strategy.code, Strategy.name_ja, Strategy.name_en, Strategy.grades))
         by_id, by_code = {}, {}
         for row in rows:
             setup = self._setups.get(row.code)
             tenant = Tenant(
                 row.id, row.code, row.name_ja, row.name_en,
-                self._calendar_from(row.code, stored.get(row.id, [])), setup.rules if setup else RevisionIn(),
+                self._calendar_from(row.code, stored.get(row.id, []), reminders.get(row.id)),
+                setup.rules if setup else RevisionIn(),
                 tuple(row.grades), configured=setup is not None,
                 grade_meanings=dict(setup.grade_meanings) if setup else {},
             )

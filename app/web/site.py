@@ -110,8 +110,8 @@ class Site:
         t = translator(lang)
         if done == "draft":
             return t("draft_saved")
-        if done == "calendar":
-            return t("calendar_saved")
+        if done in ("calendar", "reminders", "person", "seat", "body"):
+            return t(f"{done}_saved")
         if done is not None and done.isdigit():
             bulk = "/councils/" in request.url.path or "/admin" in request.url.path  # a count of items
             return f"{t('done')}: {int(done)}" if bulk else t("done")
@@ -206,6 +206,41 @@ def _calendar_sentence(fields: dict[str, Any], who: str, language: str) -> str:
     return say("history.calendar_closed", language, who=who, fy=fy, what="; ".join(what))
 
 
+def series_words(values: dict[str, Any], language: str) -> str:
+    """A reminder series as people read it: 'days before, every N days after, escalated M days late'."""
+    from words.catalogue import say
+
+    return say("history.series", language, days="・".join(map(str, values.get("reminder_days", []))),
+               repeat=values.get("repeat_days", ""), escalate=values.get("escalate_after_days", ""))
+
+
+def _directory_sentence(event: dict[str, Any], who: Any, language: str) -> str:
+    """An admin's change of a person, a body's seats or its name, or the reminder series."""
+    from words.catalogue import join, say
+
+    fields = event.get("fields") or {}
+    actor = who(event["actor"])
+    trigger = event.get("trigger")
+    if trigger == "add_person":
+        return say("history.person_added", language, who=actor, person=who(fields.get("email", "")))
+    if trigger == "edit_person":
+        changed = [say(f"person_field.{k}", language) for k in fields.get("changes", {})]
+        return say("history.person_edited", language, who=actor, person=who(fields.get("email", "")),
+                   fields=join(changed, language))
+    if trigger == "rename_body":
+        ja, en = fields.get("changes", {}).get("name_en" if language == "en" else "name_ja", ["", ""])
+        return say("history.body_renamed", language, who=actor, old=ja, new=en)
+    if trigger == "set_reminders":
+        return say("history.reminders", language, who=actor, old=series_words(fields.get("before", {}), language),
+                   new=series_words(fields.get("after", {}), language))
+    body = (fields.get("body_name") or ["", ""])[1 if language == "en" else 0]
+    moves = [say("history.seat", language, who=actor, body=body, person=who(email),
+                 old=say(f"seat.{old}", language) if old else say("page.seat_none", language),
+                 new=say(f"seat.{new}", language) if new else say("page.seat_none", language))
+             for email, old, new in fields.get("moved", [])]
+    return "; ".join(moves)
+
+
 def sentence(event: dict[str, Any], *, language: str, zone: Any, names: Any, spec: Any) -> dict[str, str]:
     """One history row as a person reads it: when (in the city's time), who (name and
     division) and what, in words."""
@@ -223,6 +258,9 @@ def sentence(event: dict[str, Any], *, language: str, zone: Any, names: Any, spe
     trigger = event.get("trigger", "")
     fields = event.get("fields") or {}
     workflow = event.get("workflow")
+    if workflow == "body" or (workflow == "calendar" and trigger == "set_reminders") or (
+            workflow == "person" and trigger in ("add_person", "edit_person")):
+        return {"when": when, "what": _directory_sentence(event, who, language)}
     if workflow == "person":
         person = who(fields.get("email", ""))
         key = "history.absent" if trigger == "mark_absent" else "history.back"

@@ -127,3 +127,22 @@ def extras(conn: Connection, message: OutboxMessage, context: dict[str, Any], ur
     if message.kind == "publication_done" and context.get("fy"):
         more["url"] = url(f"/public/{context['fy']}/")
     return more
+
+
+SEAT_KINDS = ("plan_escalation", "report_escalation", "internal_packet", "promotion_packet", "decision_reminder",
+              "decision_overdue")
+"""The calendar's messages addressed by seat rather than to an action's owners."""
+
+
+def seat_kinds(seats: dict[str, str]) -> set[str]:
+    """The kinds of message someone with these seats (body key -> chair, vice_chair or
+    member) receives, as the clock addresses them: escalations to the internal council's
+    chair and the secretariat, each council's packet to its members, the decisions
+    reminders to the internal chair. A vice chair counts as a chair: they act while the
+    chair is away."""
+    kinds = {f"{body}_packet" for body in seats if f"{body}_packet" in SEAT_KINDS}
+    if seats.get("internal") in ("chair", "vice_chair"):
+        kinds |= {"plan_escalation", "report_escalation", "decision_reminder", "decision_overdue"}
+    if "secretariat" in seats:
+        kinds |= {"plan_escalation", "report_escalation"}
+    return kinds

@@ -21,13 +21,13 @@ from app.ics import milestones_ics
 from app.importing import ImportRefused, import_actions
 from app.web import auth
 from app.web.i18n import translator
-from app.web.site import Site, people_named, sentence
+from app.web.site import Site, people_named, sentence, series_words
 from engine import db
 from engine.errors import NotFound, WrongRole
 from notifications.drain import list_messages, message_kinds, retry, subjects
 from words.catalogue import has, say
 from words.catalogue import render as render_said
-from workflows import calendar_admin, service
+from workflows import calendar_admin, people_admin, service
 from workflows.calendar import RULE_KEYS, Milestone, reason_words
 from workflows.calendar_store import stored_year
 from workflows.fiscal import fy_label
@@ -93,8 +93,23 @@ def _kind_words(site: Site, kind: str, lang: str) -> str:
     return site.registry.kind_label(kind, lang) or (say(f"kind.{kind}", lang) if has(f"kind.{kind}") else kind)
 
 
+def _series(text: str, lang: str) -> str:
+    """'14,7,1/7/14' (as a cancelled message's reason keeps it) in words."""
+    days, repeat, escalate = text.split("/")
+    return series_words({"reminder_days": days.split(","), "repeat_days": repeat, "escalate_after_days": escalate},
+                        lang)
+
+
 def _error_words(error: str | None, lang: str) -> str | None:
     """A message's last error; a cancellation (a date moved, owners changed) said in words."""
+    if error and error.startswith(people_admin.SEAT_CHANGED):
+        _, body, email, old, new = error.split("|")
+        seats = {r: say(f"seat.{r}", lang) if r else say("page.seat_none", lang) for r in (old, new)}
+        return say("outbox.cancelled_by_seat", lang, body=say(f"body.{body}", lang) if has(f"body.{body}") else body,
+                   email=email, old=seats[old], new=seats[new])
+    if error and error.startswith(calendar_admin.REMINDERS_REASON):
+        _, old, new = error.split("|")
+        return say("outbox.cancelled_by_reminders", lang, old=_series(old, lang), new=_series(new, lang))
     if error and error.startswith(service.OWNERS_CHANGED):
         _, code, removed, added = error.split("|")
         return say("outbox.cancelled_by_owners", lang, code=code, old=removed, new=added)
@@ -108,7 +123,9 @@ def _step_choices(site: Site, steps: list[tuple[str, str]], lang: str) -> list[t
     """What can have happened, in words, once per step name."""
     words = {"mark_absent": "absent_marked", "mark_back": "back_marked", "import": "imported",
              "adopt_plan": "plan_adopted", "end_action": "action_ended", "set_owners": "owners_set",
-             calendar_admin.TRIGGER: "calendar_set"}
+             calendar_admin.TRIGGER: "calendar_set", calendar_admin.REMINDERS_TRIGGER: "reminders_set",
+             "add_person": "person_added", "edit_person": "person_edited", "set_seat": "seat_set",
+             "rename_body": "body_renamed"}
     t = translator(lang)
     chosen: dict[str, str] = {}
     for workflow, trigger in steps:
@@ -176,8 +193,13 @@ def _calendar_page(request: Request, site: Site, visitor: auth.Visitor, tenant: 
     for row in late:
         row["url"] = site.prefix(tenant) + row["path"]
     rows = _calendar_rows(_milestone_rows(cal.year(year), lang, t), today if year == current else None, t)
-    context = {"edit": {}, "errors": {}, "preview": None} | extra
+    settings = cal.settings
+    series = {"reminder_days": ", ".join(map(str, settings.reminder_days)), "repeat_days": settings.repeat_days,
+              "escalate_after_days": settings.escalate_after_days}
+    context = {"edit": {}, "errors": {}, "preview": None, "series_edit": {}, "series_errors": {},
+               "series_preview": None} | extra
     return site.page(request, "admin.html", visitor, status, tenant=tenant, section="calendar", fy=year,
+                     series=series,
                      fy_label=fy_label(year), milestones=rows, closed=[_with_weekday(d, t) for d in closed],
                      closed_values=[d.isoformat() for d in closed],
                      late=late, current_fy=current, today=_with_weekday(today, t), **context)
@@ -263,6 +285,64 @@ async def admin_calendar_change(request: Request, fy: int, strategy: str | None 
                           preview=_preview_words(plan, site, lang, t))
 
 
+def _read_series(form: dict[str, str]) -> calendar_admin.ReminderChange:
+    """The reminder form's values; a number that cannot be read is a problem by field."""
+    problems: dict[str, tuple[str, dict[str, Any]]] = {}
+    days = [d for d in re.split(r"[\s,、，]+", form.get("reminder_days", "")) if d]
+    if not all(d.isdigit() for d in days):
+        problems["reminder_days"] = ("calendar.bad_reminder_days", {})
+    numbers = {}
+    for key in ("repeat_days", "escalate_after_days"):
+        text = form.get(key, "").strip()
+        if not text.isdigit():
+            problems[key] = (f"calendar.bad_{key}", {})
+        numbers[key] = int(text) if text.isdigit() else 0
+    if problems:
+        raise calendar_admin.CalendarProblem(problems)
+    return calendar_admin.ReminderChange(tuple(int(d) for d in days), numbers["repeat_days"],
+                                         numbers["escalate_after_days"], form.get("why", ""))
+
+
+def _series_preview(plan: calendar_admin.ReminderPlan, site: Site, lang: str,
+                    t: Callable[[str], str]) -> dict[str, Any]:
+    rows = [{"name": say(f"milestone.{m.name}", lang), "date": _with_weekday(m.day, t),
+             "before": [_with_weekday(d, t) for d in before], "after": [_with_weekday(d, t) for d in after]}
+            for m, before, after in plan.dates]
+    cancelled = [{"kind": _kind_words(site, m["kind"], lang), "recipient": m["recipient"],
+                  "due": _with_weekday(m["due"], t)} for m in plan.cancelled]
+    return {"rows": rows, "cancelled": cancelled, "before": plan.before, "after": plan.after}
+
+
+@router.post("/admin/reminders", response_class=HTMLResponse)
+async def admin_reminders(request: Request, fy: int, strategy: str | None = None) -> Response:
+    """The reminder series (days before a due date, the repeat after it, when lateness is
+    escalated): preview first, then save with `confirm`; queued messages the new series
+    would not send are cancelled, the next tick queues the new ones."""
+    site, visitor, tenant = _admin(request, strategy)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    site.check_csrf(visitor, form.get("csrf", ""))
+    if not 1990 <= fy <= 2200:
+        raise NotFound(f"FY{fy} has no calendar")
+    lang = site.language(request)
+    now = site.clock()
+    today = tenant.calendar.today(now)
+    edit = {k: form.get(k, "") for k in ("reminder_days", "repeat_days", "escalate_after_days", "why")}
+    try:
+        change = _read_series(form)
+        if form.get("confirm") == "yes":
+            with db.writing(site.pdca.engine) as conn:
+                calendar_admin.save_reminders(conn, tenant, change, actor=visitor.email, now=now, today=today)
+            site.pdca.tenants.forget()
+            return RedirectResponse(f"{site.prefix(tenant)}/admin?fy={fy}&done=reminders", status_code=303)
+        with db.reading(site.pdca.engine) as conn:
+            plan = calendar_admin.plan_reminders(conn, tenant, change, today)
+    except calendar_admin.CalendarProblem as problem:
+        return _calendar_page(request, site, visitor, tenant, fy, status=422, series_edit=edit,
+                              series_errors=_said(problem.problems, lang))
+    return _calendar_page(request, site, visitor, tenant, fy, series_edit=edit,
+                          series_preview=_series_preview(plan, site, lang, translator(lang)))
+
+
 @router.get("/admin/calendar.ics")
 def admin_ics(request: Request, fy: int, strategy: str | None = None) -> Response:
     site, _, tenant = _admin(request, strategy)
@@ -337,51 +417,6 @@ def admin_audit(request: Request, code: str | None = None, actor: str | None = N
     return site.page(request, "admin.html", visitor, tenant=tenant, section="audit", events=events,
                      filters=filters, problems=window.problems, steps=_step_choices(site, steps, lang),
                      pages=_pages(f"{site.prefix(tenant)}/admin/audit", filters, window.page, more))
-
-
-@router.get("/admin/people", response_class=HTMLResponse)
-def admin_people(request: Request, strategy: str | None = None) -> Response:
-    site, visitor, tenant = _admin(request, strategy)
-    return _people_page(request, site, visitor, tenant)
-
-
-def _people_page(request: Request, site: Site, visitor: auth.Visitor, tenant: Tenant, status: int = 200,
-                 **extra: Any) -> Response:
-    with db.reading(site.pdca.engine) as conn:
-        directory = service.directory_view(conn, tenant=tenant.id)
-        codes = [r["code"] for r in site.registry.primary.store.rows(conn, tenant=tenant.id, open_only=False)]
-    context = {"owner_form": {}, "owner_problem": None} | extra
-    return site.page(request, "admin.html", visitor, status, tenant=tenant, section="people", directory=directory,
-                     codes=sorted(set(codes)), **context)
-
-
-@router.post("/admin/people/absence")
-def admin_absence(request: Request, csrf: str = Form(""), email: str = Form(""), absent: str = Form(""),
-                  strategy: str | None = None) -> Response:
-    """Mark someone away (their vice chair acts for them) or back; audited."""
-    site, visitor, tenant = _admin(request, strategy)
-    site.check_csrf(visitor, csrf)
-    with db.writing(site.pdca.engine) as conn:
-        service.set_absent(conn, email=email, absent=absent == "1", now=site.clock(), by=visitor.actor)
-    return RedirectResponse(f"{site.prefix(tenant)}/admin/people?done=1", status_code=303)
-
-
-@router.post("/admin/people/owners", response_class=HTMLResponse)
-def admin_owners(request: Request, csrf: str = Form(""), code: str = Form(""), emails: str = Form(""),
-                 strategy: str | None = None) -> Response:
-    """Hand an action to other owners; what was queued for the former owner is re-planned."""
-    site, visitor, tenant = _admin(request, strategy)
-    site.check_csrf(visitor, csrf)
-    wanted = [e for e in re.split(r"[\s,、]+", emails) if e]
-    try:
-        with db.writing(site.pdca.engine) as conn:
-            service.reassign(conn, site.registry, tenant=tenant.id, code=code.strip(), emails=wanted,
-                             by=visitor.email, now=site.clock())
-    except NotFound as exc:
-        lang = site.language(request)
-        return _people_page(request, site, visitor, tenant, 422, owner_form={"code": code, "emails": emails},
-                            owner_problem=render_said(exc.said, lang, site.registry.primary.spec.name_of))
-    return RedirectResponse(f"{site.prefix(tenant)}/admin/people?done=1", status_code=303)
 
 
 UPLOAD_LIMIT = 5 * 1024 * 1024
