@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,8 +22,10 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from sqlalchemy import Connection, insert, select, update
 
+from engine.clock import from_storage
 from engine.errors import Said
 from engine.fields import parse_number
+from words.catalogue import say
 from workflows import actions
 from workflows.models import Action, Indicator, Person
 
@@ -56,14 +59,50 @@ class ActionRow:
 
 @dataclass(frozen=True)
 class Kept:
-    """A field the file would change but someone else changed since the last import."""
+    """A field the file would change but someone else changed since the last import: in
+    English for scripts (`str`), and said as a sentence by `kept_words`."""
 
     code: str
     what: str
     why: str
+    field: str = ""
+    """the file's column ("" for a whole ended action)"""
+    indicator: str | None = None
+    change: actions.Change | None = None
+    ended: str | None = None
+    """completed | discontinued, for an ended action"""
 
     def __str__(self) -> str:
         return f"kept: {self.code} {self.what} ({self.why})".replace("  ", " ")
+
+
+def kept_words(kept: Kept, language: str, *, names: dict[str, tuple[str, str | None, str | None]], zone: ZoneInfo,
+               step_name: Callable[[str], str]) -> str:
+    """What the import left as it was, and why, as a sentence: which action and field, who
+    changed it, when and by which step (`names`: email -> (name, name_en, division);
+    `step_name`: a step's program name -> its words)."""
+    change = kept.change
+    what = say(f"import_field.{kept.field}", language) if kept.field else ""
+    if kept.indicator:
+        what = say("import.kept_indicator", language, indicator=kept.indicator, field=what)
+    if change is None:
+        if kept.ended:
+            return say("import.kept_ended_unknown", language, code=kept.code,
+                       status=say(f"action_status.{kept.ended}", language))
+        return say("import.kept_unknown", language, code=kept.code, field=what)
+    when = from_storage(change.at).astimezone(zone).strftime("%Y/%m/%d")
+    name, name_en, division = names.get(change.actor, (change.actor, None, None))
+    shown = (name_en or name) if language == "en" else name
+    who = say("history.person", language, name=shown, division=division) if division else shown
+    if change.actor == "system":
+        who = say("history.system_actor", language)
+    values = {"code": kept.code, "field": what, "when": when, "who": who}
+    if kept.ended:
+        return say("import.kept_ended", language, status=say(f"action_status.{kept.ended}", language),
+                   step=step_name(change.by or ""), **values)
+    if change.trigger == actions.ADOPTED:
+        return say("import.kept_revised", language, step=step_name(change.by or ""), **values)
+    return say("import.kept_changed", language, **values)
 
 
 @dataclass
@@ -247,8 +286,9 @@ class _Merge:
     that differs was changed since by a step or an admin, and stays."""
 
     def __init__(self, code: str, baseline: dict[str, Any] | None, latest: dict[str, actions.Change],
-                 zone: ZoneInfo) -> None:
+                 zone: ZoneInfo, indicator: str | None = None) -> None:
         self.code = code
+        self.indicator = indicator
         self.baseline = baseline
         self.latest = latest
         self.zone = zone
@@ -266,7 +306,7 @@ class _Merge:
         if now != before:
             change = self.latest.get(key)
             why = change.why(self.zone) if change else "changed since the last import"
-            self.kept.append(Kept(self.code, label or name, why))
+            self.kept.append(Kept(self.code, label or name, why, field=name, indicator=self.indicator, change=change))
             return
         self.writes[name] = new
         self.changes[key] = (now, new)
@@ -307,7 +347,8 @@ def import_actions(
         if current.status != "active":
             change = latest.get((current.id, "status"))
             why = change.why(zone) if change else f"{current.status} in FY{current.ended_fy}"
-            result.kept.append(Kept(code, "", f"{why}; an ended action is left as it is"))
+            result.kept.append(Kept(code, "", f"{why}; an ended action is left as it is", change=change,
+                                    ended=current.status))
             result.unchanged += 1
             continue
         merge = _Merge(code, current.imported, {k[1]: c for k, c in latest.items() if k[0] == current.id}, zone)
@@ -369,7 +410,7 @@ def _indicators(
             continue
         sub = _Merge(merge.code, current.imported, {
             name.removeprefix(f"indicator {ind['code']} "): c for name, c in merge.latest.items()
-            if name.startswith(f"indicator {ind['code']} ")}, zone)
+            if name.startswith(f"indicator {ind['code']} ")}, zone, indicator=ind["code"])
         for name in INDICATOR_FIELDS:
             sub.field(name, ind.get(name), getattr(current, name), label=f"indicator {ind['code']} {name}")
         if sub.writes:

@@ -11,11 +11,12 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from app.importing import ImportRefused, import_actions
+from app.importing import ImportRefused, Kept, import_actions, kept_words
 from engine import db
 from engine.audit import AuditEvent
 from tests.conftest import ADMIN, NOW, SAMPLE, Year
 from tests.test_action_cycle import CHECKING, CODE, FIELDS, FY, OWNER, PLANNING, ROUTE, step, walk
+from workflows.action_cycle.spec import ACTION_CYCLE
 from workflows.actions import set_owners
 from workflows.models import Action, ActionOwner, Indicator
 
@@ -142,6 +143,12 @@ def trail(year: Year, code: str) -> list[tuple[str, dict[str, Any]]]:
             .order_by(AuditEvent.id))]  # type: ignore[arg-type]
 
 
+def said(kept: Kept, language: str) -> str:
+    """A kept field as the import page says it."""
+    return kept_words(kept, language, names={}, zone=ZoneInfo("Asia/Tokyo"),
+                      step_name=lambda step: ACTION_CYCLE.name_of("trigger", step, language))
+
+
 def test_an_adopted_revision_is_kept_and_the_import_says_by_which_step_and_when(year: Year) -> None:
     year.open(FY, now=PLANNING)
     walk(year, ROUTE["act.revision_review"])
@@ -149,6 +156,8 @@ def test_an_adopted_revision_is_kept_and_the_import_says_by_which_step_and_when(
     revised = FIELDS["submit_revision"]["revised_plan"]
     result = again(year)
     assert [str(k) for k in result.kept] == [f"kept: {CODE} plan (revised by approve_revision on 2028-05-10)"]
+    assert said(result.kept[0], "ja") == (f"{CODE}の計画: 2028/05/10に「見直しを承認」で見直し後の計画になったため、"
+                                          "ファイルの値にしませんでした")
     assert action_row(year, CODE).plan == revised
     assert result.updated == 0 and result.unchanged == 12
     assert [str(k) for k in again(year).kept] == [str(k) for k in result.kept]  # and again, still kept
@@ -165,6 +174,7 @@ def test_an_ended_action_is_left_as_it_is(year: Year) -> None:
         result = import_actions(conn, strategy=year.strategy, path=path, now=CHECKING, zone=ZoneInfo("Asia/Tokyo"))
     assert [str(k) for k in result.kept] == [
         f"kept: {CODE} (completed by decide_complete on 2028-05-10; an ended action is left as it is)"]
+    assert said(result.kept[0], "en") == f"{CODE}: left as it is, as “Complete” made it completed on 2028/05/10"
     row = action_row(year, CODE)
     assert (row.status, row.title_ja) == ("completed", "里山林の保全管理")
 

@@ -226,3 +226,22 @@ def test_a_body_is_renamed_and_the_history_says_so(admin: TestClient, sqlite_yea
     assert renamed.status_code == 303
     assert "生物多様性みどり会議" in admin.get("/admin/people").text
     assert "の名称を生物多様性みどり会議に変えました" in shown(admin.get("/admin/audit").text)
+
+
+# -- what an import keeps ----------------------------------------------------------------------------------------
+
+
+def test_an_import_says_in_a_sentence_who_changed_what_it_kept(admin: TestClient, sqlite_year: Year) -> None:
+    from app.sample_city import SAMPLE_ACTIONS
+
+    moved = admin.post("/admin/people/owners", data=form(admin, code="1-1-2", emails=MEMBER))
+    assert moved.status_code == 303
+    for lang, words in (("ja", "1-1-2の担当者: 2026/11/02に環境 花子（環境共生課）が変更しているため、"
+                               "ファイルの値にしませんでした"),
+                        ("en", "1-1-2 owners: kept, as Hanako Kankyo (環境共生課) changed it on 2026/11/02")):
+        page = admin.get("/admin/import")
+        done = admin.post(f"/admin/import?lang={lang}", data={"csrf": csrf_of(page.text)}, files={
+            "file": ("actions.csv", SAMPLE_ACTIONS.read_bytes(), "text/csv")})
+        assert done.status_code == 200
+        said = shown(done.text)
+        assert words in said and "owners (" not in said

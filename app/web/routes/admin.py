@@ -18,7 +18,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.ics import milestones_ics
-from app.importing import ImportRefused, import_actions
+from app.importing import ImportRefused, Kept, import_actions, kept_words
 from app.web import auth
 from app.web.i18n import translator
 from app.web.site import Site, people_named, sentence, series_words
@@ -460,5 +460,15 @@ async def admin_import(request: Request, strategy: str | None = None) -> Respons
             except (ValueError, OSError, zipfile.BadZipFile):
                 problems = [say("import.unreadable", lang, file=name)]
     status = 422 if problems else 200
+    kept = _kept_words(site, result.kept, lang, tenant) if result else []
     return site.page(request, "admin.html", visitor, status, tenant=tenant, section="import", problems=problems,
-                     result=result, file=name)
+                     result=result, file=name, kept=kept)
+
+
+def _kept_words(site: Site, kept: list[Kept], lang: str, tenant: Tenant) -> list[str]:
+    """What the import left as it was, each a sentence naming who changed it and when."""
+    spec = site.registry.primary.spec
+    with db.reading(site.pdca.engine) as conn:
+        names = people_named(conn, {k.change.actor for k in kept if k.change})
+    return [kept_words(k, lang, names=names, zone=tenant.calendar.zone,
+                       step_name=lambda step: spec.name_of("trigger", step, lang)) for k in kept]
