@@ -82,7 +82,7 @@ def pages_of(pdca: Pdca, email: str, language: str, skip: str | None = None) -> 
         client.get(f"/?lang={language}")
         seen: set[str] = set()
         todo = ["/", "/councils/internal", "/councils/promotion", "/admin", "/admin/outbox", "/admin/audit",
-                "/admin/people", "/public"]
+                "/admin/people", "/admin/import", "/public"]
         while todo:
             path = todo.pop(0)
             if path in seen:
