@@ -23,7 +23,7 @@ import app.web.models  # noqa: F401  (the web's tables belong to the schema too)
 from app.config import Settings
 from engine import db
 from engine.runtime import Workflow
-from workflows import action_cycle, opinion
+from workflows import action_cycle, opinion, strategy_review
 from workflows.action_cycle import clock as action_cycle_clock
 from workflows.action_cycle import mail as action_cycle_mail
 from workflows.action_cycle import people as action_cycle_people
@@ -35,6 +35,8 @@ from workflows.directory import Synced, sync_directory
 from workflows.opinion import clock as opinion_clock
 from workflows.opinion import store as opinion_store
 from workflows.registry import Entry, Registry
+from workflows.strategy_review import clock as strategy_clock
+from workflows.strategy_review.store import StrategyStore
 from workflows.tenants import Tenants
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -50,6 +52,7 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 def register(tenants: Tenants) -> list[Entry]:
     """The city's workflows, the strategy's own yearly process first."""
     cycles = Workflow(action_cycle.ACTION_CYCLE, CycleStore(tenants))
+    strategies = StrategyStore(tenants, series=action_cycle_results.measured_series)
     opinions = Workflow(opinion.OPINION, opinion_store.OpinionStore(tenants, parent=action_cycle.ACTION_CYCLE))
     return [
         Entry(cycles, clock=action_cycle_clock.clock, kinds=action_cycle_mail.KINDS, views=action_cycle_mail.views,
@@ -58,6 +61,8 @@ def register(tenants: Tenants) -> list[Entry]:
                        "results": action_cycle_results, "seat_kinds": action_cycle_mail.seat_kinds}),
         Entry(opinions, clock=opinion_clock.clock, kinds=opinion_clock.KINDS, views=opinion_store.views,
               extras=opinion_store.extras, parent=cycles.spec.name, options={"segment": "opinions"}),
+        Entry(Workflow(strategy_review.STRATEGY_REVIEW, strategies), clock=strategy_clock.clock,
+              kinds=strategy_clock.KINDS, views=strategies.views),
     ]
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError
 from workflows.calendar import CalendarIn
 from workflows.directory import AdvisorsIn, BodiesIn, CouncilIn, Directory, SecretariatIn, StrategyIn
 from workflows.revision import RevisionIn
+from workflows.strategy_review.settings import ReviewIn
 from workflows.tenants import TenantSetup
 
 DEFAULT_CONFIG = "config.toml"
@@ -107,6 +108,7 @@ class ExtraStrategyIn(StrategyIn):
     advisors: AdvisorsIn = AdvisorsIn()
     calendar: CalendarIn | None = None
     revision: RevisionIn | None = None
+    review: ReviewIn | None = None
 
     def bodies(self) -> BodiesIn:
         return BodiesIn(secretariat=self.secretariat, councils=self.councils, advisors=self.advisors)
@@ -121,6 +123,7 @@ class Settings(Directory):
     calendar: CalendarIn = CalendarIn()
     web: WebSettings = WebSettings()
     revision: RevisionIn = RevisionIn()
+    review: ReviewIn = ReviewIn()
     strategies: list[ExtraStrategyIn] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -139,8 +142,10 @@ class Settings(Directory):
         return [(self.strategy, self.first_bodies())] + [(s.strategy(), s.bodies()) for s in self.strategies]
 
     def tenant_setups(self) -> list[TenantSetup]:
-        return [TenantSetup(self.strategy.code, self.calendar, self.revision, self.strategy.grade_meanings)] + [
-            TenantSetup(s.code, s.calendar or self.calendar, s.revision or self.revision, s.grade_meanings)
+        return [TenantSetup(self.strategy.code, self.calendar, self.revision, self.strategy.grade_meanings,
+                            self.review)] + [
+            TenantSetup(s.code, s.calendar or self.calendar, s.revision or self.revision, s.grade_meanings,
+                        s.review or self.review)
             for s in self.strategies]
 
     def admins(self) -> set[str]:

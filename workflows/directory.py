@@ -249,6 +249,22 @@ def _sync_body(conn: Connection, strategy_id: int, body: tuple[str, str, str, li
                 {"council_id": council_id, "person_id": ids[email], "role": role} for email, role in write["seats"]])
 
 
+STRATEGY_FIELDS = ("name_ja", "name_en", "first_fy", "target_fy", "grades")
+"""What the configuration sets of a strategy's row; an approved extension changes target_fy."""
+
+
+def _sync_strategy(conn: Connection, strategy: StrategyIn, synced: Synced) -> int:
+    wanted = {k: getattr(strategy, k) for k in STRATEGY_FIELDS}
+    row = conn.execute(select(Strategy.__table__).where(Strategy.code == strategy.code)).first()  # type: ignore[attr-defined]
+    if row is None:
+        return int(conn.execute(insert(Strategy).values(
+            code=strategy.code, configured=wanted, **wanted)).inserted_primary_key[0])  # type: ignore[index]
+    write, kept = merged({k: getattr(row, k) for k in STRATEGY_FIELDS}, row.configured, wanted)
+    synced.kept += [("strategy", strategy.code, name, row.id) for name in kept]
+    conn.execute(update(Strategy).where(Strategy.id == row.id).values(**write, configured=wanted))  # type: ignore[arg-type]
+    return int(row.id)
+
+
 def sync_directory(
     conn: Connection, people: list[PersonIn], strategies: list[tuple[StrategyIn, BodiesIn]]
 ) -> Synced:
@@ -257,13 +273,8 @@ def sync_directory(
     synced = Synced({})
     ids = _sync_people(conn, people, synced)
     for strategy, bodies in strategies:
-        strategy_id = conn.execute(select(Strategy.id).where(Strategy.code == strategy.code)).scalar()
-        values = strategy.model_dump(exclude={"grade_meanings"})
-        if strategy_id is None:
-            strategy_id = conn.execute(insert(Strategy).values(**values)).inserted_primary_key[0]  # type: ignore[index]
-        else:
-            conn.execute(update(Strategy).where(Strategy.id == strategy_id).values(**values))  # type: ignore[arg-type]
-        synced.strategy_ids[strategy.code] = int(strategy_id)
+        strategy_id = _sync_strategy(conn, strategy, synced)
+        synced.strategy_ids[strategy.code] = strategy_id
         for body in bodies.bodies():
             _sync_body(conn, int(strategy_id), body, ids, synced)
     return synced

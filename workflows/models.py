@@ -70,6 +70,12 @@ class Strategy(SQLModel, table=True):
         default=None, sa_column=Column(JSON, nullable=True),
         description="the reminder series (reminder_days, repeat_days, escalate_after_days) as stored: "
                     "copied from the config once, then set by admins on the web")
+    configured: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True),
+        description="what the config last wrote: a field that differs now (an approved extension's target_fy) "
+                    "is kept by `pdca init`")
+    predecessor_id: int | None = Field(default=None, foreign_key="strategy.id",
+                                       description="the strategy this one follows (adopted from its draft)")
 
 
 class Action(SQLModel, table=True):
@@ -192,6 +198,7 @@ __all__ = [
     "Proposal",
     "Publication",
     "Strategy",
+    "StrategyProcess",
 ]
 
 
@@ -250,3 +257,28 @@ class CalendarYear(SQLModel, table=True):
     fy: int
     overrides: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     closed_dates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class StrategyProcess(SQLModel, table=True):
+    """A strategy as an instance of its own workflow (`workflows/strategy_review`): active
+    through its period, reviewed in its target year, the next strategy drafted and adopted,
+    then finishing its last check and superseded."""
+
+    __tablename__ = "strategy_process"
+    __table_args__ = (UniqueConstraint("tenant_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(max_length=64)
+    version: int = 1
+    updated_at: datetime | None = None
+    tenant_id: int = Field(foreign_key="strategy.id")
+    created_by: int | None = None
+    title: str = Field(max_length=300)
+    review_summary: str | None = None
+    mid_review_summary: str | None = None
+    extension: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True),
+                                             description="the extension asked for: new target year, why, targets")
+    draft: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True),
+                                         description="the next strategy as drafted: code, names, period")
+    returned_comment: str | None = None
+    next_strategy_id: int | None = Field(default=None, foreign_key="strategy.id")

@@ -21,6 +21,7 @@ from workflows.calendar import Calendar, CalendarIn
 from workflows.calendar_store import StoredYear, apply_years, read_reminders, read_years
 from workflows.models import Strategy
 from workflows.revision import RevisionIn
+from workflows.strategy_review.settings import ReviewIn
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,11 @@ class Tenant:
     grades: tuple[str, ...]
     configured: bool = True
     grade_meanings: dict[str, tuple[str, str]] = field(default_factory=dict)
+    first_fy: int = 0
+    target_fy: int = 9999
+    """The strategy's period: its cycles open for these fiscal years only."""
+    review: ReviewIn = field(default_factory=ReviewIn)
+    predecessor_id: int | None = None
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" else self.name_ja
@@ -47,6 +53,7 @@ class TenantSetup:
     calendar: CalendarIn
     rules: RevisionIn
     grade_meanings: dict[str, tuple[str, str]] = field(default_factory=dict)
+    review: ReviewIn = field(default_factory=ReviewIn)
 
 
 class Tenants:
@@ -83,20 +90,36 @@ class Tenants:
     def _load(self, conn: Connection) -> None:
         stored = read_years(conn)
         reminders = read_reminders(conn)
-        rows = conn.execute(select(Strategy.id, Strategy.code, Strategy.name_ja, Strategy.name_en, Strategy.grades))
+        rows = {r.id: r for r in conn.execute(select(
+            Strategy.id, Strategy.code, Strategy.name_ja, Strategy.name_en, Strategy.grades, Strategy.first_fy,
+            Strategy.target_fy, Strategy.predecessor_id))}
         by_id, by_code = {}, {}
-        for row in rows:
-            setup = self._setups.get(row.code)
+        for row in rows.values():
+            setup = self._setup_of(row, rows)
             tenant = Tenant(
                 row.id, row.code, row.name_ja, row.name_en,
-                self._calendar_from(row.code, stored.get(row.id, []), reminders.get(row.id)),
+                self._calendar_from(setup.code if setup else row.code, stored.get(row.id, []),
+                                    reminders.get(row.id)),
                 setup.rules if setup else RevisionIn(),
                 tuple(row.grades), configured=setup is not None,
                 grade_meanings=dict(setup.grade_meanings) if setup else {},
+                first_fy=row.first_fy, target_fy=row.target_fy, review=setup.review if setup else ReviewIn(),
+                predecessor_id=row.predecessor_id,
             )
             by_id[row.id], by_code[row.code] = tenant, tenant
         with self._lock:
             self._by_id, self._by_code = by_id, by_code
+
+    def _setup_of(self, row: Any, rows: dict[int, Any]) -> TenantSetup | None:
+        """A strategy's own setup in the configuration, or, for the next strategy adopted in
+        the database, the one it follows from (its calendar, rules and reviews)."""
+        seen: set[int] = set()
+        while row is not None and row.id not in seen:
+            if row.code in self._setups:
+                return self._setups[row.code]
+            seen.add(row.id)
+            row = rows.get(row.predecessor_id) if row.predecessor_id else None
+        return None
 
     def forget(self) -> None:
         """After `pdca init` changed the strategies' rows, or an admin a stored calendar."""
@@ -124,9 +147,12 @@ class Tenants:
         return tenant
 
     def configured(self, conn: Connection) -> list[Tenant]:
-        """The configured strategies that are in the database, in the configuration's order."""
+        """The configured strategies that are in the database, in the configuration's order,
+        then those adopted in the database as their successors."""
         self._load(conn)
-        return [self._by_code[c] for c in self._order if c in self._by_code]
+        found = [self._by_code[c] for c in self._order if c in self._by_code]
+        return found + sorted((t for t in self._by_id.values() if t.configured and t.code not in self._setups),
+                              key=lambda t: t.id)
 
     def all(self, conn: Connection) -> list[Tenant]:
         self._load(conn)

@@ -98,8 +98,10 @@ def _year(t: TickContext, fy: int, today: date) -> None:
     chairs_and_secretariat = union(bodies.chairs(strategy, "internal"), bodies.members(strategy, bodies.SECRETARIAT))
     remind = {"before": settings.reminder_days, "every": settings.repeat_days}
 
-    # Plans for the following year.
-    open_cycles(t, following)
+    # Plans for the following year, within the strategy's period: past its target year the
+    # next strategy's own cycles take over (and an extension moves the target year on).
+    if following <= t.tenant.target_fy:
+        open_cycles(t, following)
     if today <= d["plan_due"]:
         _to_owners(t, "plan_requested", following, PLANNING, d["plan_due"], "open")
     step = reminder_step(today, d["plan_due"], **remind, until=d["year_start"] - timedelta(days=1))

@@ -184,3 +184,18 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     gone = set(old) - {a["code"] for a in after["actions"]}
     changes += [{"code": code, "change": "gone"} for code in sorted(gone)]
     return changes
+
+
+def measured_series(conn: Connection, indicator_ids: list[int]) -> dict[int, list[tuple[int, float]]]:
+    """Each indicator's measured values by fiscal year, oldest first (years with a reason
+    instead of a value left out): what the target-year review and the next strategy's
+    baselines are computed from."""
+    series: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    if not indicator_ids:
+        return {}
+    rows = conn.execute(select(Measurement.indicator_id, Measurement.fy, Measurement.value).where(
+        Measurement.indicator_id.in_(indicator_ids), Measurement.value.is_not(None))  # type: ignore[attr-defined]
+        .order_by(Measurement.indicator_id, Measurement.fy))
+    for indicator_id, fy, value in rows:
+        series[indicator_id].append((int(fy), float(value)))
+    return dict(series)

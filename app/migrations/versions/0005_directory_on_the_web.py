@@ -1,4 +1,4 @@
-"""people, bodies and reminders set on the web
+"""people, bodies and reminders set on the web; the strategy's own process
 
 Revision ID: 0005
 Revises: 0004
@@ -10,6 +10,11 @@ and body keeps what the configuration last wrote (`configured`), and a value tha
 from it now was changed on the web and is kept. Existing rows take their current values as
 that baseline. A strategy's reminder series (`reminders`) is copied from the configuration
 once, like its calendar years.
+
+A strategy is an instance of a workflow of its own (`strategy_process`: active, the final
+review in its target year, the next strategy's drafting, finishing, superseded), may be the
+successor of another (`predecessor_id`), and keeps what the configuration last wrote of it
+(`configured`) so that an approved extension of its period survives `pdca init`.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -30,6 +35,29 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('configured', sa.JSON(), nullable=True))
     with op.batch_alter_table('strategy', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reminders', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('configured', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('predecessor_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key('fk_strategy_predecessor', 'strategy', ['predecessor_id'], ['id'])
+    op.create_table(
+        'strategy_process',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('state', sa.String(length=64), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('tenant_id', sa.Integer(), nullable=False),
+        sa.Column('created_by', sa.Integer(), nullable=True),
+        sa.Column('title', sa.String(length=300), nullable=False),
+        sa.Column('review_summary', sa.String(), nullable=True),
+        sa.Column('mid_review_summary', sa.String(), nullable=True),
+        sa.Column('extension', sa.JSON(), nullable=True),
+        sa.Column('draft', sa.JSON(), nullable=True),
+        sa.Column('returned_comment', sa.String(), nullable=True),
+        sa.Column('next_strategy_id', sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(['tenant_id'], ['strategy.id']),
+        sa.ForeignKeyConstraint(['next_strategy_id'], ['strategy.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('tenant_id'),
+    )
     _backfill(op.get_bind())
 
 
@@ -47,13 +75,21 @@ def _backfill(conn: sa.Connection) -> None:
         .join(person, person.c.id == membership.c.person_id).order_by(person.c.email)
     ):
         seats.setdefault(council_id, []).append([email, role])
+    strategy = sa.Table("strategy", meta, autoload_with=conn)
+    for row in conn.execute(sa.select(strategy)).mappings():
+        conn.execute(sa.update(strategy).where(strategy.c.id == row["id"]).values(configured={
+            k: row[k] for k in ("name_ja", "name_en", "first_fy", "target_fy", "grades")}))
     for row in conn.execute(sa.select(council)).mappings():
         conn.execute(sa.update(council).where(council.c.id == row["id"]).values(configured={
             "name_ja": row["name_ja"], "name_en": row["name_en"], "seats": sorted(seats.get(row["id"], []))}))
 
 
 def downgrade() -> None:
+    op.drop_table('strategy_process')
     with op.batch_alter_table('strategy', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_strategy_predecessor', type_='foreignkey')
+        batch_op.drop_column('predecessor_id')
+        batch_op.drop_column('configured')
         batch_op.drop_column('reminders')
     with op.batch_alter_table('council', schema=None) as batch_op:
         batch_op.drop_column('configured')

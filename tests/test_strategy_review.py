@@ -1,0 +1,182 @@
+"""A strategy's own process through its target year: the tick opens the final review on its
+date and reminds the secretariat; an extension moves the target year (and the targets, if
+so chosen); the drafted next strategy, approved and adopted, is a strategy of its own that
+opens its first cycles through the normal plan window while the old one opens none and
+finishes its last check, then is superseded once that year is published."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, update
+
+from app.bootstrap import Pdca
+from app.importing import import_actions
+from engine import db
+from engine.errors import GuardRefused, InvalidFields
+from engine.outbox import OutboxMessage
+from tests.conftest import ADMIN, NOW, PROMOTION_CHAIR, SAMPLE, settings_for
+from workflows import service
+from workflows.models import Action, Council, Cycle, Indicator, Membership, Strategy, StrategyProcess
+from workflows.tick import open_year, tick
+
+JST = ZoneInfo("Asia/Tokyo")
+SECRETARIAT = "jimukyoku@city.example.jp"
+
+
+def at(day: str, hour: int = 6) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=JST)
+
+
+class City:
+    """The sample strategy with its target year brought forward to FY2026, so that a test
+    reaches it; its FY2026 cycles open."""
+
+    def __init__(self, url: str) -> None:
+        settings = settings_for(url)
+        self.pdca = Pdca(settings.model_copy(update={
+            "strategy": settings.strategy.model_copy(update={"target_fy": 2026})}))
+        self.strategy = self.pdca.sync()
+        with db.writing(self.pdca.engine) as conn:
+            import_actions(conn, strategy=self.strategy, path=SAMPLE, now=NOW)
+            open_year(conn, self.pdca.registry, self.pdca.tenants.get(conn, self.strategy), fy=2026, now=NOW)
+
+    @property
+    def entry(self) -> Any:
+        return self.pdca.registry["strategy"]
+
+    def tick(self, day: str) -> Any:
+        with db.writing(self.pdca.engine) as conn:
+            return tick(conn, self.pdca.registry, self.pdca.tenants, now=at(day))
+
+    def process(self, strategy: int | None = None) -> Any:
+        with db.reading(self.pdca.engine) as conn:
+            return conn.execute(select(StrategyProcess).where(
+                StrategyProcess.tenant_id == (strategy or self.strategy))).first()
+
+    def fire(self, trigger: str, who: str, day: str, **fields: Any) -> None:
+        with db.writing(self.pdca.engine) as conn:
+            self.entry.workflow.fire_in(conn, self.process().id, trigger, service.actor_for(conn, who),
+                                        fields, now=at(day, 10))
+
+    def state(self, strategy: int | None = None) -> str:
+        return str(self.process(strategy).state)
+
+    def queued(self, kind: str) -> list[str]:
+        with db.reading(self.pdca.engine) as conn:
+            return sorted(conn.execute(select(OutboxMessage.recipient).where(OutboxMessage.kind == kind)).scalars())
+
+    def cycles(self, strategy: int, fy: int) -> list[str]:
+        with db.reading(self.pdca.engine) as conn:
+            return list(conn.execute(select(Cycle.state).join(Action, Action.id == Cycle.action_id).where(
+                Action.strategy_id == strategy, Cycle.fy == fy)).scalars())
+
+
+@pytest.fixture
+def city(database_url: str) -> Iterator[City]:
+    c = City(database_url)
+    yield c
+    c.pdca.close()
+
+
+def test_the_final_review_opens_on_its_date_in_the_target_year_and_the_secretariat_is_reminded(city: City) -> None:
+    city.tick("2026-05-31")
+    assert city.state() == "active"
+    city.tick("2026-06-01")
+    assert city.state() == "final_review"
+    assert SECRETARIAT in city.queued("final_review_opened") and ADMIN in city.queued("final_review_opened")
+    city.tick("2026-09-16")  # 14 days before the package is due on 09-30
+    assert SECRETARIAT in city.queued("strategy_reminder")
+    city.tick("2026-10-07")
+    assert SECRETARIAT in city.queued("strategy_overdue")
+
+
+def test_an_extension_approved_by_the_promotion_council_moves_the_target_year_and_the_targets(city: City) -> None:
+    with db.writing(city.pdca.engine) as conn:  # one target set for the old target year
+        conn.execute(update(Indicator).where(Indicator.code == "S1").values(target_year=2026))
+    city.tick("2026-06-01")
+    with pytest.raises(InvalidFields, match="new_target_fy"):
+        city.fire("request_extension", SECRETARIAT, "2026-06-10", new_target_fy="2026", reason="国家戦略の改定待ち",
+                  targets="move")
+    city.fire("request_extension", SECRETARIAT, "2026-06-10", new_target_fy="2028",
+              reason="国家戦略の改定が遅れているため", targets="move")
+    assert city.state() == "extension_review"
+    assert PROMOTION_CHAIR in city.queued("strategy_step")
+    city.fire("approve_extension", PROMOTION_CHAIR, "2026-07-30")
+    assert city.state() == "active"
+    with db.reading(city.pdca.engine) as conn:
+        assert conn.execute(select(Strategy.target_fy).where(Strategy.id == city.strategy)).scalar() == 2028
+        years = set(conn.execute(select(Indicator.target_year).join(Action, Action.id == Indicator.action_id)
+                                 .where(Action.strategy_id == city.strategy, Indicator.code == "S1")).scalars())
+        extension = city.process().extension
+    assert years == {2028} and extension["moved_indicators"] >= 1
+    assert extension["reason"] == "国家戦略の改定が遅れているため"
+    city.tick("2026-08-01")
+    assert city.state() == "active"  # the final review waits for FY2028 now
+    city.tick("2027-01-20")  # the plan window for FY2027: still within the period
+    assert city.cycles(city.strategy, 2027) and set(city.cycles(city.strategy, 2027)) == {"plan.drafting"}
+    city.pdca.sync()  # `pdca init` again keeps the approved extension
+    with db.reading(city.pdca.engine) as conn:
+        assert conn.execute(select(Strategy.target_fy).where(Strategy.id == city.strategy)).scalar() == 2028
+
+
+def test_the_next_strategy_is_drafted_approved_adopted_and_takes_over_without_mixing(city: City) -> None:
+    city.tick("2026-06-01")
+    city.fire("submit_review", SECRETARIAT, "2026-09-01", summary="31の取組のうち…")
+    assert city.state() == "review_council"
+    city.fire("return_review", PROMOTION_CHAIR, "2026-09-10", comment="指標ごとの見通しを加えてください")
+    city.fire("submit_review", SECRETARIAT, "2026-09-20", summary="指標ごとの見通しを加えました")
+    city.fire("approve_review", PROMOTION_CHAIR, "2026-10-01")
+    assert city.state() == "next_drafting"
+    with pytest.raises(GuardRefused, match="after FY2026"):
+        city.fire("submit_draft", SECRETARIAT, "2026-11-01", code="midori-2027", name_ja="第2次みどり市生物多様性戦略",
+                  name_en="Second Midori City Biodiversity Strategy", first_fy="2026", target_fy="2036")
+    with pytest.raises(InvalidFields, match="code"):
+        city.fire("submit_draft", SECRETARIAT, "2026-11-01", code="biodiversity-2026", name_ja="x", name_en="x",
+                  first_fy="2027", target_fy="2036")
+    city.fire("submit_draft", SECRETARIAT, "2026-11-01", code="midori-2027", name_ja="第2次みどり市生物多様性戦略",
+              name_en="Second Midori City Biodiversity Strategy", first_fy="2027", target_fy="2036")
+    city.fire("approve_draft", PROMOTION_CHAIR, "2026-12-01")
+    assert city.state() == "draft_approved"
+    city.fire("adopt", SECRETARIAT, "2026-12-10")
+    assert city.state() == "finishing"
+    with db.reading(city.pdca.engine) as conn:
+        new = conn.execute(select(Strategy.__table__).where(Strategy.code == "midori-2027")).one()  # type: ignore[attr-defined]
+        assert (new.predecessor_id, new.first_fy, new.target_fy) == (city.strategy, 2027, 2036)
+        old_actions = conn.execute(select(Action.code).where(Action.strategy_id == city.strategy)).scalars().all()
+        new_actions = conn.execute(select(Action.code).where(Action.strategy_id == new.id)).scalars().all()
+        assert sorted(new_actions) == sorted(old_actions)
+        seats = conn.execute(select(Council.key, Membership.role).join(Membership, Membership.council_id == Council.id)
+                             .where(Council.strategy_id == new.id)).all()
+        assert ("promotion", "chair") in [tuple(s) for s in seats]
+        assert conn.execute(select(Indicator.target_year).join(Action, Action.id == Indicator.action_id).where(
+            Action.strategy_id == new.id, Indicator.target_value.is_not(None))).scalars().all()[0] == 2036
+    city.tick("2026-12-11")
+    assert city.state(new.id) == "adopted"
+    city.tick("2027-01-20")  # the plan window for FY2027
+    assert city.cycles(city.strategy, 2027) == []  # the old strategy opens no year past its target
+    assert set(city.cycles(new.id, 2027)) == {"plan.drafting"} and len(city.cycles(new.id, 2027)) == len(new_actions)
+    city.tick("2027-04-01")
+    assert city.state(new.id) == "active"
+    assert set(city.cycles(city.strategy, 2026)) and city.state() == "finishing"  # its last check still runs
+    city.tick("2027-09-30")  # FY2026 published
+    city.tick("2027-10-01")
+    assert city.state() == "superseded"
+    with db.reading(city.pdca.engine) as conn:  # the new strategy's cycles stayed its own
+        assert set(conn.execute(select(Cycle.fy).join(Action, Action.id == Cycle.action_id)
+                                .where(Action.strategy_id == new.id)).scalars()) == {2027}
+
+
+def test_only_the_secretariat_and_the_promotion_chair_move_it(city: City) -> None:
+    from engine.errors import WrongRole
+
+    city.tick("2026-06-01")
+    with pytest.raises(WrongRole):
+        city.fire("submit_review", "nourin@city.example.jp", "2026-09-01", summary="x")
+    city.fire("submit_review", SECRETARIAT, "2026-09-01", summary="総括")
+    with pytest.raises(WrongRole):
+        city.fire("approve_review", SECRETARIAT, "2026-09-02")

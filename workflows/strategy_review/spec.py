@@ -1,0 +1,224 @@
+"""A strategy's own process (戦略の進行管理), as data: read the tables at the bottom as the
+process.
+
+The source chapter: in the target year, progress and issues are re-evaluated and the next
+strategy drafted. So a strategy is active through its period; in its target year the
+calendar opens the final review (最終評価), which the secretariat prepares and the
+promotion council approves; the secretariat then drafts the next strategy, the promotion
+council approves the draft, and the secretariat adopts it. The adopted strategy is a
+strategy of its own, waiting as `adopted` until its first fiscal year begins; the old one
+is `finishing` (its last year's check and publication still run) and, once that year is
+published, `superseded`. On the way, an optional mid-term review (中間評価) in a
+configured year, and an extension of the period (Kumamoto extended its strategy from 2020
+to 2022 because the national strategy was delayed), asked by the secretariat with the
+reason and approved by the promotion council.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.errors import Said
+from engine.spec import OPENING, STAND_IN, SYSTEM, Changes, Field, Guard, Label, Role, State, Trigger, WorkflowSpec
+
+if TYPE_CHECKING:
+    from engine.runtime import FireContext
+
+SECRETARIAT = "secretariat"
+PROMOTION_CHAIR = "promotion_chair"
+MOVE, KEEP = "move", "keep"
+"""What an extension does to the targets set for the old target year."""
+
+
+# -- guards and checks -------------------------------------------------------------------
+
+
+def later_target_year(value: int, ctx: FireContext) -> str | None:
+    """An extension moves the target year on, by at most ten years."""
+    current = int(ctx.instance.data["target_fy"])
+    if current < value <= current + 10:
+        return None
+    return Said(f"the new target year must come after FY{current}, by ten years at most",
+                ja=f"新しい目標年度は{current}年度より後（10年以内）にしてください")
+
+
+def a_new_code(value: str, ctx: FireContext) -> str | None:
+    """The next strategy is a strategy of its own: its code must not be taken."""
+    if ctx.store.code_taken(ctx.conn, value.strip()):  # type: ignore[attr-defined]
+        return Said(f"there is a strategy {value} already", ja=f"「{value}」という戦略はすでにあります")
+    if not value.strip() or len(value.strip()) > 64 or any(c.isspace() for c in value.strip()):
+        return Said("a code without spaces, up to 64 characters", ja="空白を含まない64文字以内の記号にしてください")
+    return None
+
+
+def period_follows(ctx: FireContext) -> str | None:
+    """The next strategy begins after this one's target year and ends no earlier than it
+    begins."""
+    first, target = ctx.fields.get("first_fy"), ctx.fields.get("target_fy")
+    own_target = int(ctx.instance.data["target_fy"])
+    if first is None or target is None:
+        return None
+    if first <= own_target:
+        return Said(f"the next strategy begins after FY{own_target}",
+                    ja=f"次期戦略の開始年度は{own_target}年度より後にしてください")
+    if target < first:
+        return Said("the target year comes no earlier than the first year",
+                    ja="目標年度は開始年度以降にしてください")
+    return None
+
+
+def last_year_published(ctx: FireContext) -> str | None:
+    """The old strategy is superseded once its target year's results are published."""
+    if ctx.store.published(ctx.conn, ctx.instance):  # type: ignore[attr-defined]
+        return None
+    return Said("the target year's results are not published yet", ja="目標年度の結果がまだ公表されていません")
+
+
+# -- recorders ---------------------------------------------------------------------------
+
+
+def _notify(kind: str, *roles: str) -> tuple[str, dict[str, object]]:
+    return ("notify", {"kind": kind, "roles": list(roles)})
+
+
+def record_opened(kind: str, role: str) -> Changes:
+    return Changes({}, [_notify(kind, role)])
+
+
+def record_mid_review(ctx: FireContext) -> Changes:
+    return Changes({"mid_review_summary": ctx.fields["summary"]}, [_notify("strategy_step", PROMOTION_CHAIR)])
+
+
+def record_extension_asked(ctx: FireContext) -> Changes:
+    f = ctx.fields
+    asked = {"from_fy": int(ctx.instance.data["target_fy"]), "to_fy": int(f["new_target_fy"]),
+             "reason": f["reason"], "targets": f["targets"], "state": ctx.instance.state}
+    return Changes({"extension": asked}, [_notify("strategy_step", PROMOTION_CHAIR)])
+
+
+def record_extension_approved(ctx: FireContext) -> Changes:
+    return Changes({"returned_comment": None}, [("extend", {}), _notify("strategy_step", SECRETARIAT)])
+
+
+def record_extension_refused(ctx: FireContext) -> Changes:
+    return Changes({"returned_comment": ctx.comment}, [_notify("strategy_step", SECRETARIAT)])
+
+
+def record_review(ctx: FireContext) -> Changes:
+    return Changes({"review_summary": ctx.fields["summary"], "returned_comment": None},
+                   [_notify("strategy_step", PROMOTION_CHAIR)])
+
+
+def record_return(ctx: FireContext) -> Changes:
+    return Changes({"returned_comment": ctx.comment}, [_notify("strategy_step", SECRETARIAT)])
+
+
+def record_approval(ctx: FireContext) -> Changes:
+    return Changes({"returned_comment": None}, [_notify("strategy_step", SECRETARIAT)])
+
+
+def record_draft(ctx: FireContext) -> Changes:
+    f = ctx.fields
+    draft = {"code": f["code"].strip(), "name_ja": f["name_ja"].strip(), "name_en": f["name_en"].strip(),
+             "first_fy": int(f["first_fy"]), "target_fy": int(f["target_fy"])}
+    return Changes({"draft": draft, "returned_comment": None}, [_notify("strategy_step", PROMOTION_CHAIR)])
+
+
+def record_adoption(ctx: FireContext) -> Changes:
+    return Changes({}, [("adopt_next", {})])
+
+
+# -- the fields steps take ---------------------------------------------------------------
+
+COMMENT = Field("comment", "longtext", Label("コメント", "Comment"))
+OPTIONAL_COMMENT = Field("comment", "longtext", Label("コメント", "Comment"), required=False)
+EXTENSION_FIELDS = (
+    Field("new_target_fy", "number", Label("新しい目標年度", "New target year"), check=later_target_year),
+    Field("reason", "longtext", Label("延長の理由", "Why the period is extended")),
+    Field("targets", "choice", Label("目標年度が同じ数値目標", "Targets set for the old target year"),
+          choices=(MOVE, KEEP), labels={MOVE: Label("新しい目標年度に移す", "Move them to the new target year"),
+                                        KEEP: Label("そのままにする", "Keep them as they are")}),
+)
+
+# -- the process -------------------------------------------------------------------------
+
+ROLES = (
+    Role(SECRETARIAT, Label("事務局", "The secretariat")),
+    Role(PROMOTION_CHAIR, Label("生物多様性推進会議の会長", "Chair of the promotion council"), body="promotion"),
+)
+
+STATES = (
+    State("adopted", Label("採択済（開始前）", "Adopted, not begun")),
+    State("active", Label("推進中", "Under way")),
+    State("mid_review", Label("中間評価中", "Mid-term review"), deadline="mid_review_due"),
+    State("extension_review", Label("期間延長の審議中", "Extension under review")),
+    State("final_review", Label("最終評価中", "Final review"), deadline="final_review_due"),
+    State("review_council", Label("最終評価の審議中", "Final review before the council")),
+    State("next_drafting", Label("次期戦略の策定中", "Next strategy being drafted"), deadline="draft_due"),
+    State("draft_review", Label("次期戦略案の審議中", "Draft before the council")),
+    State("draft_approved", Label("次期戦略案の承認済（採択待ち）", "Draft approved, to be adopted")),
+    State("finishing", Label("次期戦略へ移行中（最終年度の点検）", "Finishing its last year's check")),
+    State("superseded", Label("次期戦略に移行済", "Superseded"), final=True),
+)
+
+OPENINGS = (
+    Trigger("begin", OPENING, "active", (SYSTEM,), Label("戦略の推進を開始", "Begin the strategy")),
+    Trigger("begin_adopted", OPENING, "adopted", (SYSTEM,),
+            Label("採択された戦略を登録", "Register the adopted strategy")),
+)
+
+TRIGGERS = (
+    # trigger, from, to, who, label, fields, guards, recorder
+    Trigger("start", "adopted", "active", (SYSTEM,), Label("計画期間の開始", "The period begins")),
+    Trigger("open_mid_review", "active", "mid_review", (SYSTEM,), Label("中間評価を開始", "Open the mid-term review"),
+            record=lambda ctx: record_opened("mid_review_opened", SECRETARIAT)),
+    Trigger("submit_mid_review", "mid_review", "active", (SECRETARIAT,),
+            Label("中間評価をまとめる", "Conclude the mid-term review"),
+            fields=(Field("summary", "longtext", Label("中間評価の総括", "Findings of the mid-term review")),),
+            record=record_mid_review),
+    Trigger("request_extension", "active", "extension_review", (SECRETARIAT,),
+            Label("計画期間の延長を諮る", "Ask to extend the period"), fields=EXTENSION_FIELDS,
+            record=record_extension_asked, optional=True),
+    Trigger("request_extension", "final_review", "extension_review", (SECRETARIAT,),
+            Label("計画期間の延長を諮る", "Ask to extend the period"), fields=EXTENSION_FIELDS,
+            record=record_extension_asked, optional=True),
+    Trigger("approve_extension", "extension_review", "active", (PROMOTION_CHAIR,),
+            Label("延長を承認", "Approve the extension"), fields=(OPTIONAL_COMMENT,),
+            record=record_extension_approved, confirm=True),
+    Trigger("refuse_extension", "extension_review", "active", (PROMOTION_CHAIR,),
+            Label("延長を認めない", "Refuse the extension"), fields=(COMMENT,), record=record_extension_refused),
+    Trigger("open_final_review", "active", "final_review", (SYSTEM,), Label("最終評価を開始", "Open the final review"),
+            record=lambda ctx: record_opened("final_review_opened", SECRETARIAT)),
+    Trigger("submit_review", "final_review", "review_council", (SECRETARIAT,),
+            Label("最終評価を推進会議に諮る", "Put the final review to the council"),
+            fields=(Field("summary", "longtext", Label("最終評価の総括", "Findings of the final review")),),
+            record=record_review),
+    Trigger("approve_review", "review_council", "next_drafting", (PROMOTION_CHAIR,),
+            Label("最終評価を承認", "Approve the final review"), fields=(OPTIONAL_COMMENT,), record=record_approval),
+    Trigger("return_review", "review_council", "final_review", (PROMOTION_CHAIR,),
+            Label("最終評価を差し戻す", "Return the final review"), fields=(COMMENT,), record=record_return),
+    Trigger("submit_draft", "next_drafting", "draft_review", (SECRETARIAT,),
+            Label("次期戦略案を推進会議に諮る", "Put the draft to the council"),
+            fields=(
+                Field("code", "text", Label("次期戦略の記号", "Code of the next strategy"), check=a_new_code),
+                Field("name_ja", "text", Label("次期戦略の名称", "Name of the next strategy (Japanese)")),
+                Field("name_en", "text", Label("次期戦略の英語名", "Name of the next strategy (English)")),
+                Field("first_fy", "number", Label("開始年度", "First fiscal year")),
+                Field("target_fy", "number", Label("目標年度", "Target fiscal year")),
+            ),
+            guards=(Guard("period_follows", period_follows),), record=record_draft),
+    Trigger("approve_draft", "draft_review", "draft_approved", (PROMOTION_CHAIR,),
+            Label("次期戦略案を承認", "Approve the draft"), fields=(OPTIONAL_COMMENT,), record=record_approval),
+    Trigger("return_draft", "draft_review", "next_drafting", (PROMOTION_CHAIR,),
+            Label("次期戦略案を差し戻す", "Return the draft"), fields=(COMMENT,), record=record_return),
+    Trigger("adopt", "draft_approved", "finishing", (SECRETARIAT,),
+            Label("次期戦略を採択", "Adopt the next strategy"), fields=(OPTIONAL_COMMENT,),
+            record=record_adoption, confirm=True),
+    Trigger("supersede", "finishing", "superseded", (SYSTEM,), Label("次期戦略に移行", "Hand over to the next"),
+            guards=(Guard("last_year_published", last_year_published),)),
+)
+
+STRATEGY_REVIEW = WorkflowSpec("strategy", STATES, "active", TRIGGERS, ROLES,
+                               Label("戦略の進行管理", "The strategy"), OPENINGS)
+
+__all__ = ["KEEP", "MOVE", "PROMOTION_CHAIR", "SECRETARIAT", "STAND_IN", "STRATEGY_REVIEW"]
