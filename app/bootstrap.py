@@ -36,6 +36,7 @@ from workflows.opinion import clock as opinion_clock
 from workflows.opinion import store as opinion_store
 from workflows.registry import Entry, Registry
 from workflows.strategy_review import clock as strategy_clock
+from workflows.strategy_review import people as strategy_people
 from workflows.strategy_review.store import StrategyStore
 from workflows.tenants import Tenants
 
@@ -62,7 +63,7 @@ def register(tenants: Tenants) -> list[Entry]:
         Entry(opinions, clock=opinion_clock.clock, kinds=opinion_clock.KINDS, views=opinion_store.views,
               extras=opinion_store.extras, parent=cycles.spec.name, options={"segment": "opinions"}),
         Entry(Workflow(strategy_review.STRATEGY_REVIEW, strategies), clock=strategy_clock.clock,
-              kinds=strategy_clock.KINDS, views=strategies.views),
+              kinds=strategy_clock.KINDS, views=strategies.views, people=strategy_people.Actors),
     ]
 
 

@@ -71,15 +71,26 @@ def simulate(
 ) -> Replay:
     """Replay the days; with `deliver`, the outbox is also drained every simulated evening."""
     replay = Replay()
+    people: list[Any] = []
     with db.reading(pdca.engine) as conn:
         tenants = pdca.tenants.configured(conn)
-        people: list[Any] = []
-        if actors:
-            for tenant in tenants:
+    acting: set[int] = set()
+
+    def cast_people(day: date) -> None:
+        """The simulated people of every strategy, and of each adopted on the way."""
+        if not actors:
+            return
+        with db.reading(pdca.engine) as conn:
+            for tenant in pdca.tenants.configured(conn):
+                if tenant.id in acting:
+                    continue
+                acting.add(tenant.id)
                 for entry in pdca.registry:
                     if entry.people is not None:
-                        people.append(entry.people(pdca.engine, entry.workflow, conn, tenant, start,
+                        people.append(entry.people(pdca.engine, entry.workflow, conn, tenant, day,
                                                    laggards=laggards, end=end))
+
+    cast_people(start)
     tick_hour = min((t.calendar.settings.tick_hour for t in tenants), default=6)
     zone = tenants[0].calendar.zone if tenants else pdca.calendar.zone
     for day in days(start, end):
@@ -88,8 +99,11 @@ def simulate(
         with db.writing(pdca.engine) as conn:
             report: TickReport = tick(conn, pdca.registry, pdca.tenants, now=now)
         month.transitions.update(report.transitions)
-        for someone in people:
+        adopted = month.transitions["adopt"]
+        for someone in list(people):
             someone.act(day, month)
+        if month.transitions["adopt"] != adopted:
+            cast_people(day)
         if deliver is not None:
             drained = deliver.drain(datetime.combine(day, DRAIN_HOUR, zone))
             month.sent += drained.sent

@@ -180,3 +180,21 @@ def test_only_the_secretariat_and_the_promotion_chair_move_it(city: City) -> Non
     city.fire("submit_review", SECRETARIAT, "2026-09-01", summary="総括")
     with pytest.raises(WrongRole):
         city.fire("approve_review", SECRETARIAT, "2026-09-02")
+
+
+def test_a_simulation_through_the_target_year_ends_with_the_next_strategy_adopted_and_planning(
+        city: City) -> None:
+    from datetime import date
+
+    from app.simulate import simulate
+
+    replay = simulate(city.pdca, date(2026, 4, 1), date(2027, 1, 16), actors=True)  # the plan window opens 01-15
+    total = replay.totals()
+    for step in ("open_final_review", "submit_review", "approve_review", "submit_draft", "approve_draft", "adopt"):
+        assert total.transitions[step] == 1, step
+    assert city.state() == "finishing"
+    with db.reading(city.pdca.engine) as conn:
+        new = conn.execute(select(Strategy.id).where(Strategy.predecessor_id == city.strategy)).scalar_one()
+    assert city.state(new) == "adopted"
+    assert set(city.cycles(new, 2027)) == {"plan.drafting"} and city.cycles(city.strategy, 2027) == []
+    assert set(city.cycles(city.strategy, 2026)) == {"do.implementing"}  # the old strategy's last year goes on
