@@ -2,18 +2,23 @@
 
 Exit codes: 0 done; 1 refused or not found (the reason is printed); 2 bad usage or an
 invalid config (the key is named, nothing is touched).
+
+Everything a person reads here comes from the catalogue (`words/cli.py`, and the engine's
+refusals said as the pages say them), in Japanese or English: see `choose_language`.
+Program names appear in `--json` output, and in brackets where the next command needs them.
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import os
 import socket
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -30,17 +35,20 @@ from app.config import ConfigError, load_settings, web_address
 from app.database_errors import explain as explain_database_error
 from app.diagram import mermaid
 from app.ics import milestones_ics
-from app.importing import Imported, ImportRefused, import_actions
+from app.importing import Imported, ImportRefused, Kept, import_actions, kept_words
 from app.mail import delivery as mail_delivery
-from app.simulate import copy_to, print_replay
+from app.simulate import Replay, copy_to
 from app.simulate import simulate as run_simulation
 from engine import db
 from engine.clock import utc_now
 from engine.db import MissingDatabase
-from engine.errors import InvalidFields, NotFound, Refused, WrongRole
+from engine.errors import InvalidFields, NotFound, Refused, Said, WrongRole
+from engine.runtime import Actor
+from engine.spec import WorkflowSpec
 from notifications.drain import list_messages, retry
-from workflows import bodies, service
-from workflows.calendar import Calendar, concerned_roles
+from words.catalogue import has, join, render, say
+from workflows import bodies, calendar_admin, service
+from workflows.calendar import Calendar, concerned_roles, reason_words
 from workflows.fiscal import fy_label
 from workflows.registry import Entry
 from workflows.tenants import Tenant
@@ -60,6 +68,35 @@ cli = typer.Typer(
 out = Console(soft_wrap=True, markup=False, highlight=False)
 err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
 
+LANGUAGES = ("ja", "en")
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+
+class UnknownLanguage(ValueError):
+    """--lang or PDCA_LANG names a language pdca does not speak."""
+
+    def __init__(self, source: str, value: str) -> None:
+        super().__init__(f"{source} {value}")
+        self.source = source
+        self.value = value
+
+
+def choose_language(option: str | None, environ: Mapping[str, str]) -> str:
+    """The CLI's language: `--lang`, else PDCA_LANG, else the locale (LC_ALL, LC_MESSAGES,
+    LANG: the first one set) when it starts with `ja`, else English.
+
+    Why the locale decides last: a server often runs with C.UTF-8, where English suits the
+    operators who read its logs, while a city's staff machine runs ja_JP.UTF-8, where the
+    staff read Japanese; each gets its own without typing a flag, and either can ask for
+    the other. An unknown `--lang` or PDCA_LANG raises UnknownLanguage (a config error)."""
+    for source, value in (("--lang", option), ("PDCA_LANG", environ.get("PDCA_LANG") or None)):
+        if value is not None:
+            if value.strip().lower() not in LANGUAGES:
+                raise UnknownLanguage(source, value)
+            return value.strip().lower()
+    found = next((environ[name] for name in LOCALE_VARIABLES if environ.get(name)), "")
+    return "ja" if found.lower().startswith("ja") else "en"
+
 
 def _styled(*parts: str | tuple[str, str]) -> Text:
     """A line with some parts emphasised: ("refused", "bold red"), " (stale): ..."."""
@@ -71,6 +108,9 @@ class _Options:
 
     config: Path | None = None
     strategy: str | None = None
+    language: str = "en"
+    spec: WorkflowSpec | None = None
+    """The workflow the command acts on: refusals name its steps and states in words."""
 
 
 _state = _Options()
@@ -85,9 +125,105 @@ def _main(
         str | None, typer.Option("--strategy", help="the strategy's code ([strategy] code, or one of [[strategies]]); "
                                                     "default: the only one")
     ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="ja or en: the language of what pdca prints (else PDCA_LANG, else "
+                                                "ja when the locale LC_ALL, LC_MESSAGES or LANG starts with ja)")
+    ] = None,
 ) -> None:
     _state.config = config
     _state.strategy = strategy
+    _state.spec = None
+    _set_language(lang)
+
+
+def _set_language(option: str | None) -> None:
+    """An unknown language is a config error (exit 2), said in the locale's language."""
+    try:
+        _state.language = choose_language(option, os.environ)
+    except UnknownLanguage as exc:
+        _state.language = _fallback_language(os.environ)
+        err.print(_styled((_say("bad_language", source=exc.source, value=exc.value), "bold red")))
+        raise typer.Exit(2) from None
+
+
+def _fallback_language(environ: Mapping[str, str]) -> str:
+    """The language to say that a language is unknown in: PDCA_LANG if it is one, else the locale's."""
+    try:
+        return choose_language(None, environ)
+    except UnknownLanguage:
+        return choose_language(None, {k: environ[k] for k in LOCALE_VARIABLES if k in environ})
+
+
+# -- words ---------------------------------------------------------------------------------
+
+
+def _say(key: str, **values: Any) -> str:
+    """One of the CLI's sentences (words/cli.py) in the CLI's language."""
+    return say(f"cli.{key}", _state.language, **values)
+
+
+def _english() -> bool:
+    return _state.language == "en"
+
+
+def _join(items: Sequence[str]) -> str:
+    return join(list(items), _state.language)
+
+
+def _name(kind: str, code: str) -> str:
+    """A step, state or role of the workflow at hand in words (the program name only when
+    it has none); roles every workflow shares (the calendar, an admin) from the catalogue."""
+    words = _state.spec.name_of(kind, code, _state.language) if _state.spec is not None else code
+    if words == code and kind == "role" and has(f"role.{code}"):
+        return say(f"role.{code}", _state.language)
+    return words
+
+
+def _names(kind: str, code: str, language: str) -> str:
+    """`_name` as the catalogue's `render` asks for it."""
+    return _name(kind, code)
+
+
+def _said(text: Any) -> str:
+    """A refusal, problem or note the engine wrote: its English as written (scripts and the
+    tests read it), or said from its catalogue key, as the pages say it."""
+    if _english():
+        return str(text)
+    return render(getattr(text, "said", text), _state.language, _names)
+
+
+def _who(actor: str) -> str:
+    return say("history.system_actor", _state.language) if actor == "system" else actor
+
+
+def _step_of(pdca: Pdca, trigger: str) -> str:
+    """A step of any workflow in words (the clock's report names steps of every workflow)."""
+    for entry in pdca.registry:
+        words = entry.spec.name_of("trigger", trigger, _state.language)
+        if words != trigger:
+            return words
+    return trigger
+
+
+def _kind_of(pdca: Pdca, kind: str) -> str:
+    """A kind of message in words, as the outbox page names it."""
+    found = pdca.registry.kind_label(kind, _state.language)
+    if found:
+        return found
+    return say(f"kind.{kind}", _state.language) if has(f"kind.{kind}") else kind
+
+
+def _milestone(name: str) -> str:
+    return say(f"milestone.{name}", _state.language) if has(f"milestone.{name}") else name
+
+
+def _counts(counts: Mapping[str, int], words: Callable[[str], str]) -> str:
+    """'年度サイクルを開始 12件、…' from a count by program name; `words` names each."""
+    items = [_say("count_item", what=words(k), count=v) for k, v in sorted(counts.items()) if v]
+    return _join(items) or _say("none")
+
+
+# -- the session -----------------------------------------------------------------------------
 
 
 @contextmanager
@@ -97,45 +233,58 @@ def _pdca(*, create: bool = False) -> Iterator[Pdca]:
     try:
         settings = load_settings(_state.config)
     except ConfigError as exc:
-        err.print(_styled(("invalid config", "bold red"), f" {exc.source}:"))
+        err.print(_styled((_say("invalid_config", source=exc.source), "bold red")))
         for problem in exc.problems:
             err.print(f"  {problem}")
         raise typer.Exit(2) from None
-    codes = [code for code, *_ in ((s.code,) for s in settings.tenant_setups())]
+    codes = [s.code for s in settings.tenant_setups()]
     if _state.strategy is not None and _state.strategy not in codes:
-        err.print(f"--strategy {_state.strategy}: not a strategy of this config (its strategies: {', '.join(codes)})")
+        err.print(_say("unknown_strategy", code=_state.strategy, codes=", ".join(codes)))
         raise typer.Exit(2)
     pdca = Pdca(settings, create=create, strategy=_state.strategy)
+    _state.spec = pdca.registry.primary.spec
     try:
         yield pdca
     except Refused as exc:
         _refuse(exc)
     except MissingDatabase as exc:
-        err.print(_styled(("no database", "bold red"), f": {exc.path} does not exist yet; run `pdca init` first"))
+        err.print(_styled((_say("no_database", path=exc.path), "bold red")))
         raise typer.Exit(1) from None
     except DBAPIError as exc:
-        err.print(_styled(("database", "bold red"), ": " + explain_database_error(exc, settings.database.url)))
+        err.print(_styled((_say("database", detail=explain_database_error(exc, settings.database.url)), "bold red")))
         raise typer.Exit(1) from None
     finally:
         pdca.close()
 
 
 def _refuse(exc: Refused) -> None:
+    """The reason, as the web page says it; field problems each beside its field's name."""
     if isinstance(exc, InvalidFields):
-        err.print(_styled(("refused", "bold red"), f" ({exc.code}): {len(exc.problems)} field problem(s)"))
+        err.print(_styled((_say("field_problems", code=exc.code, count=len(exc.problems)), "bold red")))
         for name, why in exc.problems:
-            err.print(f"  {name}: {why}")
+            err.print(_say("field_problem", field=_field_named(name), why=_said(why)))
     else:
-        err.print(_styled(("refused", "bold red"), f" ({exc.code}): {exc.message}"))
+        err.print(_styled((_say("refused", code=exc.code, why=_said(exc)), "bold red")))
     raise typer.Exit(1)
+
+
+def _field_named(name: str) -> str:
+    """A field as its form labels it, with the name `--field` takes: '指標の実績 S1 (indicators.S1)'."""
+    head, _, item = name.partition(".")
+    spec = _state.spec
+    triggers = (*spec.triggers, *spec.openings) if spec is not None else ()
+    label = next((f.label(_state.language) for t in triggers for f in t.fields if f.name == head), None)
+    if label is None:
+        return name
+    label += f" {item.removesuffix('.reason')}" if item else ""
+    return _say("field_named", label=label, name=name)
 
 
 def _code(pdca: Pdca) -> str:
     """The strategy a command acts on: --strategy, else the only one. With several and none
     named, say which there are (exit 2)."""
     if _state.strategy is None and len(pdca.tenants.codes) > 1:
-        err.print("this config has several strategies (" + ", ".join(pdca.tenants.codes)
-                  + "): name one with --strategy CODE")
+        err.print(_say("several_strategies", codes=", ".join(pdca.tenants.codes)))
         raise typer.Exit(2)
     return pdca.strategy_code
 
@@ -144,8 +293,27 @@ def _tenant(pdca: Pdca, conn: Any) -> Tenant:
     return pdca.tenants.by_code(conn, _code(pdca))
 
 
+def _workflow(pdca: Pdca, name: str) -> Entry:
+    """A workflow by its name; an unknown name is refused with the names there are."""
+    entry = pdca.registry.get(name)
+    if entry is None:
+        names = ", ".join(e.name for e in pdca.registry)
+        raise NotFound(Said(f"there is no workflow {name!r} (there are: {names})", "cli.no_workflow",
+                            name=name, names=names))
+    _state.spec = entry.spec
+    return entry
+
+
 def _entry(pdca: Pdca, workflow: str | None) -> Entry:
-    return pdca.registry[workflow] if workflow else pdca.registry.primary
+    return _workflow(pdca, workflow) if workflow else pdca.registry.primary
+
+
+def _actor(conn: Any, email: str) -> Actor:
+    """The person acting; one the config does not know is refused in words."""
+    try:
+        return service.actor_for(conn, email)
+    except NotFound as exc:
+        raise NotFound(Said(exc.message, "cli.not_a_person", email=email)) from None
 
 
 def _print_json(data: Any) -> None:
@@ -168,10 +336,7 @@ def init(
     with _pdca(create=True) as pdca:
         pdca.migrate()
         strategy = pdca.sync()
-        s = pdca.settings
-        codes = ", ".join(pdca.tenants.codes)
-        out.print(f"schema up to date; {len(s.people)} people; strategy {codes}, each with its councils, "
-                  "secretariat and advisors")
+        out.print(_say("initialized", people=len(pdca.settings.people), codes=", ".join(pdca.tenants.codes)))
         if not sample:
             return
         _build_sample(pdca, strategy, as_of.date() if as_of else pdca.calendar.today(utc_now()))
@@ -181,32 +346,43 @@ def _build_sample(pdca: Pdca, strategy: int, as_of: date) -> None:
     from app.sample_city import build_sample
 
     with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task("the sample's history", total=None)
+        task = bar.add_task(_say("sample_progress"), total=None)
         report = build_sample(
             pdca, strategy=strategy, as_of=as_of,
             total=lambda days: bar.update(task, total=days),
             progress=lambda day: bar.update(task, advance=1, description=day.isoformat()))
-    _print_imported(report.imported, "sample")
+    _print_imported(report.imported, "sample_imported", pdca.calendar.zone)
     if report.replay is None:
-        out.print("sample: its history exists already; the clock (pdca serve, pdca tick) carries it on")
+        out.print(_say("sample_exists"))
         return
     totals = report.replay.totals()
-    out.print(f"sample: history from {report.start} to {report.end} replayed: "
-              f"{sum(totals.transitions.values())} steps, {report.sent} messages delivered to {pdca.settings.mail.dir}")
+    out.print(_say("sample_replayed", start=report.start, end=report.end, steps=sum(totals.transitions.values()),
+                   sent=report.sent, dir=pdca.settings.mail.dir))
     with db.reading(pdca.engine) as conn:
         rows = service.listing(conn, pdca.registry.primary, tenant=strategy)
     spec = pdca.registry.primary.spec
-    waiting: Counter[str] = Counter(f"{r['fy_label']} {r['state']}" for r in rows if not spec.state(r["state"]).final)
-    out.print("now: " + (", ".join(f"{n} {what}" for what, n in sorted(waiting.items())) or "every cycle closed"))
-    out.print("next: pdca serve (the web pages), pdca actions, pdca show CODE --fy YYYY")
+    waiting: Counter[tuple[int, str]] = Counter((r["fy"], r["state"]) for r in rows if not spec.state(r["state"]).final)
+    said = [_say("sample_waiting", fy=fy_label(fy), state=_name("state", state), count=n)
+            for (fy, state), n in sorted(waiting.items())]
+    out.print(_say("sample_now", waiting=_join(said) or _say("all_closed")))
+    out.print(_say("sample_next"))
 
 
-def _print_imported(result: Imported, what: str = "imported") -> None:
+def _print_imported(result: Imported, key: str = "imported", zone: Any = None) -> None:
     total = result.created + result.updated + result.unchanged
-    out.print(f"{what}: {total} actions ({result.created} new, {result.updated} updated, "
-              f"{result.unchanged} unchanged), {result.indicators} indicators")
+    out.print(_say(key, total=total, created=result.created, updated=result.updated, unchanged=result.unchanged,
+                   indicators=result.indicators))
     for kept in result.kept:
-        out.print(str(kept))
+        out.print(_kept(kept, zone))
+
+
+def _kept(kept: Kept, zone: Any) -> str:
+    """A field the import left alone: in English as scripts read it (`kept: CODE FIELD
+    (why)`), else as the import page says it (who changed it, when, by which step)."""
+    if _english():
+        return str(kept)
+    return kept_words(kept, _state.language, names={}, zone=zone or UTC,
+                      step_name=lambda step: _name("trigger", step))
 
 
 @cli.command("import")
@@ -225,13 +401,13 @@ def import_(
                 if open_fy is not None:
                     opened = open_year(conn, pdca.registry, tenant, fy=open_fy, now=now, codes=result.codes)
         except ImportRefused as exc:
-            err.print(_styled(("nothing imported", "bold red"), f": {len(exc.problems)} problem(s) in {file}"))
+            err.print(_styled((_say("nothing_imported", count=len(exc.problems), file=file), "bold red")))
             for problem in exc.problems:
-                err.print(f"  {problem}")
+                err.print(f"  {_said(problem)}")
             raise typer.Exit(1) from None
-        _print_imported(result)
+        _print_imported(result, zone=tenant.calendar.zone)
         if open_fy is not None:
-            out.print(f"opened {opened} cycles for {fy_label(open_fy)}")
+            out.print(_say("opened", count=opened, fy=fy_label(open_fy)))
 
 
 WORKFLOW_HELP = "the workflow (default: the yearly action cycle); `pdca workflows` lists them"
@@ -252,12 +428,15 @@ def actions(
     if as_json:
         _print_json(rows)
         return
-    table = Table("code", "FY", "state", "owner", "title")
+    table = Table(*(_say(f"col_{c}") for c in ("code", "fy", "state", "owner", "title")))
     for r in rows:
-        table.add_row(r["key"], r.get("fy_label") or "", r["state"], r.get("owner") or "",
-                      r.get("title_ja") or r["title"])
+        title = (r.get("title_en") if _english() else None) or r.get("title_ja") or r["title"]
+        table.add_row(r["key"], r.get("fy_label") or "", _name("state", r["state"]), r.get("owner") or "", title)
     out.print(table)
-    out.print(f"{len(rows)} {'cycle(s)' if entry is pdca.registry.primary else entry.name}")
+    if entry is pdca.registry.primary:
+        out.print(_say("count_cycles", count=len(rows)))
+    else:
+        out.print(_say("count_of", label=entry.spec.label(_state.language) or entry.name, count=len(rows)))
 
 
 @cli.command()
@@ -266,16 +445,25 @@ def workflows() -> None:
     with _pdca() as pdca:
         for entry in pdca.registry:
             spec = entry.spec
-            parent = f" (about a {entry.parent})" if entry.parent else ""
-            out.print(_styled((spec.name, "bold"), f"{parent}: {spec.label.ja} / {spec.label.en}"))
+            _state.spec = spec
+            parent = pdca.registry.get(entry.parent)
+            about = _say("workflow_about", parent=parent.spec.label(_state.language)) if parent else ""
+            out.print(_styled((_say("workflow", name=spec.name, about=about, ja=spec.label.ja, en=spec.label.en),
+                               "bold")))
             for state in spec.states:
-                waits = ", ".join(spec.waits_on(state.name))
-                waiting = f"  waits on {waits}" if waits else ""
-                out.print(f"  {state.name}: {state.label.ja} / {state.label.en}{waiting}")
+                roles = [_name("role", r) for r in spec.waits_on(state.name)]
+                waits = _say("waits_on", roles=_join(roles)) if roles else ""
+                out.print(_say("workflow_state", name=state.name, ja=state.label.ja, en=state.label.en, waits=waits))
 
 
 def _instance_id(pdca: Pdca, conn: Any, entry: Entry, key: str, fy: int | None) -> int:
-    return entry.store.find(conn, tenant=_tenant(pdca, conn).id, key=key, fy=fy)
+    """The instance by its key (and year); one that is not there is refused in words."""
+    try:
+        return entry.store.find(conn, tenant=_tenant(pdca, conn).id, key=key, fy=fy)
+    except NotFound as exc:
+        if fy is None:
+            raise NotFound(Said(exc.message, "cli.not_found", what=key)) from None
+        raise NotFound(Said(exc.message, "cli.not_found_in", what=key, fy=fy_label(fy))) from None
 
 
 @cli.command()
@@ -291,69 +479,123 @@ def show(
     with _pdca() as pdca, db.reading(pdca.engine) as conn:
         entry = _entry(pdca, workflow)
         tenant = _tenant(pdca, conn)
-        actor = service.actor_for(conn, as_) if as_ else None
+        actor = _actor(conn, as_) if as_ else None
         story = service.story(conn, entry, _instance_id(pdca, conn, entry, code, fy),
                               today=tenant.calendar.today(utc_now()), actor=actor)
     if as_json:
         _print_json(story)
         return
-    _print_story(story, tenant.calendar.zone)
+    _print_story(story, entry, tenant.calendar.zone)
 
 
-def _print_story(s: dict[str, Any], zone: Any) -> None:
+def _print_story(s: dict[str, Any], entry: Entry, zone: Any) -> None:
+    _print_heading(s, entry)
+    _print_deadline(s)
+    _print_record(s)
+    _print_indicators(s)
+    for p in s.get("proposals", []):
+        out.print(_say("proposal", seq=p["seq"], text=p["text"]))
+    _print_history(s, zone)
+    _print_next(s)
+
+
+def _print_heading(s: dict[str, Any], entry: Entry) -> None:
+    """Which instance, whose, where it stands."""
     if s.get("title_ja"):
-        out.print(_styled((f"{s['code']} {s['title_ja']}", "bold"), f" / {s.get('title_en') or ''}"))
+        title = (s.get("title_en") if _english() else None) or s["title_ja"]
+        out.print(_styled((f"{s['code']} {title}", "bold")))
     else:
-        out.print(_styled((f"{s['workflow']} {s['label']}", "bold")))
+        out.print(_styled((f"{entry.spec.label(_state.language) or s['workflow']} {s['label']}", "bold")))
     if s.get("owners") is not None:
-        out.print(f"{s['fy_label']}  owner {s['owner']} ({', '.join(s['owners'])})")
-    label = s["state_label"]
-    out.print(_styled("state ", (s["state"], "bold"), f" ({label['ja']} / {label['en']})  version {s['version']}"))
+        out.print(_say("owner_line", fy=s["fy_label"], owner=s["owner"], owners=", ".join(s["owners"])))
+    out.print(_styled((_say("state_line", label=_name("state", s["state"]), state=s["state"],
+                            version=s["version"]), "bold")))
+
+
+def _print_deadline(s: dict[str, Any]) -> None:
     if s["deadline"]:
         d = s["deadline"]
         left = d["days_left"]
-        when = f"{left} days left" if left >= 0 else f"{-left} days late"
-        out.print(f"due {d['date']} ({d['name']}, {when})")
-    if s.get("action_status", "active") != "active":
-        out.print(f"action {s['action_status']}")
+        when = _say("days_left", days=left) if left >= 0 else _say("days_late", days=-left)
+        out.print(_say("due", date=d["date"], milestone=_milestone(d["name"]), when=when))
+    status = s.get("action_status", "active")
+    if status != "active":
+        out.print(_say(f"action_{status}") if has(f"cli.action_{status}") else _say("action_ended"))
+
+
+def _print_record(s: dict[str, Any]) -> None:
+    """What was written down, each field as the page labels it; a choice in words."""
     record = {k: v for k, v in s["record"].items() if v not in (None, "", 0)}
-    if record:
-        table = Table("record", "value", show_header=False)
-        for key, value in record.items():
-            table.add_row(key, str(value))
-        out.print(table)
-    if s.get("indicators"):
-        table = Table("indicator", "unit", "dir", "baseline", "target", "this year")
-        for i in s["indicators"]:
-            now = (i["reason"] and f"- ({i['reason']})") or ("" if i["value"] is None else f"{i['value']:g}")
-            table.add_row(
-                f"{i['code']} {i['name_ja']}", i["unit"], i["direction"],
-                _pair(i["baseline"]), _pair(i["target"]), now,
-            )
-        out.print(table)
-    for p in s.get("proposals", []):
-        out.print(f"proposal {p['seq']}: {p['text']}")
-    out.print("history", style="bold")
+    if not record:
+        return
+    table = Table(_say("col_record"), _say("col_value"), show_header=False)
+    for key, value in record.items():
+        label = say(f"page.f_{key}", _state.language) if has(f"page.f_{key}") else key
+        shown = say(f"page.v_{value}", _state.language) if isinstance(value, str) and has(f"page.v_{value}") \
+            else str(value)
+        table.add_row(label, shown)
+    out.print(table)
+
+
+def _print_indicators(s: dict[str, Any]) -> None:
+    if not s.get("indicators"):
+        return
+    table = Table(*(_say(f"col_{c}") for c in ("indicator", "unit", "direction", "baseline", "target", "this_year")))
+    for i in s["indicators"]:
+        now = (i["reason"] and _say("no_value", reason=i["reason"])) or (
+            "" if i["value"] is None else f"{i['value']:g}")
+        name = (i.get("name_en") if _english() else None) or i["name_ja"]
+        direction = f"page.direction_{i['direction']}"
+        table.add_row(f"{i['code']} {name}", i["unit"],
+                      say(direction, _state.language) if has(direction) else i["direction"],
+                      _pair(i["baseline"]), _pair(i["target"]), now)
+    out.print(table)
+
+
+def _print_history(s: dict[str, Any], zone: Any) -> None:
+    out.print(_say("history"), style="bold")
     for h in s["history"]:
-        who = h["actor"] + (f" (for {h['on_behalf']})" if h["on_behalf"] else "")
-        moved = f"{h['from'] or '·'} → {h['to']}"
-        comment = f"  「{h['comment']}」" if h["comment"] else ""
+        who = _who(h["actor"])
+        if h["on_behalf"]:
+            who = _say("on_behalf", who=who, whom=_who(h["on_behalf"]))
+        moved = f"{_name('state', h['from']) if h['from'] else '·'} → {_name('state', h['to'])}"
+        comment = _say("comment", text=h["comment"]) if h["comment"] else ""
         at = datetime.fromisoformat(h["at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        out.print(f"  {at}  {h['trigger']}  {moved}  by {who}{comment}")
+        out.print(_say("history_line", at=at, step=_name("trigger", h["trigger"]), trigger=h["trigger"],
+                       moved=moved, who=who, comment=comment))
+
+
+def _print_next(s: dict[str, Any]) -> None:
+    """What can happen next and by whom, with the names `pdca fire` and `--field` take."""
     if not s["allowed"]:
-        out.print("nothing more can happen: it is in a final state")
+        out.print(_say("final"))
     for a in s["allowed"]:
-        fields = ", ".join(
-            f["name"] + ("" if f["required"] else "?") + (f"={'|'.join(f['choices'])}" if "choices" in f else "")
-            + (f"[{','.join(f['items'])}]" if "items" in f else "")
-            for f in a["fields"]
-        )
-        out.print(_styled("next: ", (a["trigger"], "bold"), f" → {a['to']} by {', '.join(a['by']) or 'nobody'}"
-                          + (f"  fields: {fields}" if fields else "")))
+        by = _join([_who(b) for b in a["by"]]) or say("refused.nobody", _state.language)
+        out.print(_styled((_say("next", step=_name("trigger", a["trigger"]), trigger=a["trigger"],
+                                to=_name("state", a["to"]), by=by), "bold")))
+        for f in a["fields"]:
+            out.print(_field_line(f))
         may = s.get("may", {}).get(a["trigger"])
         if may is not None:
-            out.print("  you may fire it" if may["fire"] else
-                      "  you may prepare it as a draft" if may["draft"] else f"  not you: {may['why_not']}")
+            out.print(_say("may_fire") if may["fire"] else _say("may_draft") if may["draft"] else
+                      _say("not_you", why=_said(may["why_not"])))
+
+
+def _field_line(f: dict[str, Any]) -> str:
+    """One field a step takes: its words, and what to type (`NAME=VALUE`) for each choice."""
+    label = f["label"].get(_state.language) or f["name"]
+    optional = "" if f["required"] else _say("optional")
+    if "items" in f:
+        names = ", ".join(f"{f['name']}.{item}" for item in f["items"])
+        return _say("field", label=label, name=names, optional=optional)
+    if "choices" not in f:
+        return _say("field", label=label, name=f["name"], optional=optional)
+    words = f.get("choice_labels") or {}
+    if not words:
+        return _say("field", label=label, name=f"{f['name']}={'|'.join(f['choices'])}", optional=optional)
+    choices = [_say("choice", label=words.get(c, {}).get(_state.language) or c, name=f["name"], value=c)
+               for c in f["choices"]]
+    return _say("field_choices", label=label, optional=optional, choices=_join(choices))
 
 
 def _pair(pair: list[Any]) -> str:
@@ -366,7 +608,7 @@ def _parse_fields(items: list[str]) -> dict[str, Any]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise typer.BadParameter(f"{item!r}: write NAME=VALUE", param_hint="--field")
+            raise typer.BadParameter(_say("name_value", item=repr(item)), param_hint="--field")
         name = name.strip()
         if name in raw:
             previous = raw[name]
@@ -403,7 +645,7 @@ def fire(
         entry = _entry(pdca, workflow)
         with db.writing(pdca.engine) as conn:
             instance_id = _instance_id(pdca, conn, entry, code, fy)
-            actor = service.actor_for(conn, as_)
+            actor = _actor(conn, as_)
             events = entry.workflow.fire_in(
                 conn, instance_id, trigger, actor, raw, now=now, expected_version=expect_version
             )
@@ -412,9 +654,12 @@ def fire(
         _print_json([e.__dict__ for e in events])
         return
     for e in events:
-        by = e.actor + (f" for {e.on_behalf}" if e.on_behalf else "")
-        out.print(_styled(f"{label}: {e.trigger} by {by}: {e.from_state} → ", (e.to_state, "bold"),
-                          f" (version {e.version})"))
+        by = _who(e.actor)
+        if e.on_behalf:
+            by = _say("fired_for", who=by, whom=_who(e.on_behalf))
+        out.print(_say("fired", label=label, step=_name("trigger", e.trigger), by=by,
+                       source=_name("state", e.from_state), to=_name("state", e.to_state), to_code=e.to_state,
+                       version=e.version))
 
 
 @cli.command("open")
@@ -435,24 +680,31 @@ def open_(
     if comment is not None:
         raw["comment"] = comment
     with _pdca() as pdca:
-        entry = pdca.registry[workflow]
+        entry = _workflow(pdca, workflow)
         with db.writing(pdca.engine) as conn:
             parent = None
             if entry.parent:
-                if about is None:
-                    raise typer.BadParameter(f"a {entry.name} is about a {entry.parent}: give --about",
-                                             param_hint="--about")
                 mother = pdca.registry[entry.parent]
+                if about is None:
+                    raise typer.BadParameter(_say(
+                        "needs_about", workflow=entry.spec.label(_state.language) or entry.name,
+                        parent=mother.spec.label(_state.language) or entry.parent), param_hint="--about")
                 parent = mother.store.load(conn, _instance_id(pdca, conn, mother, about, fy))
             else:
                 _tenant(pdca, conn)
-            fired = entry.workflow.open(conn, trigger, service.actor_for(conn, as_), raw, now=utc_now(),
+            fired = entry.workflow.open(conn, trigger, _actor(conn, as_), raw, now=utc_now(),
                                         parent=parent, tenant=_tenant(pdca, conn).id)
     if as_json:
         _print_json(fired.__dict__)
         return
-    out.print(_styled(f"{entry.name} {fired.instance_id}: {fired.trigger} by {fired.actor} → ",
-                      (fired.to_state, "bold"), f" (version {fired.version})"))
+    out.print(_say("opened_instance", workflow=entry.spec.label(_state.language) or entry.name, id=fired.instance_id,
+                   step=_name("trigger", fired.trigger), by=_who(fired.actor), to=_name("state", fired.to_state),
+                   to_code=fired.to_state, version=fired.version))
+
+
+def _not_admin(email: str, tenant: str | None = None) -> WrongRole:
+    where = f" of {tenant}" if tenant else ""
+    return WrongRole(Said(f"{email} is not an admin{where}", "refused.not_admin"), roles=("admin",), holders=())
 
 
 @cli.command()
@@ -464,11 +716,12 @@ def absent(
     """Mark a chair of [councils.internal] or [councils.promotion] absent so the vice chair
     may act (or back again)."""
     with _pdca() as pdca, db.writing(pdca.engine) as conn:
-        admin = service.actor_for(conn, as_)
+        admin = _actor(conn, as_)
         if not bodies.administers_any(conn, person_id=admin.person_id or 0):
-            raise WrongRole(f"{as_} is not an admin", roles=("admin",), holders=())
+            raise _not_admin(as_)
+        _actor(conn, email)
         service.set_absent(conn, email=email, absent=not back, now=utc_now(), by=admin)
-    out.print(f"{email} is marked {'back' if back else 'absent'}")
+    out.print(_say("marked_back" if back else "marked_absent", email=email))
 
 
 @cli.command()
@@ -480,19 +733,19 @@ def owners(
     """Hand an action to other owners (staff move each April). Audited; a later import of
     the actions file keeps this choice."""
     with _pdca() as pdca, db.writing(pdca.engine) as conn:
-        admin = service.actor_for(conn, as_)
+        admin = _actor(conn, as_)
         tenant = _tenant(pdca, conn)
         if not service.may_administer(conn, tenant=tenant.id, person_id=admin.person_id or 0):
-            raise WrongRole(f"{as_} is not an admin of {tenant.code}", roles=("admin",), holders=())
+            raise _not_admin(as_, tenant.code)
         before, after, cancelled = service.reassign(conn, pdca.registry, tenant=tenant.id, code=code, emails=emails,
                                                     by=admin.email, now=utc_now())
     if before == after:
-        out.print(f"{code}: owners unchanged ({', '.join(after)})")
-    else:
-        out.print(f"{code}: owners {', '.join(before) or '(none)'} → {', '.join(after)}")
-        if cancelled:
-            out.print(f"{cancelled} queued message(s) to the former owners cancelled; the next tick queues the new "
-                      "owners' reminders")
+        out.print(_say("owners_unchanged", code=code, after=", ".join(after)))
+        return
+    out.print(_say("owners_changed", code=code, before=", ".join(before) or _say("owners_none"),
+                   after=", ".join(after)))
+    if cancelled:
+        out.print(_say("owners_cancelled", count=cancelled))
 
 
 def _at(at: str | None, pdca: Pdca) -> datetime:
@@ -501,7 +754,7 @@ def _at(at: str | None, pdca: Pdca) -> datetime:
     try:
         moment = datetime.fromisoformat(at)
     except ValueError:
-        raise typer.BadParameter(f"{at!r} is not an ISO date or date-time", param_hint="--at") from None
+        raise typer.BadParameter(_say("not_iso", value=repr(at)), param_hint="--at") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=pdca.calendar.zone)
 
 
@@ -549,11 +802,15 @@ def calendar(
     if as_json:
         _print_json(rows)
         return
-    table = Table("date", "milestone", "what happens", title=f"{fy_label(year)} calendar")
+    table = Table(_say("col_date"), _say("col_milestone"), _say("col_what"),
+                  title=_say("calendar_title", fy=fy_label(year)))
     for r in rows:
-        when = r["date"] + (f"\n(rule {r['rule_date']}: {'; '.join(r['reasons'])})" if r["shifted"] else "")
-        when += "\n(override)" if r["override"] else ""
-        table.add_row(when, r["name"], f"{r['what_ja']}\n{r['what_en']}")
+        when = r["date"]
+        if r["shifted"]:
+            reasons = "; ".join(reason_words(reason, _state.language) for reason in r["reasons"])
+            when += "\n" + _say("moved_from", rule=r["rule_date"], reasons=reasons)
+        when += "\n" + _say("override") if r["override"] else ""
+        table.add_row(when, _milestone(r["name"]), r["what_en"] if _english() else r["what_ja"])
     out.print(table)
 
 
@@ -568,9 +825,9 @@ def tick(
         with db.writing(pdca.engine) as conn:
             only = pdca.tenants.by_code(conn, _state.strategy).id if _state.strategy else None
             report = run_tick(conn, pdca.registry, pdca.tenants, now=now, strategy=only)
-    moved = ", ".join(f"{k} {v}" for k, v in sorted(report.transitions.items()) if v) or "none"
-    queued = ", ".join(f"{k} {v}" for k, v in sorted(report.messages.items()) if v) or "none"
-    out.print(f"tick {now.isoformat()}: transitions: {moved}; messages queued: {queued}")
+        moved = _counts(report.transitions, lambda trigger: _step_of(pdca, trigger))
+        queued = _counts(report.messages, lambda kind: _kind_of(pdca, kind))
+    out.print(_say("ticked", at=now.isoformat(), moved=moved, queued=queued))
 
 
 @cli.command()
@@ -583,22 +840,37 @@ def simulate(
 ) -> None:
     """Replay every day in between through the same tick, then show what happened by month."""
     if actors not in ("auto", "none"):
-        raise typer.BadParameter("use auto or none", param_hint="--actors")
+        raise typer.BadParameter(_say("use_auto_or_none"), param_hint="--actors")
     if to < from_:
-        raise typer.BadParameter("--to is before --from", param_hint="--to")
+        raise typer.BadParameter(_say("to_before_from"), param_hint="--to")
     with _pdca() as pdca:
         if db_path is not None:
             pdca = copy_to(pdca, db_path)
         total = (to - from_).days + 1
         with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
-            task = bar.add_task("simulating", total=total)
+            task = bar.add_task(_say("simulating"), total=total)
             deliver = mail_delivery(pdca) if send else None
             replay = run_simulation(pdca, from_.date(), to.date(), actors=actors == "auto", deliver=deliver,
                                     progress=lambda day: bar.update(task, advance=1, description=day.isoformat()))
-        print_replay(out, replay)
+        _print_replay(pdca, replay)
         if db_path is not None:
             pdca.close()
-            out.print(f"simulated on {db_path}; the configured database is unchanged")
+            out.print(_say("simulated_on", db=db_path))
+
+
+def _print_replay(pdca: Pdca, replay: Replay) -> None:
+    """What happened each month of a simulation: the steps and the messages, in words."""
+    table = Table(_say("col_month"), _say("col_transitions"), _say("col_queued"), title=_say("replay_title"))
+    for name, month in sorted(replay.months.items()):
+        table.add_row(name, _counts(month.transitions, lambda trigger: _step_of(pdca, trigger)),
+                      _counts(month.messages, lambda kind: _kind_of(pdca, kind)))
+    total = replay.totals()
+    table.add_row(_say("total"), str(sum(total.transitions.values())), str(sum(total.messages.values())))
+    out.print(table)
+    if total.sent:
+        out.print(_say("delivered", count=total.sent))
+    if total.refused:
+        out.print(_say("replay_refused", count=total.refused))
 
 
 @cli.command()
@@ -617,14 +889,14 @@ def scheduler(
         while True:
             with scheduling.leadership(pdca.engine) as lead:
                 if lead:
-                    out.print(f"scheduling: daily tick at {pdca.settings.calendar.tick_hour}:00 "
-                              f"{pdca.settings.calendar.timezone}; Ctrl-C stops")
+                    out.print(_say("scheduling", hour=pdca.settings.calendar.tick_hour,
+                                   zone=pdca.settings.calendar.timezone))
                     try:
                         scheduling.build(pdca.settings, config=config).start()
                     except (KeyboardInterrupt, SystemExit):
                         return
                     return
-            err.print(f"another node holds the scheduler lock; standing by ({standby_seconds} s)")
+            err.print(_say("standing_by", seconds=standby_seconds))
             clock.sleep(standby_seconds)
 
 
@@ -647,12 +919,27 @@ def outbox(
     if as_json:
         _print_json(rows)
         return
-    table = Table("id", "kind", "to", "status", "tries", "due", "next try / sent", "error")
+    table = Table(*(_say(f"col_{c}") for c in ("id", "kind", "to", "status", "tries", "due", "when", "error")))
     for r in rows:
         when = r["sent_at"] or r["next_attempt_at"] or ""
-        table.add_row(str(r["id"]), r["kind"], r["recipient"], r["status"], str(r["attempts"]), str(r["due"]),
-                      str(when)[:16], r["last_error"] or "")
+        state = f"status.{r['status']}"
+        table.add_row(str(r["id"]), _kind_of(pdca, r["kind"]), r["recipient"],
+                      say(state, _state.language) if has(state) else r["status"], str(r["attempts"]), str(r["due"]),
+                      str(when)[:16], _error_words(r["last_error"]))
     out.print(table)
+
+
+def _error_words(error: str | None) -> str:
+    """A message's last error; a cancellation by a moved date or by new owners in words."""
+    if not error:
+        return ""
+    if error.startswith(service.OWNERS_CHANGED):
+        _, code, removed, added = error.split("|")
+        return say("outbox.cancelled_by_owners", _state.language, code=code, old=removed, new=added)
+    if error.startswith(calendar_admin.REASON_PREFIX):
+        _, milestone, old, new = error.split("|")
+        return say("outbox.cancelled_by_calendar", _state.language, milestone=_milestone(milestone), old=old, new=new)
+    return error
 
 
 @outbox_cli.command("send")
@@ -662,8 +949,7 @@ def outbox_send(
     """Deliver everything due now through [mail] (what the scheduler does every minute)."""
     with _pdca() as pdca:
         report = mail_delivery(pdca).drain(_at(at, pdca))
-    out.print(f"sent {report.sent}, retrying {report.retrying}, dead {report.dead}, folded into digests "
-              f"{report.folded}")
+    out.print(_say("drained", sent=report.sent, retrying=report.retrying, dead=report.dead, folded=report.folded))
     for error in report.errors:
         err.print(f"  {error}")
 
@@ -675,10 +961,10 @@ def outbox_retry(
 ) -> None:
     """Queue dead messages again."""
     if not ids and not all_dead:
-        raise typer.BadParameter("give message ids or --all-dead")
+        raise typer.BadParameter(_say("ids_or_all_dead"))
     with _pdca() as pdca, db.writing(pdca.engine) as conn:
         count = retry(conn, ids=ids or (), all_dead=all_dead)
-    out.print(f"{count} message(s) queued again")
+    out.print(_say("requeued", count=count))
     if count == 0:
         raise typer.Exit(1)
 
@@ -698,7 +984,7 @@ def token_create(
     with _pdca() as pdca, db.writing(pdca.engine) as conn:
         secret = create_api_token(conn, email=email, name=name, now=utc_now())
     if secret is None:
-        err.print(f"{email} is not a person in the config")
+        err.print(_say("not_a_person", email=email))
         raise typer.Exit(1)
     sys.stdout.write(secret + "\n")
 
@@ -708,16 +994,16 @@ def password(email: Annotated[str, typer.Argument(help="an admin's email")]) -> 
     """Set an admin's password for the web sign-in (argon2; others sign in by emailed link)."""
     from app.web.auth import set_password
 
-    secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    secret = typer.prompt(_say("password_prompt"), hide_input=True, confirmation_prompt=True)
     if len(secret) < 12:
-        err.print("use at least 12 characters")
+        err.print(_say("password_short"))
         raise typer.Exit(1)
     with _pdca() as pdca, db.writing(pdca.engine) as conn:
         done = set_password(conn, email=email, password=secret, now=utc_now())
     if not done:
-        err.print(f"{email} is not an admin in the config")
+        err.print(_say("not_an_admin", email=email))
         raise typer.Exit(1)
-    out.print(f"password set for {email}")
+    out.print(_say("password_set", email=email))
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -726,7 +1012,7 @@ def _listen(host: str, port: int) -> socket.socket:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
     except socket.gaierror as exc:
-        err.print(f"cannot listen on {host!r} ({exc.strerror}): check --host or [web] host")
+        err.print(_say("cannot_resolve", host=repr(host), why=exc.strerror))
         raise typer.Exit(1) from None
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -735,22 +1021,15 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.listen(2048)
     except OSError as exc:
         sock.close()
-        reasons = {
-            errno.EADDRINUSE: f"port {port} on {host} is in use (another pdca serve?): stop it, or choose another "
-                              "port with --port or [web] port",
-            errno.EACCES: f"this user may not listen on port {port}: choose a port above 1023 (--port or [web] port)",
-            errno.EADDRNOTAVAIL: f"{host} is not an address of this machine: check --host or [web] host",
-        }
-        err.print(reasons.get(exc.errno or 0, f"cannot listen on {host}:{port}: {exc.strerror}"))
+        reasons = {errno.EADDRINUSE: "port_in_use", errno.EACCES: "port_denied",
+                   errno.EADDRNOTAVAIL: "not_this_machine"}
+        err.print(_say(reasons.get(exc.errno or 0, "cannot_listen"), host=host, port=port, why=exc.strerror))
         raise typer.Exit(1) from None
     return sock
 
 
-SCHEMA_PROBLEMS = {
-    "missing": "the database has no pdca tables yet: run `pdca init` first",
-    "behind": "the database was made by an older release: run `pdca init` to upgrade it",
-    "unknown": "the database was migrated by a newer release of pdca than this one: upgrade pdca",
-}
+SCHEMA_PROBLEMS = {"missing": "schema_missing", "behind": "schema_behind", "unknown": "schema_unknown"}
+"""What `Pdca.schema_state()` says, as the key of the sentence that asks for `pdca init`."""
 
 
 def _links_warning(base_url: str, host: str, port: int) -> str | None:
@@ -762,8 +1041,7 @@ def _links_warning(base_url: str, host: str, port: int) -> str | None:
         return None
     if linked == port:
         return None
-    return (f"note: links in mail point to {base_url} ([mail] base_url), but this server listens on "
-            f"{web_address(host, port)}; that is right only behind a proxy that forwards there")
+    return _say("links_elsewhere", base_url=base_url, address=web_address(host, port))
 
 
 @cli.command()
@@ -786,7 +1064,7 @@ def serve(
         bind_host, bind_port = host or settings.web.host, port or settings.web.port
         problem = SCHEMA_PROBLEMS.get(pdca.schema_state())
         if problem:
-            err.print(problem)
+            err.print(_say(problem))
             raise typer.Exit(1)
         sock = _listen(bind_host, bind_port)
         if settings.mail.base_url is None:  # links follow wherever this server listens
@@ -804,8 +1082,9 @@ def serve(
                                                       config=str(_state.config) if _state.config else None,
                                                       base_url=settings.links_base)
                     background.start()
-        out.print(f"pdca at {address}/  (mail: {settings.mail.backend}"
-                  + (f", in {settings.mail.dir}" if settings.mail.backend == "file" else "") + ")")
+        mail = _say("mail_in", backend=settings.mail.backend, dir=settings.mail.dir) \
+            if settings.mail.backend == "file" else settings.mail.backend
+        out.print(_say("serving", address=address, mail=mail))
         admins = sorted(settings.admins())
         if admins:
             from app.web.auth import create_link
@@ -814,8 +1093,8 @@ def serve(
                 created = create_link(conn, email=admins[0], next_url="/", now=utc_now(),
                                       minutes=settings.web.sign_in_minutes)
             if created is not None:
-                out.print(f"sign in as {admins[0]} (once, within {settings.web.sign_in_minutes} min): "
-                          f"{address}/sign-in/{created[0]}")
+                out.print(_say("sign_in_link", email=admins[0], minutes=settings.web.sign_in_minutes,
+                               url=f"{address}/sign-in/{created[0]}"))
         try:
             uvicorn.Server(uvicorn.Config(create_app(pdca), log_level="warning")).run(sockets=[sock])
         finally:
@@ -858,11 +1137,11 @@ def publish(
                      "created": created, "out": str(target), "files": len(files),
                      **({"pdf": str(pdf_path)} if pdf_path else {})})
         return
-    what = "published" if created else "unchanged since"
-    sys.stdout.write(f"{fy_label(fy)} {what} version {publication['version']} "
-                     f"(sha256 {publication['content_hash'][:16]}...); {len(files)} files in {target}\n")
+    sys.stdout.write(_say("published" if created else "unchanged_since", fy=fy_label(fy),
+                          version=publication["version"], hash=publication["content_hash"][:16], files=len(files),
+                          target=target) + "\n")
     if pdf_path:
-        sys.stdout.write(f"PDF: {pdf_path}\n")
+        sys.stdout.write(_say("pdf", path=pdf_path) + "\n")
 
 
 @cli.command("compare")
@@ -878,9 +1157,9 @@ def compare(
         code = _code(pdca)
         after = results.latest(conn, strategy_code=code, fy=fy)
         before = results.latest(conn, strategy_code=code, fy=earlier)
-    missing = [str(y) for y, p in ((earlier, before), (fy, after)) if p is None]
+    missing = [fy_label(y) for y, p in ((earlier, before), (fy, after)) if p is None]
     if missing:
-        err.print(f"not published: FY{', FY'.join(missing)} (pdca publish --fy ...)")
+        err.print(_say("not_published", years=_join(missing)))
         raise typer.Exit(1)
     _print_json({"from": earlier, "to": fy, "changes": results.diff(before, after)})  # type: ignore[arg-type]
 
@@ -901,4 +1180,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

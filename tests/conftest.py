@@ -42,6 +42,15 @@ ADMIN = "kankyo.admin@city.example.jp"
 MEMBER = "kasen@city.example.jp"  # internal council member, owner of 1-1-1
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cli_in_english() -> Iterator[None]:
+    """The CLI speaks the machine's language (Japanese under a ja_JP locale); the suite reads
+    its English on every machine, and tests/test_cli_words.py asks for Japanese itself."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PDCA_LANG", "en")
+        yield
+
+
 def settings_for(url: str) -> Settings:
     """The sample config on this database; files it writes (mail, public sites) go beside a
     SQLite database, or to a temporary folder, never into the repository."""

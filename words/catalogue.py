@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from words.cli import CLI_WORDS
 from words.pages import PAGE_WORDS
 
 Names = Callable[[str, str, str], str]
@@ -267,6 +268,7 @@ WORDS: dict[str, tuple[str, str]] = {
 
 
 WORDS.update({f"page.{key}": pair for key, pair in PAGE_WORDS.items()})
+WORDS.update({f"cli.{key}": pair for key, pair in CLI_WORDS.items()})
 
 
 def say(key: str, language: str, **values: Any) -> str:
