@@ -47,8 +47,9 @@ from engine.runtime import Actor
 from engine.spec import WorkflowSpec
 from notifications.drain import list_messages, retry
 from words.catalogue import has, join, render, say
-from workflows import bodies, calendar_admin, service
+from workflows import bodies, service
 from workflows.calendar import Calendar, concerned_roles, reason_words
+from workflows.cancelled import cancelled_words
 from workflows.fiscal import fy_label
 from workflows.registry import Entry
 from workflows.tenants import Tenant
@@ -925,21 +926,8 @@ def outbox(
         state = f"status.{r['status']}"
         table.add_row(str(r["id"]), _kind_of(pdca, r["kind"]), r["recipient"],
                       say(state, _state.language) if has(state) else r["status"], str(r["attempts"]), str(r["due"]),
-                      str(when)[:16], _error_words(r["last_error"]))
+                      str(when)[:16], cancelled_words(r["last_error"], _state.language) or "")
     out.print(table)
-
-
-def _error_words(error: str | None) -> str:
-    """A message's last error; a cancellation by a moved date or by new owners in words."""
-    if not error:
-        return ""
-    if error.startswith(service.OWNERS_CHANGED):
-        _, code, removed, added = error.split("|")
-        return say("outbox.cancelled_by_owners", _state.language, code=code, old=removed, new=added)
-    if error.startswith(calendar_admin.REASON_PREFIX):
-        _, milestone, old, new = error.split("|")
-        return say("outbox.cancelled_by_calendar", _state.language, milestone=_milestone(milestone), old=old, new=new)
-    return error
 
 
 @outbox_cli.command("send")

@@ -206,17 +206,10 @@ def _calendar_sentence(fields: dict[str, Any], who: str, language: str) -> str:
     return say("history.calendar_closed", language, who=who, fy=fy, what="; ".join(what))
 
 
-def series_words(values: dict[str, Any], language: str) -> str:
-    """A reminder series as people read it: 'days before, every N days after, escalated M days late'."""
-    from words.catalogue import say
-
-    return say("history.series", language, days="・".join(map(str, values.get("reminder_days", []))),
-               repeat=values.get("repeat_days", ""), escalate=values.get("escalate_after_days", ""))
-
-
 def _directory_sentence(event: dict[str, Any], who: Any, language: str) -> str:
     """An admin's change of a person, a body's seats or its name, or the reminder series."""
     from words.catalogue import join, say
+    from workflows.cancelled import series_words
 
     fields = event.get("fields") or {}
     actor = who(event["actor"])

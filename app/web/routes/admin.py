@@ -21,15 +21,16 @@ from app.ics import milestones_ics
 from app.importing import ImportRefused, Kept, import_actions, kept_words
 from app.web import auth
 from app.web.i18n import translator
-from app.web.site import Site, people_named, sentence, series_words
+from app.web.site import Site, people_named, sentence
 from engine import db
 from engine.errors import NotFound, WrongRole
 from notifications.drain import list_messages, message_kinds, retry, subjects
 from words.catalogue import has, say
 from words.catalogue import render as render_said
-from workflows import calendar_admin, people_admin, service
+from workflows import calendar_admin, service
 from workflows.calendar import RULE_KEYS, Milestone, reason_words
 from workflows.calendar_store import stored_year
+from workflows.cancelled import cancelled_words
 from workflows.fiscal import fy_label
 from workflows.tenants import Tenant
 
@@ -91,32 +92,6 @@ def _pages(path: str, filters: dict[str, str | None], page: int, more: bool) -> 
 
 def _kind_words(site: Site, kind: str, lang: str) -> str:
     return site.registry.kind_label(kind, lang) or (say(f"kind.{kind}", lang) if has(f"kind.{kind}") else kind)
-
-
-def _series(text: str, lang: str) -> str:
-    """'14,7,1/7/14' (as a cancelled message's reason keeps it) in words."""
-    days, repeat, escalate = text.split("/")
-    return series_words({"reminder_days": days.split(","), "repeat_days": repeat, "escalate_after_days": escalate},
-                        lang)
-
-
-def _error_words(error: str | None, lang: str) -> str | None:
-    """A message's last error; a cancellation (a date moved, owners changed) said in words."""
-    if error and error.startswith(people_admin.SEAT_CHANGED):
-        _, body, email, old, new = error.split("|")
-        seats = {r: say(f"seat.{r}", lang) if r else say("page.seat_none", lang) for r in (old, new)}
-        return say("outbox.cancelled_by_seat", lang, body=say(f"body.{body}", lang) if has(f"body.{body}") else body,
-                   email=email, old=seats[old], new=seats[new])
-    if error and error.startswith(calendar_admin.REMINDERS_REASON):
-        _, old, new = error.split("|")
-        return say("outbox.cancelled_by_reminders", lang, old=_series(old, lang), new=_series(new, lang))
-    if error and error.startswith(service.OWNERS_CHANGED):
-        _, code, removed, added = error.split("|")
-        return say("outbox.cancelled_by_owners", lang, code=code, old=removed, new=added)
-    if not error or not error.startswith(calendar_admin.REASON_PREFIX):
-        return error
-    _, milestone, old, new = error.split("|")
-    return say("outbox.cancelled_by_calendar", lang, milestone=say(f"milestone.{milestone}", lang), old=old, new=new)
 
 
 def _step_choices(site: Site, steps: list[tuple[str, str]], lang: str) -> list[tuple[str, str]]:
@@ -374,7 +349,7 @@ def admin_outbox(request: Request, status: str | None = None, kind: str | None =
     for m in messages:
         m["kind_label"] = _kind_words(site, m["kind"], lang)
         m["status_label"] = say(f"status.{m['status']}", lang) if has(f"status.{m['status']}") else m["status"]
-        m["last_error"] = _error_words(m.get("last_error"), lang)
+        m["last_error"] = cancelled_words(m.get("last_error"), lang)
         m["subject"] = said.get(m["id"], "")
         m["when"] = _local(m.get("sent_at") or m.get("created_at"), zone)
     filters = {"status": status, "kind": kind, "recipient": recipient} | window.values
