@@ -338,6 +338,8 @@ def init(
         pdca.migrate()
         strategy = pdca.sync()
         out.print(_say("initialized", people=len(pdca.settings.people), codes=", ".join(pdca.tenants.codes)))
+        for kind, who, what, _ in pdca.last_sync.kept if pdca.last_sync else []:
+            out.print(_say(f"kept_{kind}", who=who, field=say(f"sync_field.{what}", _state.language)))
         if not sample:
             return
         _build_sample(pdca, strategy, as_of.date() if as_of else pdca.calendar.today(utc_now()))

@@ -245,3 +245,18 @@ def test_an_import_says_in_a_sentence_who_changed_what_it_kept(admin: TestClient
         assert done.status_code == 200
         said = shown(done.text)
         assert words in said and "owners (" not in said
+
+
+def test_init_says_what_it_kept_in_the_person_s_language(admin: TestClient, sqlite_year: Year) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from tests.conftest import CONFIG
+
+    admin.post("/admin/people/edit", data=form(admin, email=OWNER, name="農林 三郎", division="農業振興課",
+                                               language="ja", why="組織改正"))
+    path = sqlite_year.pdca.settings.database.url.removeprefix("sqlite:///")
+    result = CliRunner().invoke(cli, ["--config", str(CONFIG), "--lang", "ja", "init"],
+                                env={"PDCA_DATABASE_URL": f"sqlite:///{path}"})
+    assert result.exit_code == 0, result.output
+    assert f"そのまま: {OWNER}の所属はWebで変更されているため" in result.output

@@ -207,4 +207,12 @@ CLI_WORDS: dict[str, tuple[str, str]] = {
     "pdf": ("PDF: {path}", "PDF: {path}"),
     "not_published": ("まだ公表されていません: {years}（pdca publish --fy ...）", "not published: {years} "
                       "(pdca publish --fy ...)"),
+    'kept_person': ('そのまま: {who}の{field}はWebで変更されているため、設定ファイルの値にしませんでした',
+                    'kept: {who} {field} (changed on the web; the config file does not override it)'),
+    'kept_body': ('そのまま: {who}の{field}はWebで変更されているため、設定ファイルの値にしませんでした',
+                  'kept: {who} {field} (changed on the web; the config file does not override it)'),
+    'kept_strategy': ('そのまま: 戦略{who}の{field}は変更されているため（期間の延長など）、'
+                      '設定ファイルの値にしませんでした',
+                      'kept: strategy {who} {field} (changed since, e.g. an extension; the config file does not '
+                      'override it)'),
 }

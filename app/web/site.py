@@ -217,7 +217,7 @@ def _directory_sentence(event: dict[str, Any], who: Any, language: str) -> str:
     if trigger == "add_person":
         return say("history.person_added", language, who=actor, person=who(fields.get("email", "")))
     if trigger == "edit_person":
-        changed = [say(f"person_field.{k}", language) for k in fields.get("changes", {})]
+        changed = [say(f"sync_field.{k}", language) for k in fields.get("changes", {})]
         return say("history.person_edited", language, who=actor, person=who(fields.get("email", "")),
                    fields=join(changed, language))
     if trigger == "rename_body":
