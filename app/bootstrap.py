@@ -63,7 +63,8 @@ def register(tenants: Tenants) -> list[Entry]:
         Entry(opinions, clock=opinion_clock.clock, kinds=opinion_clock.KINDS, views=opinion_store.views,
               extras=opinion_store.extras, parent=cycles.spec.name, options={"segment": "opinions"}),
         Entry(Workflow(strategy_review.STRATEGY_REVIEW, strategies), clock=strategy_clock.clock,
-              kinds=strategy_clock.KINDS, views=strategies.views, people=strategy_people.Actors),
+              kinds=strategy_clock.KINDS, views=strategies.views, people=strategy_people.Actors,
+              options={"strategy_level": True}),
     ]
 
 

@@ -903,6 +903,51 @@ def scheduler(
             clock.sleep(standby_seconds)
 
 
+review_cli = typer.Typer(
+    help="The strategy's own process: its mid-term and final reviews, an extension of its period, the next "
+         "strategy drafted and adopted (`pdca review show` says what comes next and by whom).",
+    rich_markup_mode=None)
+cli.add_typer(review_cli, name="review")
+
+
+def _review_workflow(pdca: Pdca) -> str:
+    """The registered workflow whose instances are the strategies themselves."""
+    found = [e.name for e in pdca.registry if e.options.get("strategy_level")]
+    if not found:
+        raise NotFound(Said("no workflow of the strategy itself is registered", "cli.no_review_workflow"))
+    return found[0]
+
+
+@review_cli.command("show")
+def review_show(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_: Annotated[str | None, typer.Option(
+        "--as", help="also say what this person may do next, or why not (JSON: may)")] = None,
+) -> None:
+    """The strategy's process (`--strategy` chooses which): its state, period, record,
+    history, and the steps that can come next."""
+    with _pdca() as pdca:
+        workflow, code = _review_workflow(pdca), pdca.strategy_code
+    show(code=code, fy=None, as_json=as_json, workflow=workflow, as_=as_)
+
+
+@review_cli.command("step")
+def review_step(
+    trigger: Annotated[str, typer.Argument(help="the step to take, as `pdca review show` lists them")],
+    as_: Annotated[str, typer.Option("--as", help="email of the person acting")],
+    comment: Annotated[str | None, typer.Option("--comment", help=COMMENT_HELP)] = None,
+    field: Annotated[list[str] | None, typer.Option("--field", help=FIELD_HELP)] = None,
+    expect_version: Annotated[int | None, typer.Option("--expect-version", help=VERSION_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print what happened as JSON")] = False,
+) -> None:
+    """Take a step of the strategy's process as a person: e.g. `pdca review step submit_review
+    --as jimukyoku@city.example.jp --field summary=...`. Exit 1 with the reason when refused."""
+    with _pdca() as pdca:
+        workflow, code = _review_workflow(pdca), pdca.strategy_code
+    fire(code=code, trigger=trigger, as_=as_, fy=None, comment=comment, field=field, expect_version=expect_version,
+         as_json=as_json, workflow=workflow)
+
+
 outbox_cli = typer.Typer(help="The outbox: messages queued, sent, retrying or dead.", invoke_without_command=True,
                          rich_markup_mode=None)
 cli.add_typer(outbox_cli, name="outbox")

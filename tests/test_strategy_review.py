@@ -12,16 +12,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from app.bootstrap import Pdca
 from app.importing import import_actions
+from app.web.main import create_app
 from engine import db
 from engine.errors import GuardRefused, InvalidFields
 from engine.outbox import OutboxMessage
 from tests.conftest import ADMIN, NOW, PROMOTION_CHAIR, SAMPLE, settings_for
+from tests.test_web import Clock, csrf_of, sign_in
+from tests.test_words import visible_text
 from workflows import service
 from workflows.models import Action, Council, Cycle, Indicator, Membership, Strategy, StrategyProcess
+from workflows.strategy_review import STRATEGY_REVIEW
 from workflows.tick import open_year, tick
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -44,6 +49,10 @@ class City:
         with db.writing(self.pdca.engine) as conn:
             import_actions(conn, strategy=self.strategy, path=SAMPLE, now=NOW)
             open_year(conn, self.pdca.registry, self.pdca.tenants.get(conn, self.strategy), fy=2026, now=NOW)
+
+    @property
+    def engine(self) -> Any:
+        return self.pdca.engine
 
     @property
     def entry(self) -> Any:
@@ -198,3 +207,25 @@ def test_a_simulation_through_the_target_year_ends_with_the_next_strategy_adopte
     assert city.state(new) == "adopted"
     assert set(city.cycles(new, 2027)) == {"plan.drafting"} and city.cycles(city.strategy, 2027) == []
     assert set(city.cycles(city.strategy, 2026)) == {"do.implementing"}  # the old strategy's last year goes on
+
+
+def test_the_process_page_speaks_words_and_takes_the_secretariat_s_step(city: City) -> None:
+    codes = {s.name for s in STRATEGY_REVIEW.states if "_" in s.name} | {
+        t.name for t in (*STRATEGY_REVIEW.triggers, *STRATEGY_REVIEW.openings) if "_" in t.name}
+    city.tick("2026-06-01")
+    process = city.process().id
+    with TestClient(create_app(city.pdca, clock=Clock(at("2026-06-02", 10))), follow_redirects=False) as client:
+        sign_in(client, city, SECRETARIAT)  # type: ignore[arg-type]  (sign_in needs only the engine)
+        for lang, words in (("ja", "最終評価中"), ("en", "Final review")):
+            page = client.get(f"/w/strategy/{process}?lang={lang}")
+            assert page.status_code == 200
+            text = visible_text(page.text)
+            assert words in text and not [c for c in codes if c in text], text
+        home = visible_text(client.get("/?lang=ja").text)
+        assert "みどり市生物多様性戦略" in home and "最終評価中" in home  # My work: it waits for the secretariat
+        page = client.get(f"/w/strategy/{process}")
+        sent = client.post(f"/w/strategy/{process}/fire", data={
+            "csrf": csrf_of(page.text), "trigger": "submit_review", "summary": "12件の取組の総括",
+            "version": str(city.process().version)})
+        assert sent.status_code == 303, visible_text(sent.text)
+    assert city.state() == "review_council"

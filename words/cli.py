@@ -215,4 +215,6 @@ CLI_WORDS: dict[str, tuple[str, str]] = {
                       '設定ファイルの値にしませんでした',
                       'kept: strategy {who} {field} (changed since, e.g. an extension; the config file does not '
                       'override it)'),
+    'no_review_workflow': ('戦略そのものの進行管理のワークフローが登録されていません',
+                           'No workflow of the strategy itself is registered'),
 }

@@ -294,4 +294,13 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
     'seat_set': ('役割の変更', 'Seat changed'),
     'body_renamed': ('名称の変更', 'Body renamed'),
     'reminders_set': ('お知らせの日程の変更', 'Reminders changed'),
+    'f_review_summary': ('最終評価の総括', 'Findings of the final review'),
+    'f_mid_review_summary': ('中間評価の総括', 'Findings of the mid-term review'),
+    'f_extension_period': ('延長（目標年度）', 'Extension (target year)'),
+    'f_extension_reason': ('延長の理由', 'Why extended'),
+    'f_extension_moved': ('目標年度を移した数値目標', 'Targets moved to the new year'),
+    'f_draft_code': ('次期戦略の記号', 'Next strategy: code'),
+    'f_draft_name_ja': ('次期戦略の名称', 'Next strategy: name'),
+    'f_draft_name_en': ('次期戦略の英語名', 'Next strategy: name in English'),
+    'f_draft_period': ('次期戦略の計画期間', 'Next strategy: period'),
 }

@@ -188,10 +188,7 @@ class StrategyStore(BasicStore):
         data = instance.data
         due = self.due(conn, instance)
         record = {k: data[k] for k in ("review_summary", "mid_review_summary", "returned_comment") if data.get(k)}
-        if data.get("extension"):
-            record["extension"] = data["extension"]
-        if data.get("draft"):
-            record["draft"] = data["draft"]
+        record |= _as_read(data.get("extension"), data.get("draft"))
         return {"title": data["name_ja"], "code": data["code"], "record": record,
                 "period": {"first_fy": data["first_fy"], "target_fy": data["target_fy"],
                            "label": f"{fy_label(data['first_fy'])}–{fy_label(data['target_fy'])}"},
@@ -205,6 +202,20 @@ class StrategyStore(BasicStore):
                           "division": "", "fy": None, "fy_label": "", "state": r["state"],
                           "state_label": SPEC.state(r["state"]).label(language), "path": f"/w/{SPEC.name}/{r['id']}",
                           "flags": []} for r in rows}
+
+
+def _as_read(extension: Mapping[str, Any] | None, draft: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The extension asked for and the next strategy drafted, as a person reads them: each
+    value text or a number (the page names each entry), never a structure."""
+    record: dict[str, Any] = {}
+    if extension:
+        record["extension_period"] = f"{fy_label(extension['from_fy'])} → {fy_label(extension['to_fy'])}"
+        record["extension_reason"] = extension["reason"]
+        record["extension_moved"] = extension.get("moved_indicators", 0)
+    if draft:
+        record |= {"draft_code": draft["code"], "draft_name_ja": draft["name_ja"], "draft_name_en": draft["name_en"],
+                   "draft_period": f"{fy_label(draft['first_fy'])} – {fy_label(draft['target_fy'])}"}
+    return record
 
 
 def _copy_bodies(conn: Connection, old: int, new: int) -> None:
