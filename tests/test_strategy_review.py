@@ -147,6 +147,23 @@ def test_the_next_strategy_is_drafted_approved_adopted_and_takes_over_without_mi
     with pytest.raises(InvalidFields, match="code"):
         city.fire("submit_draft", SECRETARIAT, "2026-11-01", code="biodiversity-2026", name_ja="x", name_en="x",
                   first_fy="2027", target_fy="2036")
+    with pytest.raises(GuardRefused, match="say why"):
+        city.fire("plan_action", SECRETARIAT, "2026-10-05", action="1-1-1", treatment="drop")
+    with pytest.raises(GuardRefused, match="merges into"):
+        city.fire("plan_action", SECRETARIAT, "2026-10-05", action="1-2-1", treatment="merge", into="9-9-9",
+                  reason="重複")
+    city.fire("plan_action", SECRETARIAT, "2026-10-05", action="1-1-1", treatment="drop", reason="目標を達成した")
+    city.fire("plan_action", SECRETARIAT, "2026-10-05", action="1-2-1", treatment="merge", into="1-2-2",
+              reason="同じ湿地で行う取組をまとめる")
+    city.fire("plan_action", SECRETARIAT, "2026-10-05", action="1-1-2", treatment="change",
+              title_ja="里山林の保全と活用", reason="活用まで広げる")
+    with pytest.raises(GuardRefused, match=r"nobody@city\.example\.jp"):
+        city.fire("add_action", SECRETARIAT, "2026-10-06", code="5-1-1", basic_policy="5 気候変動への適応",
+                  title_ja="緑の回廊づくり", division="公園課", owners=["nobody@city.example.jp"], plan="計画",
+                  reason="国家戦略の行動目標に対応")
+    city.fire("add_action", SECRETARIAT, "2026-10-06", code="5-1-1", basic_policy="5 気候変動への適応",
+              title_ja="緑の回廊づくり", division="公園課", owners=["koen@city.example.jp"],
+              plan="河川沿いの緑をつなぐ", reason="国家戦略の行動目標に対応")
     city.fire("submit_draft", SECRETARIAT, "2026-11-01", code="midori-2027", name_ja="第2次みどり市生物多様性戦略",
               name_en="Second Midori City Biodiversity Strategy", first_fy="2027", target_fy="2036")
     city.fire("approve_draft", PROMOTION_CHAIR, "2026-12-01")
@@ -158,7 +175,9 @@ def test_the_next_strategy_is_drafted_approved_adopted_and_takes_over_without_mi
         assert (new.predecessor_id, new.first_fy, new.target_fy) == (city.strategy, 2027, 2036)
         old_actions = conn.execute(select(Action.code).where(Action.strategy_id == city.strategy)).scalars().all()
         new_actions = conn.execute(select(Action.code).where(Action.strategy_id == new.id)).scalars().all()
-        assert sorted(new_actions) == sorted(old_actions)
+        assert sorted(new_actions) == sorted({*old_actions} - {"1-1-1", "1-2-1"} | {"5-1-1"})
+        assert conn.execute(select(Action.title_ja).where(Action.strategy_id == new.id, Action.code == "1-1-2")
+                            ).scalar() == "里山林の保全と活用"
         seats = conn.execute(select(Council.key, Membership.role).join(Membership, Membership.council_id == Council.id)
                              .where(Council.strategy_id == new.id)).all()
         assert ("promotion", "chair") in [tuple(s) for s in seats]
@@ -169,6 +188,7 @@ def test_the_next_strategy_is_drafted_approved_adopted_and_takes_over_without_mi
     city.tick("2027-01-20")  # the plan window for FY2027
     assert city.cycles(city.strategy, 2027) == []  # the old strategy opens no year past its target
     assert set(city.cycles(new.id, 2027)) == {"plan.drafting"} and len(city.cycles(new.id, 2027)) == len(new_actions)
+    assert len(new_actions) == len(old_actions) - 1
     city.tick("2027-04-01")
     assert city.state(new.id) == "active"
     assert set(city.cycles(city.strategy, 2026)) and city.state() == "finishing"  # its last check still runs

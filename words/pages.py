@@ -303,4 +303,8 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
     'f_draft_name_ja': ('次期戦略の名称', 'Next strategy: name'),
     'f_draft_name_en': ('次期戦略の英語名', 'Next strategy: name in English'),
     'f_draft_period': ('次期戦略の計画期間', 'Next strategy: period'),
+    'f_draft_change': ('見直して継続する取組', 'Actions carried over, changed'),
+    'f_draft_merge': ('統合する取組', 'Actions merged'),
+    'f_draft_drop': ('終了する取組', 'Actions dropped'),
+    'f_draft_new': ('新しい取組', 'New actions'),
 }

@@ -16,7 +16,7 @@ reason and approved by the promotion council.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import Said
 from engine.spec import OPENING, STAND_IN, SYSTEM, Changes, Field, Guard, Label, Role, State, Trigger, WorkflowSpec
@@ -28,6 +28,9 @@ SECRETARIAT = "secretariat"
 PROMOTION_CHAIR = "promotion_chair"
 MOVE, KEEP = "move", "keep"
 """What an extension does to the targets set for the old target year."""
+TREATMENTS = ("keep", "change", "merge", "drop")
+"""What becomes of an action in the next strategy: carried over unchanged, carried over
+changed, merged into another, or dropped."""
 
 
 # -- guards and checks -------------------------------------------------------------------
@@ -64,6 +67,38 @@ def period_follows(ctx: FireContext) -> str | None:
     if target < first:
         return Said("the target year comes no earlier than the first year",
                     ja="目標年度は開始年度以降にしてください")
+    return None
+
+
+def treatment_explained(ctx: FireContext) -> str | None:
+    """Only an action carried over unchanged needs no reason; a merge names the action it
+    joins, one of the others; a change says what changes."""
+    f = ctx.fields
+    treatment, reason = f.get("treatment"), (f.get("reason") or "").strip()
+    if treatment != "keep" and not reason:
+        return Said("say why the action changes, merges or ends", ja="見直し・統合・終了の理由を書いてください")
+    if treatment == "merge":
+        into = (f.get("into") or "").strip()
+        if into == f.get("action") or into not in ctx.store.choices(ctx.conn, ctx.instance, "actions"):  # type: ignore[attr-defined]
+            return Said("name the action it merges into (another action of this strategy)",
+                        ja="統合先の取組（この戦略のほかの取組）の番号を書いてください")
+    if treatment == "change" and not ((f.get("title_ja") or "").strip() or (f.get("plan") or "").strip()):
+        return Said("give the changed title or plan", ja="見直し後の取組名か計画を書いてください")
+    return None
+
+
+def a_new_action(ctx: FireContext) -> str | None:
+    """A new action has a code no action of this strategy or the draft uses, and owners
+    pdca knows."""
+    code = (ctx.fields.get("code") or "").strip()
+    draft = ctx.instance.data.get("draft") or {}
+    if code in ctx.store.choices(ctx.conn, ctx.instance, "actions") or code in {  # type: ignore[attr-defined]
+            a["code"] for a in draft.get("new_actions", [])}:
+        return Said(f"there is an action {code} already", ja=f"取組「{code}」はすでにあります")
+    unknown = ctx.store.unknown_people(ctx.conn, ctx.fields.get("owners") or [])  # type: ignore[attr-defined]
+    if unknown:
+        return Said(f"not a person pdca knows: {', '.join(unknown)}",
+                    ja=f"登録されていない人です: {'、'.join(unknown)}")
     return None
 
 
@@ -119,9 +154,31 @@ def record_approval(ctx: FireContext) -> Changes:
 
 def record_draft(ctx: FireContext) -> Changes:
     f = ctx.fields
-    draft = {"code": f["code"].strip(), "name_ja": f["name_ja"].strip(), "name_en": f["name_en"].strip(),
-             "first_fy": int(f["first_fy"]), "target_fy": int(f["target_fy"])}
+    draft = _draft_of(ctx) | {"code": f["code"].strip(), "name_ja": f["name_ja"].strip(),
+                              "name_en": f["name_en"].strip(), "first_fy": int(f["first_fy"]),
+                              "target_fy": int(f["target_fy"])}
     return Changes({"draft": draft, "returned_comment": None}, [_notify("strategy_step", PROMOTION_CHAIR)])
+
+
+def _draft_of(ctx: FireContext) -> dict[str, Any]:
+    return dict(ctx.instance.data.get("draft") or {})
+
+
+def record_action_plan(ctx: FireContext) -> Changes:
+    f = ctx.fields
+    draft = _draft_of(ctx)
+    planned = dict(draft.get("actions") or {})
+    planned[f["action"]] = {k: (f.get(k) or "").strip() for k in ("treatment", "into", "title_ja", "plan", "reason")}
+    return Changes({"draft": draft | {"actions": planned}})
+
+
+def record_new_action(ctx: FireContext) -> Changes:
+    f = ctx.fields
+    draft = _draft_of(ctx)
+    new = {k: (f.get(k) or "").strip() for k in ("code", "basic_policy", "title_ja", "title_en", "division", "plan",
+                                                 "reason")}
+    new["owners"] = [e.strip().lower() for e in f.get("owners") or [] if e.strip()]
+    return Changes({"draft": draft | {"new_actions": [*draft.get("new_actions", []), new]}})
 
 
 def record_adoption(ctx: FireContext) -> Changes:
@@ -197,6 +254,34 @@ TRIGGERS = (
             Label("最終評価を承認", "Approve the final review"), fields=(OPTIONAL_COMMENT,), record=record_approval),
     Trigger("return_review", "review_council", "final_review", (PROMOTION_CHAIR,),
             Label("最終評価を差し戻す", "Return the final review"), fields=(COMMENT,), record=record_return),
+    Trigger("plan_action", "next_drafting", "next_drafting", (SECRETARIAT,),
+            Label("取組の扱いを決める", "Decide what becomes of an action"),
+            fields=(
+                Field("action", "choice", Label("取組", "Action"), choices="actions"),
+                Field("treatment", "choice", Label("次期戦略での扱い", "In the next strategy"), choices=TREATMENTS,
+                      labels={"keep": Label("そのまま継続", "Carried over unchanged"),
+                              "change": Label("見直して継続", "Carried over, changed"),
+                              "merge": Label("ほかの取組に統合", "Merged into another"),
+                              "drop": Label("終了", "Dropped")}),
+                Field("into", "text", Label("統合先の取組番号", "Merged into (action code)"), required=False),
+                Field("title_ja", "text", Label("見直し後の取組名", "Changed title"), required=False),
+                Field("plan", "longtext", Label("見直し後の計画", "Changed plan"), required=False),
+                Field("reason", "longtext", Label("理由", "Why"), required=False),
+            ),
+            guards=(Guard("treatment_explained", treatment_explained),), record=record_action_plan, optional=True),
+    Trigger("add_action", "next_drafting", "next_drafting", (SECRETARIAT,),
+            Label("新しい取組を加える", "Add a new action"),
+            fields=(
+                Field("code", "text", Label("取組番号", "Action code")),
+                Field("basic_policy", "text", Label("基本方針", "Basic policy")),
+                Field("title_ja", "text", Label("取組名", "Title")),
+                Field("title_en", "text", Label("取組名（英語）", "Title in English"), required=False),
+                Field("division", "text", Label("担当課", "Division")),
+                Field("owners", "lines", Label("担当者のメールアドレス", "Owners' email addresses")),
+                Field("plan", "longtext", Label("計画", "Plan")),
+                Field("reason", "longtext", Label("加える理由", "Why it is added")),
+            ),
+            guards=(Guard("a_new_action", a_new_action),), record=record_new_action, optional=True),
     Trigger("submit_draft", "next_drafting", "draft_review", (SECRETARIAT,),
             Label("次期戦略案を推進会議に諮る", "Put the draft to the council"),
             fields=(
@@ -221,4 +306,4 @@ TRIGGERS = (
 STRATEGY_REVIEW = WorkflowSpec("strategy", STATES, "active", TRIGGERS, ROLES,
                                Label("戦略の進行管理", "The strategy"), OPENINGS)
 
-__all__ = ["KEEP", "MOVE", "PROMOTION_CHAIR", "SECRETARIAT", "STAND_IN", "STRATEGY_REVIEW"]
+__all__ = ["KEEP", "MOVE", "PROMOTION_CHAIR", "SECRETARIAT", "STAND_IN", "STRATEGY_REVIEW", "TREATMENTS"]

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, String, insert, literal, select, true, update
 from engine.clock import to_storage
 from engine.outbox import dedupe_key, queue
 from engine.runtime import Instance
+from engine.spec import Label
 from workflows import actions
 from workflows.basic import BasicStore
 from workflows.fiscal import fy_label
@@ -106,9 +107,29 @@ class StrategyStore(BasicStore):
             target_fy=draft["target_fy"], grades=old.grades, reminders=old.reminders, predecessor_id=old.id,
         )).inserted_primary_key[0])  # type: ignore[index]
         _copy_bodies(conn, old.id, new_id)
-        _carry_over_actions(conn, old.id, new_id, target_fy=draft["target_fy"], series=self.series)
+        _carry_over_actions(conn, old.id, new_id, draft, series=self.series)
+        _add_new_actions(conn, new_id, draft.get("new_actions", []))
         conn.execute(update(process_table).where(process_table.c.id == instance.id).values(next_strategy_id=new_id))
         self.tenants.forget()
+
+    def choices(self, conn: Connection, instance: Instance, source: str) -> Sequence[str]:
+        """The strategy's actions still under way, for the next strategy's draft."""
+        if source != "actions":
+            raise KeyError(source)
+        return tuple(conn.execute(select(Action.code).where(
+            Action.strategy_id == instance.tenant, Action.status == "active").order_by(Action.code)).scalars())
+
+    def choice_labels(self, conn: Connection, instance: Instance, source: str) -> dict[str, Label]:
+        if source != "actions":
+            return {}
+        return {r.code: Label(f"{r.code} {r.title_ja}", f"{r.code} {r.title_en or r.title_ja}") for r in conn.execute(
+            select(Action.code, Action.title_ja, Action.title_en).where(
+                Action.strategy_id == instance.tenant, Action.status == "active"))}
+
+    def unknown_people(self, conn: Connection, emails: Sequence[str]) -> list[str]:
+        wanted = {e.strip().lower() for e in emails if e.strip()}
+        known = set(conn.execute(select(Person.email).where(Person.email.in_(wanted), Person.active)).scalars())  # type: ignore[attr-defined]
+        return sorted(wanted - known)
 
     # -- what the guards and the clock ask -----------------------------------------------------
 
@@ -212,9 +233,13 @@ def _as_read(extension: Mapping[str, Any] | None, draft: Mapping[str, Any] | Non
         record["extension_period"] = f"{fy_label(extension['from_fy'])} → {fy_label(extension['to_fy'])}"
         record["extension_reason"] = extension["reason"]
         record["extension_moved"] = extension.get("moved_indicators", 0)
-    if draft:
+    if draft and draft.get("code"):
         record |= {"draft_code": draft["code"], "draft_name_ja": draft["name_ja"], "draft_name_en": draft["name_en"],
                    "draft_period": f"{fy_label(draft['first_fy'])} – {fy_label(draft['target_fy'])}"}
+    if draft:
+        treatments = [p.get("treatment") for p in (draft.get("actions") or {}).values()]
+        record |= {f"draft_{t}": treatments.count(t) for t in ("change", "merge", "drop")}
+        record["draft_new"] = len(draft.get("new_actions") or [])
     return record
 
 
@@ -232,15 +257,23 @@ def _copy_bodies(conn: Connection, old: int, new: int) -> None:
             conn.execute(insert(Membership), [{"council_id": council_id, "person_id": p, "role": r} for p, r in seats])
 
 
-def _carry_over_actions(conn: Connection, old: int, new: int, *, target_fy: int, series: Series) -> int:
-    """Every action still under way, with its owners and indicators. An indicator's next
-    baseline is its last measured value (and year); its target stays as it was, set for the
-    next strategy's target year, until the drafting step proposes one."""
+def _carry_over_actions(conn: Connection, old: int, new: int, draft: Mapping[str, Any], *, series: Series) -> int:
+    """Every action still under way, as the draft decided: carried over unchanged (the
+    default), carried over with its changed title or plan, or left behind when merged into
+    another or dropped; with its owners and indicators. An indicator's next baseline is its
+    last measured value (and year); its target stays as it was, set for the next
+    strategy's target year."""
     carried = 0
+    planned: Mapping[str, Mapping[str, str]] = draft.get("actions") or {}
     for action in conn.execute(select(Action.__table__).where(  # type: ignore[attr-defined]
             Action.strategy_id == old, Action.status == "active").order_by(Action.id)).mappings():
+        plan = planned.get(action["code"], {})
+        if plan.get("treatment") in ("merge", "drop"):
+            continue
         values = {k: action[k] for k in ("code", "basic_policy", "basic_policy_en", "title_ja", "title_en",
                                           "division", "plan")}
+        if plan.get("treatment") == "change":
+            values |= {k: plan[k] for k in ("title_ja", "plan") if plan.get(k)}
         action_id = conn.execute(insert(Action).values(strategy_id=new, status="active", **values)
                                  ).inserted_primary_key[0]  # type: ignore[index]
         owners = conn.execute(select(ActionOwner.person_id).where(ActionOwner.action_id == action["id"])).scalars()
@@ -255,9 +288,21 @@ def _carry_over_actions(conn: Connection, old: int, new: int, *, target_fy: int,
                 unit=ind["unit"], direction=ind["direction"],
                 baseline_value=last[1] if last else ind["baseline_value"],
                 baseline_year=last[0] if last else ind["baseline_year"],
-                target_value=ind["target_value"], target_year=target_fy if ind["target_value"] is not None else None))
+                target_value=ind["target_value"],
+                target_year=draft["target_fy"] if ind["target_value"] is not None else None))
         carried += 1
     return carried
+
+
+def _add_new_actions(conn: Connection, new: int, added: Sequence[Mapping[str, Any]]) -> None:
+    """The draft's new actions, with their owners (indicators come by import or on the web)."""
+    for a in added:
+        action_id = conn.execute(insert(Action).values(
+            strategy_id=new, status="active", code=a["code"], basic_policy=a["basic_policy"], title_ja=a["title_ja"],
+            title_en=a.get("title_en") or None, division=a["division"], plan=a.get("plan") or "",
+        )).inserted_primary_key[0]  # type: ignore[index]
+        people = conn.execute(select(Person.id).where(Person.email.in_(a.get("owners", [])))).scalars()  # type: ignore[attr-defined]
+        actions.replace_owners(conn, action_id, list(people))
 
 
 __all__ = ["DEADLINES", "StrategyStore"]
