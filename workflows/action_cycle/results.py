@@ -9,8 +9,6 @@ again is a no-op, and a changed year becomes a new version that must say why.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
@@ -22,15 +20,8 @@ from engine.clock import to_storage
 from engine.errors import InvalidFields, NotFound
 from workflows import indicators
 from workflows.fiscal import fy_label
+from workflows.frozen import content_hash
 from workflows.models import Action, Cycle, Indicator, Measurement, Proposal, Publication, Strategy
-
-
-def canonical(content: dict[str, Any]) -> str:
-    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def content_hash(content: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical(content).encode()).hexdigest()
 
 
 def snapshot(conn: Connection, *, strategy_code: str, fy: int, on_track_ratio: float = 0.9) -> dict[str, Any]:
