@@ -53,7 +53,8 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 def register(tenants: Tenants) -> list[Entry]:
     """The city's workflows, the strategy's own yearly process first."""
     cycles = Workflow(action_cycle.ACTION_CYCLE, CycleStore(tenants))
-    strategies = StrategyStore(tenants, series=action_cycle_results.measured_series)
+    strategies = StrategyStore(tenants, series=action_cycle_results.measured_series,
+                               snapshot=action_cycle_results.year_results)
     opinions = Workflow(opinion.OPINION, opinion_store.OpinionStore(tenants, parent=action_cycle.ACTION_CYCLE))
     return [
         Entry(cycles, clock=action_cycle_clock.clock, kinds=action_cycle_mail.KINDS, views=action_cycle_mail.views,

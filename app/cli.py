@@ -940,8 +940,8 @@ def review_step(
     expect_version: Annotated[int | None, typer.Option("--expect-version", help=VERSION_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print what happened as JSON")] = False,
 ) -> None:
-    """Take a step of the strategy's process as a person: e.g. `pdca review step submit_review
-    --as jimukyoku@city.example.jp --field summary=...`. Exit 1 with the reason when refused."""
+    """Take a step of the strategy's process as a person, as `pdca review show` lists them,
+    with its fields (`--field name=value`). Exit 1 with the reason when refused."""
     with _pdca() as pdca:
         workflow, code = _review_workflow(pdca), pdca.strategy_code
     fire(code=code, trigger=trigger, as_=as_, fy=None, comment=comment, field=field, expect_version=expect_version,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.bootstrap import Pdca
+from publishing import review
 from publishing.site import write_site
 
 
@@ -27,4 +28,19 @@ def ensure_site(pdca: Pdca, publication: dict) -> Path:  # type: ignore[type-arg
     target = site_dir(pdca, publication["fy"], publication["version"], code=code)
     if not (target / "index.html").exists():
         write_site(publication, target)
+    return target
+
+
+def review_dir(pdca: Pdca, version: int, *, code: str | None = None) -> Path:
+    """A strategy's final review beside its years: `review/v1` in its folder."""
+    root = public_root(pdca)
+    if code is not None and code != pdca.tenants.default_code:
+        root = root / code
+    return root / "review" / f"v{version}"
+
+
+def ensure_review_site(pdca: Pdca, package: dict) -> Path:  # type: ignore[type-arg]
+    target = review_dir(pdca, package["version"], code=package["strategy"]["code"])
+    if not (target / "index.html").exists():
+        review.write_site(package, target)
     return target

@@ -249,3 +249,54 @@ def test_the_process_page_speaks_words_and_takes_the_secretariat_s_step(city: Ci
             "version": str(city.process().version)})
         assert sent.status_code == 303, visible_text(sent.text)
     assert city.state() == "review_council"
+
+
+def test_the_approved_review_publishes_a_frozen_package_whose_figures_are_the_database_s(city: City) -> None:
+    from workflows.models import Measurement
+
+    with db.writing(city.pdca.engine) as conn:
+        s1 = conn.execute(select(Indicator.id).join(Action, Action.id == Indicator.action_id).where(
+            Action.strategy_id == city.strategy, Action.code == "1-1-2", Indicator.code == "S1")).scalar_one()
+        for fy, value in ((2023, 30.0), (2024, 33.0), (2025, 35.0), (2026, 39.0)):
+            conn.execute(Measurement.__table__.insert().values(indicator_id=s1, fy=fy, value=value))  # type: ignore[attr-defined]
+    city.tick("2026-06-01")
+    city.fire("submit_review", SECRETARIAT, "2026-09-01", summary="総括")
+    city.fire("approve_review", PROMOTION_CHAIR, "2026-09-20")
+    store = city.entry.store
+    with db.reading(city.pdca.engine) as conn:
+        published = store.published_review(conn, city.strategy)
+        count = conn.execute(select(Action.id).where(Action.strategy_id == city.strategy)).all()
+    assert published["version"] == 1 and len(published["content_hash"]) == 64
+    assert len(published["actions"]) == len(count) and published["summary"] == "総括"
+    s1_row = next(i for a in published["actions"] if a["code"] == "1-1-2" for i in a["indicators"] if i["code"] == "S1")
+    assert s1_row["series"] == [[2023, 30.0], [2024, 33.0], [2025, 35.0], [2026, 39.0]]
+    # 30 33 35 39: x̄ 2024.5, ȳ 34.25, Sxy = -1.5·-4.25 + -0.5·-1.25 + 0.5·0.75 + 1.5·4.75 = 14.5, Sxx 5: slope 2.9
+    # 2030: 34.25 + 2.9 · 5.5 = 50.2, short of the target 60 (baseline 35): off course, progress (39-35)/25 = 0.16
+    assert s1_row["forecast"]["method"] == "least_squares" and s1_row["forecast"]["value"] == 50.2
+    assert (s1_row["verdict"], s1_row["progress"]) == ("off_course", 0.16)
+    assert published["counts"]["by_verdict"]["off_course"] >= 1
+    with db.writing(city.pdca.engine) as conn:  # nothing changed: publishing again makes no new version
+        again = store.publish_review(conn, store.instance_of(conn, city.strategy), now=at("2026-09-21"))
+    assert again["version"] == 1
+
+
+def test_the_published_review_reads_in_both_languages_with_its_files(city: City) -> None:
+    city.tick("2026-06-01")
+    city.fire("submit_review", SECRETARIAT, "2026-09-01", summary="12件の取組の総括")
+    city.fire("approve_review", PROMOTION_CHAIR, "2026-09-20")
+    with TestClient(create_app(city.pdca, clock=Clock(at("2026-09-21", 10))), follow_redirects=False) as client:
+        index = visible_text(client.get("/public").text)
+        assert "計画期間の最終評価" in index
+        latest = client.get("/public/review/")
+        assert latest.status_code == 303 and latest.headers["location"] == "/public/review/v1/"
+        ja = visible_text(client.get("/public/review/v1/").text)
+        en = visible_text(client.get("/public/review/v1/en/").text)
+        assert "計画期間の最終評価" in ja and "12件の取組の総括" in ja and "データなし" in ja
+        assert "Final review of the strategy&#39;s period" in en and "no data" in en
+        for text in (ja, en):
+            assert "no_data" not in text and "off_course" not in text and "least_squares" not in text
+        csv_file = client.get("/public/review/v1/review.csv")
+        assert csv_file.status_code == 200 and "実績がありません" in csv_file.content.decode("utf-8-sig")
+        assert client.get("/public/review/v1/review.xlsx").content[:2] == b"PK"
+        assert client.get("/public/review/v2/").status_code == 404
+        assert client.get("/public/review/v1/..%2F..%2F..%2Fconfig.toml").status_code == 404

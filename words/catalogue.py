@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from words.cli import CLI_WORDS
 from words.pages import PAGE_WORDS
+from words.review import REVIEW_WORDS
 
 Names = Callable[[str, str, str], str]
 """(kind, code, language) -> words: kind is 'trigger', 'state', 'role' or 'field'."""
@@ -274,6 +275,7 @@ WORDS: dict[str, tuple[str, str]] = {
 
 WORDS.update({f"page.{key}": pair for key, pair in PAGE_WORDS.items()})
 WORDS.update({f"cli.{key}": pair for key, pair in CLI_WORDS.items()})
+WORDS.update({f"review.{key}": pair for key, pair in REVIEW_WORDS.items()})
 
 
 def say(key: str, language: str, **values: Any) -> str:

@@ -307,4 +307,5 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
     'f_draft_merge': ('統合する取組', 'Actions merged'),
     'f_draft_drop': ('終了する取組', 'Actions dropped'),
     'f_draft_new': ('新しい取組', 'New actions'),
+    'final_review': ('計画期間の最終評価', 'Final review of the period'),
 }

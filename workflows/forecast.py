@@ -233,7 +233,7 @@ def _decimals(points: Points) -> int:
 
 
 @dataclass(frozen=True)
-class Proposal:
+class TargetProposal:
     baseline_value: float | None
     baseline_year: int | None
     value: float | None
@@ -249,24 +249,24 @@ class Proposal:
                 "slope": _round(self.slope), "n": self.n}
 
 
-def propose_target(points: Points, *, next_target_year: int, direction: str) -> Proposal:
+def propose_target(points: Points, *, next_target_year: int, direction: str) -> TargetProposal:
     """The next baseline is the last measured value; the proposed target carries the trend on
     to the next target year when it goes the better way, else holds the last value ("at
     least maintain"); never worse than the next baseline."""
     pts = sorted((int(y), float(v)) for y, v in points)
     if not pts:
-        return Proposal(None, None, None, "none", next_target_year)
+        return TargetProposal(None, None, None, "none", next_target_year)
     last_year, last = pts[-1]
     digits = _decimals(pts)
     trend = fit(pts)
     better = trend is not None and ((trend.slope > 0) if direction == "up" else (trend.slope < 0))
     if trend is None or not better:
-        return Proposal(last, last_year, round(last, digits), "maintain", next_target_year,
+        return TargetProposal(last, last_year, round(last, digits), "maintain", next_target_year,
                         trend.slope if trend else None, len(pts))
     value = last + trend.slope * (next_target_year - last_year)
     value = max(value, last) if direction == "up" else min(value, last)
-    return Proposal(last, last_year, round(value, digits), "trend", next_target_year, trend.slope, len(pts))
+    return TargetProposal(last, last_year, round(value, digits), "trend", next_target_year, trend.slope, len(pts))
 
 
-__all__ = ["Forecast", "Proposal", "Trend", "Verdict", "fit", "forecast", "progress", "propose_target", "t_cdf",
+__all__ = ["Forecast", "TargetProposal", "Trend", "Verdict", "fit", "forecast", "progress", "propose_target", "t_cdf",
            "t_quantile", "verdict"]

@@ -197,6 +197,7 @@ __all__ = [
     "Person",
     "Proposal",
     "Publication",
+    "ReviewPackage",
     "Strategy",
     "StrategyProcess",
 ]
@@ -282,3 +283,19 @@ class StrategyProcess(SQLModel, table=True):
                                          description="the next strategy as drafted: code, names, period")
     returned_comment: str | None = None
     next_strategy_id: int | None = Field(default=None, foreign_key="strategy.id")
+
+
+class ReviewPackage(SQLModel, table=True):
+    """A strategy's final review as published: frozen and hashed like a year's results; a
+    correction is a new version with a note."""
+
+    __tablename__ = "review_package"
+    __table_args__ = (UniqueConstraint("strategy_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    strategy_id: int = Field(foreign_key="strategy.id")
+    version: int
+    published_at: datetime
+    note: str | None = None
+    content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    content_hash: str = Field(max_length=64)

@@ -190,3 +190,12 @@ def measured_series(conn: Connection, indicator_ids: list[int]) -> dict[int, lis
     for indicator_id, fy, value in rows:
         series[indicator_id].append((int(fy), float(value)))
     return dict(series)
+
+
+def year_results(conn: Connection, strategy_code: str, fy: int, on_track_ratio: float) -> dict[str, Any]:
+    """A year's results as its publication freezes them: the published version if there is
+    one (what citizens read), else the snapshot as it stands."""
+    published = latest(conn, strategy_code=strategy_code, fy=fy)
+    if published is not None:
+        return published
+    return snapshot(conn, strategy_code=strategy_code, fy=fy, on_track_ratio=on_track_ratio)

@@ -152,6 +152,11 @@ def record_approval(ctx: FireContext) -> Changes:
     return Changes({"returned_comment": None}, [_notify("strategy_step", SECRETARIAT)])
 
 
+def record_review_approved(ctx: FireContext) -> Changes:
+    """The council's approval publishes the package, frozen, as the year's results are."""
+    return Changes({"returned_comment": None}, [("publish_review", {}), _notify("strategy_step", SECRETARIAT)])
+
+
 def record_draft(ctx: FireContext) -> Changes:
     f = ctx.fields
     draft = _draft_of(ctx) | {"code": f["code"].strip(), "name_ja": f["name_ja"].strip(),
@@ -251,7 +256,8 @@ TRIGGERS = (
             fields=(Field("summary", "longtext", Label("最終評価の総括", "Findings of the final review")),),
             record=record_review),
     Trigger("approve_review", "review_council", "next_drafting", (PROMOTION_CHAIR,),
-            Label("最終評価を承認", "Approve the final review"), fields=(OPTIONAL_COMMENT,), record=record_approval),
+            Label("最終評価を承認して公表", "Approve and publish the final review"), fields=(OPTIONAL_COMMENT,),
+            record=record_review_approved, confirm=True),
     Trigger("return_review", "review_council", "final_review", (PROMOTION_CHAIR,),
             Label("最終評価を差し戻す", "Return the final review"), fields=(COMMENT,), record=record_return),
     Trigger("plan_action", "next_drafting", "next_drafting", (SECRETARIAT,),

@@ -23,6 +23,7 @@ from engine.spec import Label
 from workflows import actions
 from workflows.basic import BasicStore
 from workflows.fiscal import fy_label
+from workflows.frozen import content_hash
 from workflows.messages import message_columns
 from workflows.models import (
     Action,
@@ -32,9 +33,11 @@ from workflows.models import (
     Membership,
     Person,
     Publication,
+    ReviewPackage,
     Strategy,
     StrategyProcess,
 )
+from workflows.strategy_review import package
 from workflows.strategy_review.spec import MOVE, SECRETARIAT, STRATEGY_REVIEW
 from workflows.tenants import Tenants
 
@@ -43,6 +46,9 @@ if TYPE_CHECKING:
 
 process_table = StrategyProcess.__table__  # type: ignore[attr-defined]
 SPEC = STRATEGY_REVIEW
+YearResults = Callable[[Connection, str, int, float], dict[str, Any]]
+"""(strategy code, fiscal year, on-track ratio) -> that year's results as the yearly
+publication freezes them: the package is built from these."""
 Series = Callable[[Connection, list[int]], dict[int, list[tuple[int, float]]]]
 """indicator ids -> each one's measured (fiscal year, value), oldest first: the yearly
 workflow's results, handed over by bootstrap."""
@@ -51,9 +57,10 @@ DEADLINES = {"mid_review": "mid_review_due", "final_review": "final_review_due",
 
 
 class StrategyStore(BasicStore):
-    def __init__(self, tenants: Tenants, *, series: Series) -> None:
+    def __init__(self, tenants: Tenants, *, series: Series, snapshot: YearResults) -> None:
         super().__init__(process_table, SPEC, tenants, members={SECRETARIAT: "secretariat"})
         self.series = series
+        self.snapshot = snapshot
         self._load_query = (
             select(process_table, Strategy.code, Strategy.first_fy, Strategy.target_fy, Strategy.name_ja,
                    Strategy.name_en)
@@ -75,6 +82,8 @@ class StrategyStore(BasicStore):
                 self._extend(conn, instance)
             elif kind == "adopt_next":
                 self._adopt_next(conn, instance, ctx.now)
+            elif kind == "publish_review":
+                self.publish_review(conn, instance, now=ctx.now)
             else:
                 super().apply(conn, instance, [(kind, data)], ctx)
 
@@ -130,6 +139,42 @@ class StrategyStore(BasicStore):
         wanted = {e.strip().lower() for e in emails if e.strip()}
         known = set(conn.execute(select(Person.email).where(Person.email.in_(wanted), Person.active)).scalars())  # type: ignore[attr-defined]
         return sorted(wanted - known)
+
+    # -- the final review's package -------------------------------------------------------------
+
+    def review_content(self, conn: Connection, instance: Instance) -> dict[str, Any]:
+        """The package as it stands now, from every year of the period that has results."""
+        data = instance.data
+        tenant = self.tenants.get(conn, int(instance.tenant or 0))
+        years = [self.snapshot(conn, data["code"], fy, tenant.rules.on_track_ratio)
+                 for fy in range(int(data["first_fy"]), int(data["target_fy"]) + 1)]
+        strategy = {k: data[k] for k in ("code", "name_ja", "name_en", "first_fy", "target_fy")}
+        return package.build(strategy, [y for y in years if y["actions"]], summary=data.get("review_summary"))
+
+    def publish_review(self, conn: Connection, instance: Instance, *, now: datetime,
+                       note: str | None = None) -> dict[str, Any]:
+        """Freeze the package (a new version only when it changed), hashed as a year's results."""
+        content = self.review_content(conn, instance)
+        digest = content_hash(content)
+        last = self.published_review(conn, int(instance.tenant or 0))
+        if last is not None and last["source_hash"] == digest:
+            return last
+        version = (last["version"] if last else 0) + 1
+        zone = self.tenants.get(conn, int(instance.tenant or 0)).calendar.zone
+        frozen = content | {"version": version, "published_at": now.astimezone(zone).isoformat(), "note": note,
+                            "source_hash": digest}
+        conn.execute(insert(ReviewPackage).values(
+            strategy_id=instance.tenant, version=version, published_at=to_storage(now), note=note, content=frozen,
+            content_hash=content_hash(frozen)))
+        return frozen | {"content_hash": content_hash(frozen)}
+
+    def published_review(self, conn: Connection, strategy: int, version: int | None = None) -> dict[str, Any] | None:
+        """The latest published package of a strategy (or the version asked for)."""
+        query = select(ReviewPackage.content, ReviewPackage.content_hash).where(ReviewPackage.strategy_id == strategy)
+        query = query.where(ReviewPackage.version == version) if version else query.order_by(
+            ReviewPackage.version.desc())  # type: ignore[attr-defined]
+        row = conn.execute(query.limit(1)).first()
+        return row.content | {"content_hash": row.content_hash} if row else None
 
     # -- what the guards and the clock ask -----------------------------------------------------
 

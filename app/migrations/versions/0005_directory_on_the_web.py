@@ -14,7 +14,8 @@ once, like its calendar years.
 A strategy is an instance of a workflow of its own (`strategy_process`: active, the final
 review in its target year, the next strategy's drafting, finishing, superseded), may be the
 successor of another (`predecessor_id`), and keeps what the configuration last wrote of it
-(`configured`) so that an approved extension of its period survives `pdca init`.
+(`configured`) so that an approved extension of its period survives `pdca init`. The final
+review's package is frozen and hashed (`review_package`), a new version for a correction.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -58,6 +59,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('tenant_id'),
     )
+    op.create_table(
+        'review_package',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('strategy_id', sa.Integer(), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.Column('published_at', sa.DateTime(), nullable=False),
+        sa.Column('note', sa.String(), nullable=True),
+        sa.Column('content', sa.JSON(), nullable=False),
+        sa.Column('content_hash', sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(['strategy_id'], ['strategy.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('strategy_id', 'version'),
+    )
     _backfill(op.get_bind())
 
 
@@ -85,6 +99,7 @@ def _backfill(conn: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('review_package')
     op.drop_table('strategy_process')
     with op.batch_alter_table('strategy', schema=None) as batch_op:
         batch_op.drop_constraint('fk_strategy_predecessor', type_='foreignkey')

@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from app.public import ensure_site
+from app.public import ensure_review_site, ensure_site
 from app.web.site import Site
 from engine import db
 from engine.errors import NotFound
@@ -30,9 +30,21 @@ def _plausible(fy: int, number: int = 1) -> bool:
 
 
 def _code(site: Site, strategy: str | None) -> str | None:
-    """The strategy's code, or None when there is no such configured strategy."""
+    """The strategy's code, or None when there is no such strategy (a configured one, or
+    one adopted in the database as a successor)."""
     code = strategy or site.pdca.tenants.default_code
-    return code if code in site.pdca.tenants.codes else None
+    if code in site.pdca.tenants.codes:
+        return code
+    with db.reading(site.pdca.engine) as conn:
+        try:
+            return site.tenant(conn, code).code
+        except NotFound:
+            return None
+
+
+def _reviews(site: Site) -> Any:
+    """The store of the workflow whose instances are the strategies (their final reviews)."""
+    return next((e.store for e in site.registry if e.options.get("strategy_level")), None)
 
 
 @router.get("/public", response_class=HTMLResponse)
@@ -47,7 +59,35 @@ def public_index(request: Request, strategy: str | None = None) -> Response:
         except NotFound as exc:
             return _nothing_there(exc.message)
         years = _results(site).published(conn, strategy_code=code)
-    return site.page(request, "public.html", None, tenant=tenant, years=years)
+        reviews = _reviews(site)
+        review = reviews.published_review(conn, tenant.id) if reviews is not None else None
+    return site.page(request, "public.html", None, tenant=tenant, years=years, review=review)
+
+
+@router.get("/public/review/{path:path}")
+def public_review(request: Request, path: str, strategy: str | None = None) -> Response:
+    """The final review as published: /public/review/ is the latest version, v<n>/ one."""
+    site: Site = request.app.state.site
+    code = _code(site, strategy)
+    reviews = _reviews(site)
+    head, _, rest = path.partition("/")
+    number = int(head[1:]) if head.startswith("v") and head[1:].isdigit() else None
+    if code is None or reviews is None or "\x00" in path or (number is not None and not _plausible(2000, number)):
+        return _nothing_there(f"review/{path}")
+    with db.reading(site.pdca.engine) as conn:
+        tenant = site.tenant(conn, code)
+        package = reviews.published_review(conn, tenant.id, number)
+    if package is None:
+        return _nothing_there("the final review is not published")
+    if number is None:
+        return RedirectResponse(f"{site.links.prefix(code)}/public/review/v{package['version']}/", status_code=303)
+    root = ensure_review_site(site.pdca, package).resolve()
+    wanted = (root / (rest or "index.html")).resolve()
+    if wanted.is_dir():
+        wanted = wanted / "index.html"
+    if not wanted.is_relative_to(root) or not wanted.is_file():
+        return _nothing_there(path)
+    return FileResponse(wanted)
 
 
 @router.get("/public/{fy}/")
