@@ -300,3 +300,35 @@ def test_the_published_review_reads_in_both_languages_with_its_files(city: City)
         assert client.get("/public/review/v1/review.xlsx").content[:2] == b"PK"
         assert client.get("/public/review/v2/").status_code == 404
         assert client.get("/public/review/v1/..%2F..%2F..%2Fconfig.toml").status_code == 404
+
+
+def test_actions_tagged_with_framework_targets_make_the_contribution_table(city: City) -> None:
+    city.tick("2026-05-01")
+    with pytest.raises(GuardRefused, match="kmgbf:99"):
+        city.fire("tag_targets", SECRETARIAT, "2026-05-01", action="1-1-2", targets=["kmgbf:99"])
+    city.fire("tag_targets", SECRETARIAT, "2026-05-01", action="1-1-2", targets=["kmgbf:3", "nbsap_japan_2023:A1-1"])
+    city.fire("tag_targets", SECRETARIAT, "2026-05-01", action="1-1-2", indicator="S1", targets=["kmgbf:2"])
+    with TestClient(create_app(city.pdca, clock=Clock(at("2026-05-02", 10))), follow_redirects=False) as client:
+        ja = visible_text(client.get("/public/contributions").text)
+        assert "国の戦略・世界目標への貢献" in ja and "1-1-2 里山林の保全管理" in ja and "ターゲット3" in ja
+        en = visible_text(client.get("/public/contributions?lang=en").text)
+        assert "Target 3" in en and "kmgbf" not in en
+        csv_text = client.get("/public/contributions.csv").content.decode("utf-8-sig")
+        assert csv_text.count("1-1-2") == 3 and "昆明" in csv_text
+        assert client.get("/public/contributions.xlsx").content[:2] == b"PK"
+    # the draft's tags go with the next strategy
+    city.tick("2026-06-01")
+    city.fire("submit_review", SECRETARIAT, "2026-09-01", summary="総括")
+    city.fire("approve_review", PROMOTION_CHAIR, "2026-09-20")
+    city.fire("tag_targets", SECRETARIAT, "2026-10-01", action="1-2-2", targets=["kmgbf:11"])
+    city.fire("submit_draft", SECRETARIAT, "2026-11-01", code="midori-2027", name_ja="第2次", name_en="Second",
+              first_fy="2027", target_fy="2036")
+    city.fire("approve_draft", PROMOTION_CHAIR, "2026-12-01")
+    city.fire("adopt", SECRETARIAT, "2026-12-10")
+    from workflows.models import FrameworkTag
+
+    with db.reading(city.pdca.engine) as conn:
+        new = conn.execute(select(Strategy.id).where(Strategy.code == "midori-2027")).scalar_one()
+        tags = conn.execute(select(FrameworkTag.action_code, FrameworkTag.target).where(
+            FrameworkTag.strategy_id == new)).all()
+    assert [tuple(t) for t in tags] == [("1-2-2", "11")]

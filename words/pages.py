@@ -308,4 +308,20 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
     'f_draft_drop': ('終了する取組', 'Actions dropped'),
     'f_draft_new': ('新しい取組', 'New actions'),
     'final_review': ('計画期間の最終評価', 'Final review of the period'),
+    'contributions': ('国の戦略・世界目標への貢献', 'Contribution to national and global targets'),
+    'contributions_help': ('生物多様性国家戦略2023-2030と昆明・モントリオール生物多様性枠組の目標ごとに、'
+                           '貢献する取組・指標とその状況を示します。',
+                           'For each target of the national strategy 2023-2030 and of the Kunming-Montreal '
+                           'framework, the actions and indicators serving it and where they stand.'),
+    'contributions_year': ('状況は次の年度の結果', 'Standing as of'),
+    'framework_target': ('目標', 'Target'),
+    'council_grade': ('推進会議の評価', 'Council grade'),
+    'indicator_status': ('指標の状況', 'Indicator'),
+    'wording_unchecked': ('（目標の文言は公式の文書と未照合）', '(wording not yet checked against the official text)'),
+    'no_contributions': ('目標との対応はまだ記録されていません。', 'No action is tagged with a target yet.'),
+    'status_achieved': ('達成', 'achieved'),
+    'status_on_track': ('順調', 'on track'),
+    'status_behind': ('遅れ', 'behind'),
+    'status_no_data': ('データなし', 'no data'),
+    'status_not_applicable': ('数値目標なし', 'no numerical target'),
 }

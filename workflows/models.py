@@ -188,6 +188,7 @@ __all__ = [
     "AuditEvent",
     "Council",
     "Cycle",
+    "FrameworkTag",
     "Indicator",
     "Measurement",
     "Membership",
@@ -299,3 +300,18 @@ class ReviewPackage(SQLModel, table=True):
     note: str | None = None
     content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     content_hash: str = Field(max_length=64)
+
+
+class FrameworkTag(SQLModel, table=True):
+    """An action (or one of its indicators) of a strategy serves a framework target: a
+    Kunming-Montreal target, a national-strategy target (`workflows/frameworks`)."""
+
+    __tablename__ = "framework_tag"
+    __table_args__ = (UniqueConstraint("strategy_id", "action_code", "indicator_code", "framework", "target"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    strategy_id: int = Field(foreign_key="strategy.id", index=True)
+    action_code: str = Field(max_length=32)
+    indicator_code: str = Field(default="", max_length=32, description="empty: the action as a whole")
+    framework: str = Field(max_length=32)
+    target: str = Field(max_length=16)

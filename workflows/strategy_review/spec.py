@@ -102,6 +102,23 @@ def a_new_action(ctx: FireContext) -> str | None:
     return None
 
 
+def known_targets(ctx: FireContext) -> str | None:
+    """Every tag names a target of a shipped framework, on an action of this strategy (or
+    the draft's new ones)."""
+    from workflows.strategy_review.contributions import parse_targets
+
+    _, unknown = parse_targets(ctx.fields.get("targets") or [])
+    if unknown:
+        return Said(f"not a framework target (write e.g. kmgbf:3 or nbsap_japan_2023:A1-1): {', '.join(unknown)}",
+                    ja=f"枠組みの目標として読めません（例: kmgbf:3、nbsap_japan_2023:A1-1）: {'、'.join(unknown)}")
+    action = (ctx.fields.get("action") or "").strip()
+    draft = ctx.instance.data.get("draft") or {}
+    if action not in ctx.store.choices(ctx.conn, ctx.instance, "actions") and action not in {  # type: ignore[attr-defined]
+            a["code"] for a in draft.get("new_actions", [])}:
+        return Said(f"there is no action {action}", ja=f"取組「{action}」はありません")
+    return None
+
+
 def last_year_published(ctx: FireContext) -> str | None:
     """The old strategy is superseded once its target year's results are published."""
     if ctx.store.published(ctx.conn, ctx.instance):  # type: ignore[attr-defined]
@@ -186,6 +203,27 @@ def record_new_action(ctx: FireContext) -> Changes:
     return Changes({"draft": draft | {"new_actions": [*draft.get("new_actions", []), new]}})
 
 
+def _tag_fields(ctx: FireContext) -> dict[str, Any]:
+    from workflows.strategy_review.contributions import parse_targets
+
+    found, _ = parse_targets(ctx.fields.get("targets") or [])
+    return {"action": ctx.fields["action"].strip(), "indicator": (ctx.fields.get("indicator") or "").strip(),
+            "targets": [f"{fw}:{t}" for fw, t in found]}
+
+
+def record_tags(ctx: FireContext) -> Changes:
+    """Tags of this strategy's own actions, in force at once."""
+    return Changes({}, [("tag", _tag_fields(ctx))])
+
+
+def record_draft_tags(ctx: FireContext) -> Changes:
+    """Tags of the next strategy's actions, in force once it is adopted."""
+    tag = _tag_fields(ctx)
+    draft = _draft_of(ctx)
+    tags = dict(draft.get("tags") or {}) | {f"{tag['action']}/{tag['indicator']}": tag["targets"]}
+    return Changes({"draft": draft | {"tags": tags}})
+
+
 def record_adoption(ctx: FireContext) -> Changes:
     return Changes({}, [("adopt_next", {})])
 
@@ -229,6 +267,14 @@ OPENINGS = (
             Label("採択された戦略を登録", "Register the adopted strategy")),
 )
 
+TAG_FIELDS = (
+    Field("action", "text", Label("取組番号", "Action code")),
+    Field("indicator", "text", Label("指標（取組全体なら空欄）", "Indicator (empty: the whole action)"),
+          required=False),
+    Field("targets", "lines", Label("貢献する目標（例: kmgbf:3、nbsap_japan_2023:A1-1）",
+                                    "Targets it serves (e.g. kmgbf:3, nbsap_japan_2023:A1-1)"), required=False),
+)
+
 TRIGGERS = (
     # trigger, from, to, who, label, fields, guards, recorder
     Trigger("start", "adopted", "active", (SYSTEM,), Label("計画期間の開始", "The period begins")),
@@ -249,6 +295,12 @@ TRIGGERS = (
             record=record_extension_approved, confirm=True),
     Trigger("refuse_extension", "extension_review", "active", (PROMOTION_CHAIR,),
             Label("延長を認めない", "Refuse the extension"), fields=(COMMENT,), record=record_extension_refused),
+    Trigger("tag_targets", "active", "active", (SECRETARIAT,),
+            Label("国の戦略・世界目標との対応を記録", "Record the targets an action serves"), fields=TAG_FIELDS,
+            guards=(Guard("known_targets", known_targets),), record=record_tags, optional=True),
+    Trigger("tag_targets", "next_drafting", "next_drafting", (SECRETARIAT,),
+            Label("国の戦略・世界目標との対応を記録", "Record the targets an action serves"), fields=TAG_FIELDS,
+            guards=(Guard("known_targets", known_targets),), record=record_draft_tags, optional=True),
     Trigger("open_final_review", "active", "final_review", (SYSTEM,), Label("最終評価を開始", "Open the final review"),
             record=lambda ctx: record_opened("final_review_opened", SECRETARIAT)),
     Trigger("submit_review", "final_review", "review_council", (SECRETARIAT,),

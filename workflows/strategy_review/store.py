@@ -37,7 +37,7 @@ from workflows.models import (
     Strategy,
     StrategyProcess,
 )
-from workflows.strategy_review import package
+from workflows.strategy_review import contributions, package
 from workflows.strategy_review.spec import MOVE, SECRETARIAT, STRATEGY_REVIEW
 from workflows.tenants import Tenants
 
@@ -82,6 +82,9 @@ class StrategyStore(BasicStore):
                 self._extend(conn, instance)
             elif kind == "adopt_next":
                 self._adopt_next(conn, instance, ctx.now)
+            elif kind == "tag":
+                contributions.set_tags(conn, int(instance.tenant or 0), data["action"], data["indicator"],
+                                       [tuple(t.split(":", 1)) for t in data["targets"]])  # type: ignore[misc]
             elif kind == "publish_review":
                 self.publish_review(conn, instance, now=ctx.now)
             else:
@@ -118,6 +121,12 @@ class StrategyStore(BasicStore):
         _copy_bodies(conn, old.id, new_id)
         _carry_over_actions(conn, old.id, new_id, draft, series=self.series)
         _add_new_actions(conn, new_id, draft.get("new_actions", []))
+        carried = set(conn.execute(select(Action.code).where(Action.strategy_id == new_id)).scalars())
+        for key, targets in (draft.get("tags") or {}).items():
+            action, _, indicator = key.partition("/")
+            if action in carried:
+                contributions.set_tags(conn, new_id, action, indicator,
+                                       [tuple(t.split(":", 1)) for t in targets])  # type: ignore[misc]
         conn.execute(update(process_table).where(process_table.c.id == instance.id).values(next_strategy_id=new_id))
         self.tenants.forget()
 
@@ -167,6 +176,17 @@ class StrategyStore(BasicStore):
             strategy_id=instance.tenant, version=version, published_at=to_storage(now), note=note, content=frozen,
             content_hash=content_hash(frozen)))
         return frozen | {"content_hash": content_hash(frozen)}
+
+    def contribution_table(self, conn: Connection, strategy: int) -> tuple[list[dict[str, Any]], int | None]:
+        """The contribution table with the latest year that has results (and that year)."""
+        row = conn.execute(select(Strategy.code, Strategy.first_fy, Strategy.target_fy).where(
+            Strategy.id == strategy)).one()
+        tenant = self.tenants.get(conn, strategy)
+        for fy in range(int(row.target_fy), int(row.first_fy) - 1, -1):
+            results = self.snapshot(conn, row.code, fy, tenant.rules.on_track_ratio)
+            if results["actions"] and any(a["council_grade"] or a["report_status"] for a in results["actions"]):
+                return contributions.table(conn, strategy, results), fy
+        return contributions.table(conn, strategy, None), None
 
     def published_review(self, conn: Connection, strategy: int, version: int | None = None) -> dict[str, Any] | None:
         """The latest published package of a strategy (or the version asked for)."""

@@ -16,6 +16,7 @@ review in its target year, the next strategy's drafting, finishing, superseded),
 successor of another (`predecessor_id`), and keeps what the configuration last wrote of it
 (`configured`) so that an approved extension of its period survives `pdca init`. The final
 review's package is frozen and hashed (`review_package`), a new version for a correction.
+Actions and indicators are tagged with the framework targets they serve (`framework_tag`).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -72,6 +73,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('strategy_id', 'version'),
     )
+    op.create_table(
+        'framework_tag',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('strategy_id', sa.Integer(), nullable=False),
+        sa.Column('action_code', sa.String(length=32), nullable=False),
+        sa.Column('indicator_code', sa.String(length=32), nullable=False),
+        sa.Column('framework', sa.String(length=32), nullable=False),
+        sa.Column('target', sa.String(length=16), nullable=False),
+        sa.ForeignKeyConstraint(['strategy_id'], ['strategy.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('strategy_id', 'action_code', 'indicator_code', 'framework', 'target'),
+    )
+    with op.batch_alter_table('framework_tag', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_framework_tag_strategy_id'), ['strategy_id'], unique=False)
     _backfill(op.get_bind())
 
 
@@ -99,6 +114,7 @@ def _backfill(conn: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('framework_tag')
     op.drop_table('review_package')
     op.drop_table('strategy_process')
     with op.batch_alter_table('strategy', schema=None) as batch_op:

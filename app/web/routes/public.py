@@ -11,6 +11,8 @@ from app.public import ensure_review_site, ensure_site
 from app.web.site import Site
 from engine import db
 from engine.errors import NotFound
+from publishing import contributions
+from workflows.fiscal import fy_label
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,6 +64,42 @@ def public_index(request: Request, strategy: str | None = None) -> Response:
         reviews = _reviews(site)
         review = reviews.published_review(conn, tenant.id) if reviews is not None else None
     return site.page(request, "public.html", None, tenant=tenant, years=years, review=review)
+
+
+def _contributions(request: Request, strategy: str | None) -> tuple[Site, Any, list[dict[str, Any]], int | None]:
+    site: Site = request.app.state.site
+    code = _code(site, strategy)
+    reviews = _reviews(site)
+    if code is None or reviews is None:
+        return _nothing_there(f"no strategy {strategy}")
+    with db.reading(site.pdca.engine) as conn:
+        tenant = site.tenant(conn, code)
+        table, fy = reviews.contribution_table(conn, tenant.id)
+    return site, tenant, table, fy
+
+
+@router.get("/public/contributions", response_class=HTMLResponse)
+def public_contributions(request: Request, strategy: str | None = None) -> Response:
+    """For each framework target, the actions and indicators serving it and where they
+    stand in the latest year's results."""
+    site, tenant, table, fy = _contributions(request, strategy)
+    return site.page(request, "contributions.html", None, tenant=tenant, table=table,
+                     fy_label=fy_label(fy) if fy else None)
+
+
+@router.get("/public/contributions.csv")
+def public_contributions_csv(request: Request, strategy: str | None = None) -> Response:
+    _, tenant, table, _ = _contributions(request, strategy)
+    return Response(contributions.csv_bytes(table), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="contributions-{tenant.code}.csv"'})
+
+
+@router.get("/public/contributions.xlsx")
+def public_contributions_xlsx(request: Request, strategy: str | None = None) -> Response:
+    _, tenant, table, _ = _contributions(request, strategy)
+    return Response(contributions.xlsx_bytes(table), headers={
+        "Content-Disposition": f'attachment; filename="contributions-{tenant.code}.xlsx"'},
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @router.get("/public/review/{path:path}")
