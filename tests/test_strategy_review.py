@@ -332,3 +332,49 @@ def test_actions_tagged_with_framework_targets_make_the_contribution_table(city:
         tags = conn.execute(select(FrameworkTag.action_code, FrameworkTag.target).where(
             FrameworkTag.strategy_id == new)).all()
     assert [tuple(t) for t in tags] == [("1-2-2", "11")]
+
+
+def test_next_targets_are_proposed_from_the_trend_editable_with_a_reason_and_published_with_why(
+        city: City) -> None:
+    from workflows.models import Measurement
+
+    with db.writing(city.pdca.engine) as conn:
+        ids = dict(conn.execute(select(Indicator.code, Indicator.id).join(Action, Action.id == Indicator.action_id)
+                                .where(Action.strategy_id == city.strategy, Action.code == "1-1-2")).all())
+        for fy, s1, s2 in ((2023, 30.0, 500.0), (2024, 33.0, 480.0), (2025, 35.0, 470.0), (2026, 39.0, 460.0)):
+            conn.execute(Measurement.__table__.insert(), [  # type: ignore[attr-defined]
+                {"indicator_id": ids["S1"], "fy": fy, "value": s1}, {"indicator_id": ids["S2"], "fy": fy, "value": s2}])
+    city.tick("2026-06-01")
+    city.fire("submit_review", SECRETARIAT, "2026-09-01", summary="総括")
+    city.fire("approve_review", PROMOTION_CHAIR, "2026-09-20")
+    with pytest.raises(GuardRefused, match="carries no indicator"):
+        city.fire("set_target", SECRETARIAT, "2026-10-02", action="1-1-2", indicator="X9", target_value="1", reason="x")
+    city.fire("set_target", SECRETARIAT, "2026-10-02", action="1-1-2", indicator="S2", target_value="600",
+              reason="参加者は減っているが、学校との連携で増やす")
+    city.fire("submit_draft", SECRETARIAT, "2026-11-01", code="midori-2027", name_ja="第2次みどり市生物多様性戦略",
+              name_en="Second Midori City Biodiversity Strategy", first_fy="2027", target_fy="2036")
+    store = city.entry.store
+    with db.reading(city.pdca.engine) as conn:
+        proposals = {p["indicator"]: p for p in store.target_proposals(conn, store.instance_of(conn, city.strategy))
+                     if p["action"] == "1-1-2"}
+    # S1 30 33 35 39 (slope 2.9, the line 34.25 + 2.9 · (2036 - 2024.5) = 67.6): proposed 68, rounded to whole ha
+    assert (proposals["S1"]["proposal"]["method"], proposals["S1"]["target_value"]) == ("trend", 68.0)
+    # S2 (higher is better) falls: keep at least the latest 460; the draft sets 600 with why
+    assert proposals["S2"]["proposal"]["method"] == "maintain" and proposals["S2"]["target_value"] == 600.0
+    city.fire("approve_draft", PROMOTION_CHAIR, "2026-12-01")
+    city.fire("adopt", SECRETARIAT, "2026-12-10")
+    with db.reading(city.pdca.engine) as conn:
+        new = conn.execute(select(Strategy.id).where(Strategy.code == "midori-2027")).scalar_one()
+        query = select(Indicator.code, Indicator.baseline_value, Indicator.baseline_year, Indicator.target_value,
+                       Indicator.target_year, Indicator.target_basis).join(Action, Action.id == Indicator.action_id)
+        rows = {r.code: r for r in conn.execute(query.where(Action.strategy_id == new, Action.code == "1-1-2"))}
+        package = store.published_review(conn, city.strategy)
+    assert (rows["S1"].baseline_value, rows["S1"].baseline_year, rows["S1"].target_value, rows["S1"].target_year) == (
+        39.0, 2026, 68.0, 2036)
+    assert rows["S2"].target_basis["method"] == "edited" and "学校" in rows["S2"].target_basis["reason"]
+    assert package["version"] == 2 and package["next_strategy"]["code"] == "midori-2027"
+    with TestClient(create_app(city.pdca, clock=Clock(at("2026-12-11", 10))), follow_redirects=False) as client:
+        ja = visible_text(client.get("/public/review/v2/").text)
+        en = visible_text(client.get("/public/review/v2/en/").text)
+    assert "次期戦略の数値目標とその根拠" in ja and "学校との連携で増やす" in ja and "2036年度まで延ばした値" in ja
+    assert "The next strategy's targets and why" in en.replace("&#39;", "'") and "maintain" not in en

@@ -120,6 +120,9 @@ class Indicator(SQLModel, table=True):
     target_year: int | None = None
     imported: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True), description="what the last import wrote")
+    target_basis: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True),
+        description="how a next strategy's target was set: the proposal's method and figures, an edit's reason")
 
 
 _cycle_version = Column("version", Integer, nullable=False, default=1)

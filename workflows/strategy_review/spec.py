@@ -224,6 +224,24 @@ def record_draft_tags(ctx: FireContext) -> Changes:
     return Changes({"draft": draft | {"tags": tags}})
 
 
+def record_target(ctx: FireContext) -> Changes:
+    """A target chosen in place of the proposed one, with why."""
+    f = ctx.fields
+    draft = _draft_of(ctx)
+    key = f"{f['action'].strip()}/{f['indicator'].strip()}"
+    targets = dict(draft.get("targets") or {}) | {key: {"value": float(f["target_value"]), "reason": f["reason"]}}
+    return Changes({"draft": draft | {"targets": targets}})
+
+
+def known_indicator(ctx: FireContext) -> str | None:
+    """The indicator is one the next strategy carries over."""
+    key = (ctx.fields.get("action") or "").strip(), (ctx.fields.get("indicator") or "").strip()
+    if key in ctx.store.carried_indicators(ctx.conn, ctx.instance):  # type: ignore[attr-defined]
+        return None
+    return Said(f"the next strategy carries no indicator {key[1]} of action {key[0]}",
+                ja=f"次期戦略に引き継ぐ取組{key[0]}の指標{key[1]}はありません")
+
+
 def record_adoption(ctx: FireContext) -> Changes:
     return Changes({}, [("adopt_next", {})])
 
@@ -340,6 +358,15 @@ TRIGGERS = (
                 Field("reason", "longtext", Label("加える理由", "Why it is added")),
             ),
             guards=(Guard("a_new_action", a_new_action),), record=record_new_action, optional=True),
+    Trigger("set_target", "next_drafting", "next_drafting", (SECRETARIAT,),
+            Label("次期の数値目標を決める", "Set a next target"),
+            fields=(
+                Field("action", "text", Label("取組番号", "Action code")),
+                Field("indicator", "text", Label("指標", "Indicator")),
+                Field("target_value", "number", Label("目標値", "Target value")),
+                Field("reason", "longtext", Label("提案値と違う値にする理由", "Why, in place of the proposed value")),
+            ),
+            guards=(Guard("known_indicator", known_indicator),), record=record_target, optional=True),
     Trigger("submit_draft", "next_drafting", "draft_review", (SECRETARIAT,),
             Label("次期戦略案を推進会議に諮る", "Put the draft to the council"),
             fields=(

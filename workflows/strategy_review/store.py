@@ -20,7 +20,7 @@ from engine.clock import to_storage
 from engine.outbox import dedupe_key, queue
 from engine.runtime import Instance
 from engine.spec import Label
-from workflows import actions
+from workflows import actions, forecast
 from workflows.basic import BasicStore
 from workflows.fiscal import fy_label
 from workflows.frozen import content_hash
@@ -113,13 +113,15 @@ class StrategyStore(BasicStore):
         bodies with their seats, and every action still under way with its owners and
         indicators; each indicator's next baseline is its last measured value."""
         draft = instance.data["draft"]
+        targets = self.target_proposals(conn, instance)
         old = conn.execute(select(Strategy.__table__).where(Strategy.id == instance.tenant)).one()  # type: ignore[attr-defined]
         new_id = int(conn.execute(insert(Strategy).values(
             code=draft["code"], name_ja=draft["name_ja"], name_en=draft["name_en"], first_fy=draft["first_fy"],
             target_fy=draft["target_fy"], grades=old.grades, reminders=old.reminders, predecessor_id=old.id,
         )).inserted_primary_key[0])  # type: ignore[index]
         _copy_bodies(conn, old.id, new_id)
-        _carry_over_actions(conn, old.id, new_id, draft, series=self.series)
+        _carry_over_actions(conn, old.id, new_id, draft, series=self.series,
+                            targets={(t["action"], t["indicator"]): t for t in targets})
         _add_new_actions(conn, new_id, draft.get("new_actions", []))
         carried = set(conn.execute(select(Action.code).where(Action.strategy_id == new_id)).scalars())
         for key, targets in (draft.get("tags") or {}).items():
@@ -129,6 +131,11 @@ class StrategyStore(BasicStore):
                                        [tuple(t.split(":", 1)) for t in targets])  # type: ignore[misc]
         conn.execute(update(process_table).where(process_table.c.id == instance.id).values(next_strategy_id=new_id))
         self.tenants.forget()
+        next_strategy = {k: draft[k] for k in ("code", "name_ja", "name_en", "first_fy", "target_fy")} | {
+            "period_label": f"{fy_label(draft['first_fy'])}–{fy_label(draft['target_fy'])}", "targets": targets,
+            "actions": draft.get("actions") or {}, "new_actions": draft.get("new_actions") or []}
+        self.publish_review(conn, instance, now=now, note=f"{draft['name_ja']}の採択", extra={
+            "next_strategy": next_strategy})
 
     def choices(self, conn: Connection, instance: Instance, source: str) -> Sequence[str]:
         """The strategy's actions still under way, for the next strategy's draft."""
@@ -160,10 +167,10 @@ class StrategyStore(BasicStore):
         strategy = {k: data[k] for k in ("code", "name_ja", "name_en", "first_fy", "target_fy")}
         return package.build(strategy, [y for y in years if y["actions"]], summary=data.get("review_summary"))
 
-    def publish_review(self, conn: Connection, instance: Instance, *, now: datetime,
-                       note: str | None = None) -> dict[str, Any]:
+    def publish_review(self, conn: Connection, instance: Instance, *, now: datetime, note: str | None = None,
+                       extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """Freeze the package (a new version only when it changed), hashed as a year's results."""
-        content = self.review_content(conn, instance)
+        content = self.review_content(conn, instance) | (extra or {})
         digest = content_hash(content)
         last = self.published_review(conn, int(instance.tenant or 0))
         if last is not None and last["source_hash"] == digest:
@@ -176,6 +183,40 @@ class StrategyStore(BasicStore):
             strategy_id=instance.tenant, version=version, published_at=to_storage(now), note=note, content=frozen,
             content_hash=content_hash(frozen)))
         return frozen | {"content_hash": content_hash(frozen)}
+
+    def carried_indicators(self, conn: Connection, instance: Instance) -> set[tuple[str, str]]:
+        """(action code, indicator code) of what the draft carries into the next strategy."""
+        planned = (instance.data.get("draft") or {}).get("actions") or {}
+        return {(a, i) for a, i in conn.execute(
+            select(Action.code, Indicator.code).join(Indicator, Indicator.action_id == Action.id).where(
+                Action.strategy_id == instance.tenant, Action.status == "active"))
+            if planned.get(a, {}).get("treatment") not in ("merge", "drop")}
+
+    def target_proposals(self, conn: Connection, instance: Instance) -> list[dict[str, Any]]:
+        """For each indicator the draft carries over: its next baseline (the last measured
+        value), the target proposed from its trend with the method and figures, and the
+        target the draft sets in its place, if any, with why."""
+        draft = instance.data.get("draft") or {}
+        next_target = int(draft.get("target_fy") or int(instance.data["target_fy"]) + 10)
+        carried = self.carried_indicators(conn, instance)
+        rows = conn.execute(select(Indicator.id, Indicator.code, Indicator.name_ja, Indicator.name_en, Indicator.unit,
+                                   Indicator.direction, Indicator.baseline_value, Action.code.label("action"))
+                            .join(Action, Action.id == Indicator.action_id)
+                            .where(Action.strategy_id == instance.tenant).order_by(Action.code, Indicator.code)).all()
+        measured = self.series(conn, [r.id for r in rows])
+        chosen = draft.get("targets") or {}
+        out = []
+        for r in rows:
+            if (r.action, r.code) not in carried:
+                continue
+            proposal = forecast.propose_target(measured.get(r.id, []), next_target_year=next_target,
+                                               direction=r.direction, baseline_value=r.baseline_value)
+            edit = chosen.get(f"{r.action}/{r.code}")
+            out.append({"action": r.action, "indicator": r.code, "name_ja": r.name_ja, "name_en": r.name_en,
+                        "unit": r.unit, "direction": r.direction, "proposal": proposal.figures(),
+                        "target_value": edit["value"] if edit else proposal.target_value,
+                        "edited": edit is not None, "reason": edit["reason"] if edit else None})
+        return out
 
     def contribution_table(self, conn: Connection, strategy: int) -> tuple[list[dict[str, Any]], int | None]:
         """The contribution table with the latest year that has results (and that year)."""
@@ -322,12 +363,13 @@ def _copy_bodies(conn: Connection, old: int, new: int) -> None:
             conn.execute(insert(Membership), [{"council_id": council_id, "person_id": p, "role": r} for p, r in seats])
 
 
-def _carry_over_actions(conn: Connection, old: int, new: int, draft: Mapping[str, Any], *, series: Series) -> int:
+def _carry_over_actions(conn: Connection, old: int, new: int, draft: Mapping[str, Any], *, series: Series,
+                        targets: Mapping[tuple[str, str], Mapping[str, Any]]) -> int:
     """Every action still under way, as the draft decided: carried over unchanged (the
     default), carried over with its changed title or plan, or left behind when merged into
     another or dropped; with its owners and indicators. An indicator's next baseline is its
-    last measured value (and year); its target stays as it was, set for the next
-    strategy's target year."""
+    last measured value (and year); its target is the one the draft sets, else the one
+    proposed from its trend (how, kept in `target_basis`), else its old one."""
     carried = 0
     planned: Mapping[str, Mapping[str, str]] = draft.get("actions") or {}
     for action in conn.execute(select(Action.__table__).where(  # type: ignore[attr-defined]
@@ -353,10 +395,19 @@ def _carry_over_actions(conn: Connection, old: int, new: int, draft: Mapping[str
                 unit=ind["unit"], direction=ind["direction"],
                 baseline_value=last[1] if last else ind["baseline_value"],
                 baseline_year=last[0] if last else ind["baseline_year"],
-                target_value=ind["target_value"],
-                target_year=draft["target_fy"] if ind["target_value"] is not None else None))
+                **_next_target(ind, targets.get((action["code"], ind["code"])), draft["target_fy"])))
         carried += 1
     return carried
+
+
+def _next_target(ind: Mapping[str, Any], chosen: Mapping[str, Any] | None, target_fy: int) -> dict[str, Any]:
+    if chosen is None or chosen["target_value"] is None:
+        value = ind["target_value"]
+        return {"target_value": value, "target_year": target_fy if value is not None else None,
+                "target_basis": {"method": "kept"} if value is not None else None}
+    basis = {"method": "edited" if chosen["edited"] else chosen["proposal"]["method"],
+             "proposal": chosen["proposal"], "reason": chosen["reason"]}
+    return {"target_value": chosen["target_value"], "target_year": target_fy, "target_basis": basis}
 
 
 def _add_new_actions(conn: Connection, new: int, added: Sequence[Mapping[str, Any]]) -> None:

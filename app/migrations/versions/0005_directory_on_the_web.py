@@ -16,7 +16,8 @@ review in its target year, the next strategy's drafting, finishing, superseded),
 successor of another (`predecessor_id`), and keeps what the configuration last wrote of it
 (`configured`) so that an approved extension of its period survives `pdca init`. The final
 review's package is frozen and hashed (`review_package`), a new version for a correction.
-Actions and indicators are tagged with the framework targets they serve (`framework_tag`).
+Actions and indicators are tagged with the framework targets they serve (`framework_tag`); an
+indicator carried into a next strategy keeps how its target was set (`target_basis`).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -73,6 +74,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('strategy_id', 'version'),
     )
+    with op.batch_alter_table('indicator', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('target_basis', sa.JSON(), nullable=True))
     op.create_table(
         'framework_tag',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -114,6 +117,8 @@ def _backfill(conn: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('indicator', schema=None) as batch_op:
+        batch_op.drop_column('target_basis')
     op.drop_table('framework_tag')
     op.drop_table('review_package')
     op.drop_table('strategy_process')
