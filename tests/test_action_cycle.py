@@ -40,6 +40,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("return_plan", "plan.review"): "plan.drafting",
     ("start", "plan.approved"): "do.implementing",
     ("open_check", "do.implementing"): "check.self_assessment",
+    ("request_revision", "do.implementing"): "do.revision_review",
+    ("approve_midyear_revision", "do.revision_review"): "do.implementing",
+    ("return_midyear_revision", "do.revision_review"): "do.implementing",
     ("submit_report", "check.self_assessment"): "check.internal_review",
     ("accept_report", "check.internal_review"): "check.council_evaluation",
     ("return_report", "check.internal_review"): "check.self_assessment",
@@ -54,7 +57,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("return_revision", "act.revision_review"): "act.revising",
 }
 WHO = {
-    "submit_plan": OWNER, "submit_report": OWNER, "submit_revision": OWNER,
+    "submit_plan": OWNER, "submit_report": OWNER, "submit_revision": OWNER, "request_revision": OWNER,
     "start": ADMIN, "open_check": ADMIN,
     "approve_evaluation": PROMOTION_CHAIR, "return_evaluation": PROMOTION_CHAIR,
 }
@@ -71,11 +74,12 @@ FIELDS: dict[str, dict[str, Any]] = {
     "approve_evaluation": {"grade": "B", "evaluation": "順調に進んでいる",
                            "proposals": ["参加者を記録する", "若い世代を誘う"]},
     "submit_revision": {"revised_plan": "間伐を行い、参加者を記録する"},
+    "request_revision": {"revised_plan": "間伐に加えて竹林の整理を行う", "comment": "竹の侵入が広がったため"},
     "decide_continue": {"flags_kept_because": "計画どおり続ける"},
     "decide_complete": {"flags_kept_because": "目標の考え方を見直したうえで完了する"},
 }
 NEEDS_COMMENT = {"return_plan", "return_report", "return_evaluation", "decide_discontinue", "decide_revise",
-                 "return_revision"}
+                 "return_revision", "return_midyear_revision"}
 
 # FY2027, walked on a calendar: plans before the year, the check a year later.
 PLANNING = datetime(2027, 2, 15, 10, tzinfo=JST)
@@ -89,6 +93,7 @@ ROUTE = {  # the shortest legal way from plan.drafting to each state
     "plan.review": ["submit_plan"],
     "plan.approved": ["submit_plan", "approve_plan"],
     "do.implementing": ["submit_plan", "approve_plan", "start"],
+    "do.revision_review": ["submit_plan", "approve_plan", "start", "request_revision"],
     "check.self_assessment": ["submit_plan", "approve_plan", "start", "open_check"],
     "check.internal_review": ["submit_plan", "approve_plan", "start", "open_check", "submit_report"],
     "check.council_evaluation": ["submit_plan", "approve_plan", "start", "open_check", "submit_report",

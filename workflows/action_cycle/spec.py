@@ -252,6 +252,21 @@ def record_adoption(ctx: FireContext) -> Changes:
     return Changes(_closing(ctx), [("adopt_plan", {"plan": _data(ctx, "revised_plan")}), notify_owners("decided")])
 
 
+def record_midyear_request(ctx: FireContext) -> Changes:
+    """A revision asked for during the year, with why: the plan stays until it is approved."""
+    return Changes({"revised_plan": ctx.fields["revised_plan"], "returned_comment": None})
+
+
+def record_midyear_adoption(ctx: FireContext) -> Changes:
+    """The revised plan becomes the year's and the action's plan; the year goes on."""
+    plan = _data(ctx, "revised_plan")
+    return Changes({"plan": plan, "revised_plan": None}, [("adopt_plan", {"plan": plan}), notify_owners("decided")])
+
+
+def record_midyear_return(ctx: FireContext) -> Changes:
+    return Changes({"revised_plan": None, "returned_comment": ctx.comment}, [notify_owners("returned")])
+
+
 def record_check_opened(ctx: FireContext | BulkContext) -> Changes:
     return Changes({"check_opened_at": to_storage(ctx.now)})
 
@@ -280,6 +295,7 @@ STATES = (
     State("plan.review", Label("計画審査中", "Plan under review"), deadline="plan_due"),
     State("plan.approved", Label("計画承認済", "Plan approved")),
     State("do.implementing", Label("実施中", "Implementing")),
+    State("do.revision_review", Label("年度途中の見直し審査中", "Mid-year revision under review")),
     State("check.self_assessment", Label("実施状況報告中", "Self-assessment"), deadline="report_due"),
     State("check.internal_review", Label("庁内推進会議で点検中", "Internal council review"),
           deadline="internal_council_meeting"),
@@ -318,6 +334,18 @@ TRIGGERS = (
     Trigger("start", "plan.approved", "do.implementing", (SYSTEM,),
             Label("実施開始", "Start"), automatic=True,
             guards=(ACTIVE, Guard("fiscal_year_begun", fiscal_year_begun, sql=fiscal_year_begun_sql))),
+    Trigger("request_revision", "do.implementing", "do.revision_review", (OWNER, INTERNAL_CHAIR),
+            Label("年度途中で計画を見直す", "Revise the plan during the year"),
+            fields=(Field("revised_plan", "longtext", Label("見直し後の計画", "Revised plan")),
+                    Field("comment", "longtext", Label("見直しの理由", "Why it is revised now"))),
+            guards=(ACTIVE, Guard("revision_changes_plan", revision_changes_plan)), record=record_midyear_request,
+            optional=True),
+    Trigger("approve_midyear_revision", "do.revision_review", "do.implementing", (INTERNAL_CHAIR,),
+            Label("年度途中の見直しを承認", "Approve the mid-year revision"), fields=(OPTIONAL_COMMENT,),
+            record=record_midyear_adoption),
+    Trigger("return_midyear_revision", "do.revision_review", "do.implementing", (INTERNAL_CHAIR,),
+            Label("年度途中の見直しを差し戻す", "Return the mid-year revision"), fields=(COMMENT,),
+            record=record_midyear_return),
     Trigger("open_check", "do.implementing", "check.self_assessment", (SYSTEM,),
             Label("点検を開始", "Open the check"), guards=(ACTIVE,), record=record_check_opened),
     Trigger("submit_report", "check.self_assessment", "check.internal_review", (OWNER,),

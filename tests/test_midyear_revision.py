@@ -1,0 +1,51 @@
+"""Revision at any time (順応的な見直し "as needed"): during the year an owner or the internal
+council asks to revise an action's plan with the reason; the internal council's chair
+approves (the plan becomes the year's and the action's, audited, a later import keeps it)
+or returns it; either way the year's cycle goes on to its check."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from engine import db
+from engine.errors import GuardRefused, WrongRole
+from tests.conftest import CHAIR, OWNER, Year
+from tests.test_action_cycle import CODE, FY, PLANNING, ROUTE, step, walk
+from workflows.models import Action
+
+
+def plan_of(year: Year) -> str:
+    with db.reading(year.engine) as conn:
+        return str(conn.execute(select(Action.plan).where(Action.strategy_id == year.strategy,
+                                                          Action.code == CODE)).scalar())
+
+
+def test_a_mid_year_revision_approved_becomes_the_plan_and_the_year_goes_on(year: Year) -> None:
+    year.open(FY, now=PLANNING)
+    walk(year, ROUTE["do.implementing"])
+    step(year, "request_revision")
+    assert year.state(CODE, FY) == "do.revision_review"
+    with pytest.raises(WrongRole):
+        year.fire(CODE, "approve_midyear_revision", OWNER, fy=FY, now=PLANNING)
+    step(year, "approve_midyear_revision")
+    assert year.state(CODE, FY) == "do.implementing"
+    assert plan_of(year) == "間伐に加えて竹林の整理を行う"
+    story = year.story(CODE, FY)
+    assert story["record"]["plan"] == "間伐に加えて竹林の整理を行う"
+    assert [h["trigger"] for h in story["history"]][-2:] == ["request_revision", "approve_midyear_revision"]
+    step(year, "open_check")  # the year goes on to its check
+    assert year.state(CODE, FY) == "check.self_assessment"
+
+
+def test_a_mid_year_revision_returned_leaves_the_plan_and_the_same_plan_is_refused(year: Year) -> None:
+    year.open(FY, now=PLANNING)
+    walk(year, ROUTE["do.implementing"])
+    before = plan_of(year)
+    with pytest.raises(GuardRefused, match="same as the current plan"):
+        step(year, "request_revision", revised_plan=before)
+    year.fire(CODE, "request_revision", CHAIR, fy=FY, now=PLANNING, revised_plan="会議からの見直し案",
+              comment="外来種対策を優先する")  # the internal council may open one too
+    step(year, "return_midyear_revision")
+    assert year.state(CODE, FY) == "do.implementing" and plan_of(year) == before
+    assert year.story(CODE, FY)["record"]["returned_comment"] == "return_midyear_revision のコメント"
