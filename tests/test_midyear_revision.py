@@ -49,3 +49,29 @@ def test_a_mid_year_revision_returned_leaves_the_plan_and_the_same_plan_is_refus
     step(year, "return_midyear_revision")
     assert year.state(CODE, FY) == "do.implementing" and plan_of(year) == before
     assert year.story(CODE, FY)["record"]["returned_comment"] == "return_midyear_revision のコメント"
+
+
+def test_interim_progress_behind_the_line_flags_the_action_months_before_the_check(year: Year) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    year.open(FY, now=PLANNING)
+    walk(year, ROUTE["do.implementing"])
+    october = datetime(2027, 10, 1, 10, tzinfo=ZoneInfo("Asia/Tokyo"))  # half of FY2027 gone
+    # S1: baseline 35 (2025), target 60 (2030): the line expects 40 for FY2026 and 45 for FY2027,
+    # so 42.5 by 1 October 2027; 37 is (37 - 35) / (42.5 - 35) = 27 % of the change, behind by more than 25 %
+    year.fire(CODE, "post_progress", OWNER, fy=FY, now=october, **{"indicators.S1": "37",
+                                                                   "indicators.S2.reason": "集計中"})
+    story = year.story(CODE, FY)
+    assert story["state"] == "do.implementing"
+    flags = [f for f in story["flags"] if f["rule"] == "interim:S1"]
+    assert flags and "2027-10-01時点の値は37 ha" in flags[0]["reason_ja"] and "見込み値42.5 ha" in flags[0]["reason_ja"]
+    with db.reading(year.engine) as conn:
+        from workflows.models import Cycle
+
+        interim = conn.execute(select(Cycle.interim).where(Cycle.id == year.cycle_id(CODE, FY))).scalar()
+    assert interim[0]["day"] == "2027-10-01" and interim[0]["values"]["S1"]["value"] == 37.0
+    # on the line, no new flag
+    year.fire(CODE, "post_progress", OWNER, fy=FY, now=october, **{"indicators.S1": "43",
+                                                                   "indicators.S2.reason": "集計中"})
+    assert len([f for f in year.story(CODE, FY)["flags"] if f["rule"].startswith("interim")]) == 1

@@ -78,6 +78,15 @@ def status(t: Target, value: float | None, fy: int, *, on_track_ratio: float = 0
     return "on_track" if done >= on_track_ratio * due else "behind"
 
 
+def expected_during(t: Target, fy: int, elapsed: float) -> float | None:
+    """The value the line expects part-way through fiscal year `fy` (`elapsed` of the year
+    gone, 0 to 1): from the previous year's expected value towards this year's."""
+    start, end = expected(t, fy - 1), expected(t, fy)
+    if start is None or end is None:
+        return None
+    return start + (end - start) * min(max(elapsed, 0.0), 1.0)
+
+
 def share_of_expected(t: Target, value: float | None, fy: int) -> float | None:
     """The value's way from the baseline as a share of the way the line expects by now
     (1.0 = exactly on the line), for wording like "at 40 % of its expected value"."""

@@ -156,6 +156,9 @@ class Cycle(SQLModel, table=True):
     returned_comment: str | None = Field(default=None, description="the latest return's comment")
     return_count: int = 0
     flags: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    interim: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True),
+        description="interim progress posted during the year: [{day, values, comment}]")
     created_at: datetime | None = None
     updated_at: datetime | None = Field(default=None, description="when the state last changed")
     check_opened_at: datetime | None = None

@@ -81,6 +81,33 @@ def _indicator_flags(conn: Connection, action_id: int, fy: int, rules: RevisionI
     return flags
 
 
+def interim_flags(conn: Connection, *, action_id: int, fy: int, values: dict[str, Any], rules: RevisionIn,
+                  elapsed: float, day: str) -> list[Flag]:
+    """Interim values (a quarter's, say) against what the line expects by this point of the
+    year: an action falling behind is flagged months before the check, by the same
+    `behind_percent` as at the year's end."""
+    flags = []
+    for r in conn.execute(_measured(), {"fy": fy, "action": action_id}):
+        value = (values.get(r.code) or {}).get("value")
+        target = indicators.Target(r.direction, r.baseline_value, r.baseline_year, r.target_value, r.target_year)
+        wanted = indicators.expected_during(target, fy, elapsed)
+        if value is None or wanted is None or r.baseline_value is None or wanted == r.baseline_value:
+            continue
+        share = (value - r.baseline_value) / (wanted - r.baseline_value)
+        if share >= 1 - rules.behind_percent / 100 or indicators.meets(target, value):
+            continue
+        shown, due = format_quantity(value, r.unit), format_quantity(wanted, r.unit)
+        percent = format_percent(max(share, 0))
+        flags.append(Flag(
+            f"interim:{r.code}",
+            f"指標「{r.name_ja}」の{day}時点の値は{shown}で、この時点の見込み値{due}に届いていません"
+            f"（基準値から見込み値までの伸びの{percent}）",
+            f"indicator '{r.name_en or r.name_ja}' is at {shown} on {day} against {due} expected by then "
+            f"({percent} of the change expected from the baseline)",
+        ))
+    return flags
+
+
 def evaluate(
     conn: Connection, *, cycle: dict[str, Any], rules: RevisionIn, grades: list[str], grade: str | None = None,
     report_due: date | None = None, submitted: date | None = None,

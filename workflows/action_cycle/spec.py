@@ -267,6 +267,18 @@ def record_midyear_return(ctx: FireContext) -> Changes:
     return Changes({"revised_plan": None, "returned_comment": ctx.comment}, [notify_owners("returned")])
 
 
+def record_progress(ctx: FireContext) -> Changes:
+    """Interim indicator values, kept with their day, and evaluated at once by the
+    adaptive-revision rules: a flag can be raised months before the check."""
+    store = _store(ctx)
+    cycle = ctx.instance.data
+    day, elapsed = store.point_in_year(ctx.conn, cycle, ctx.now)
+    posted = [*(cycle.get("interim") or []), {"day": day, "values": ctx.fields["indicators"],
+                                               "comment": ctx.comment}]
+    found = store.interim_flags(ctx.conn, cycle, ctx.fields["indicators"], elapsed=elapsed, day=day)
+    return Changes({"interim": posted, "flags": revision.merge(list(cycle["flags"] or []), found)})
+
+
 def record_check_opened(ctx: FireContext | BulkContext) -> Changes:
     return Changes({"check_opened_at": to_storage(ctx.now)})
 
@@ -346,6 +358,11 @@ TRIGGERS = (
     Trigger("return_midyear_revision", "do.revision_review", "do.implementing", (INTERNAL_CHAIR,),
             Label("年度途中の見直しを差し戻す", "Return the mid-year revision"), fields=(COMMENT,),
             record=record_midyear_return),
+    Trigger("post_progress", "do.implementing", "do.implementing", (OWNER,),
+            Label("途中経過を報告", "Post interim progress"),
+            fields=(Field("indicators", "measures", Label("指標の途中の値", "Indicator values so far"),
+                          items="indicators"), OPTIONAL_COMMENT),
+            guards=(ACTIVE,), record=record_progress, optional=True),
     Trigger("open_check", "do.implementing", "check.self_assessment", (SYSTEM,),
             Label("点検を開始", "Open the check"), guards=(ACTIVE,), record=record_check_opened),
     Trigger("submit_report", "check.self_assessment", "check.internal_review", (OWNER,),

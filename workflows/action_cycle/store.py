@@ -90,7 +90,7 @@ class CycleStore(bodies.SeatedInTenant):
         self._load = (
             select(
                 Cycle.id, Cycle.state, Cycle.version, Cycle.action_id, Cycle.fy, Cycle.plan,
-                Cycle.return_count, Cycle.revised_plan, Cycle.flags, Action.code, Action.strategy_id,
+                Cycle.return_count, Cycle.revised_plan, Cycle.flags, Cycle.interim, Action.code, Action.strategy_id,
                 Action.status.label("action_status"),  # type: ignore[attr-defined]
                 Action.ended_fy, Action.plan.label("action_plan"),  # type: ignore[attr-defined]
             )
@@ -145,6 +145,20 @@ class CycleStore(bodies.SeatedInTenant):
             submitted=from_storage(submitted).astimezone(tenant.calendar.zone).date() if submitted else None,
         )
         return revision.merge(list(cycle["flags"] or []), found)
+
+    def point_in_year(self, conn: Connection, cycle: Mapping[str, Any], now: datetime) -> tuple[str, float]:
+        """Today in the city's time, and the share of the cycle's fiscal year gone by, in
+        whole days (1 October is half of a year from 1 April)."""
+        cal = self.tenants.get(conn, cycle["strategy_id"]).calendar
+        begins, ends = cal.year_begins(cycle["fy"]).date(), cal.year_begins(cycle["fy"] + 1).date()
+        today = cal.today(now)
+        return today.isoformat(), min(max((today - begins).days / (ends - begins).days, 0.0), 1.0)
+
+    def interim_flags(self, conn: Connection, cycle: Mapping[str, Any], values: dict[str, Any], *, elapsed: float,
+                      day: str) -> list[revision.Flag]:
+        rules = self.tenants.get(conn, cycle["strategy_id"]).rules
+        return revision.interim_flags(conn, action_id=cycle["action_id"], fy=cycle["fy"], values=values, rules=rules,
+                                      elapsed=elapsed, day=day)
 
     def with_grade(self, conn: Connection, cycle: Mapping[str, Any], grade: str) -> list[dict[str, Any]]:
         """The flags once the promotion council has graded: the rest was evaluated at acceptance."""

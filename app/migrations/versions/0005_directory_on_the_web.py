@@ -17,10 +17,12 @@ successor of another (`predecessor_id`), and keeps what the configuration last w
 (`configured`) so that an approved extension of its period survives `pdca init`. The final
 review's package is frozen and hashed (`review_package`), a new version for a correction.
 Actions and indicators are tagged with the framework targets they serve (`framework_tag`); an
-indicator carried into a next strategy keeps how its target was set (`target_basis`).
+indicator carried into a next strategy keeps how its target was set (`target_basis`); a cycle
+keeps the interim progress its owners posted during the year (`interim`).
 """
 from alembic import op
 import sqlalchemy as sa
+import sqlmodel
 
 
 revision = '0005'
@@ -46,7 +48,7 @@ def upgrade() -> None:
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('state', sa.String(length=64), nullable=False),
         sa.Column('version', sa.Integer(), nullable=False),
-        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column('tenant_id', sa.Integer(), nullable=False),
         sa.Column('created_by', sa.Integer(), nullable=True),
         sa.Column('title', sa.String(length=300), nullable=False),
@@ -66,7 +68,7 @@ def upgrade() -> None:
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('strategy_id', sa.Integer(), nullable=False),
         sa.Column('version', sa.Integer(), nullable=False),
-        sa.Column('published_at', sa.DateTime(), nullable=False),
+        sa.Column('published_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column('note', sa.String(), nullable=True),
         sa.Column('content', sa.JSON(), nullable=False),
         sa.Column('content_hash', sa.String(length=64), nullable=False),
@@ -76,6 +78,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('indicator', schema=None) as batch_op:
         batch_op.add_column(sa.Column('target_basis', sa.JSON(), nullable=True))
+    with op.batch_alter_table('cycle', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('interim', sa.JSON(), nullable=True))
     op.create_table(
         'framework_tag',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -117,6 +121,8 @@ def _backfill(conn: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('cycle', schema=None) as batch_op:
+        batch_op.drop_column('interim')
     with op.batch_alter_table('indicator', schema=None) as batch_op:
         batch_op.drop_column('target_basis')
     op.drop_table('framework_tag')
