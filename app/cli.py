@@ -948,6 +948,34 @@ def review_step(
          as_json=as_json, workflow=workflow)
 
 
+@review_cli.command("package")
+def review_package(
+    as_json: Annotated[bool, typer.Option("--json", help="print the package as published (JSON)")] = False,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="also write its Japanese page as a PDF here")] = None,
+) -> None:
+    """The final review's package as published (its latest version): its figures, and with
+    --pdf a PDF the secretariat can file."""
+    with _pdca() as pdca, db.reading(pdca.engine) as conn:
+        store = pdca.registry[_review_workflow(pdca)].store
+        tenant = _tenant(pdca, conn)
+        package = store.published_review(conn, tenant.id)  # type: ignore[attr-defined]
+        if package is None:
+            raise NotFound(Said("the final review is not published yet", "cli.review_not_published"))
+    if pdf is not None:
+        from publishing.review import write_pdf
+
+        write_pdf(package, pdf)
+    if as_json:
+        _print_json(package)
+        return
+    out.print(_say("review_package", version=package["version"], period=package["period_label"],
+                   actions=len(package["actions"]), hash=package["content_hash"][:16]))
+    for verdict, count in sorted(package["counts"]["by_verdict"].items()):
+        out.print(f"  {say(f'review.verdict.{verdict}', _state.language)}: {count}")
+    if pdf is not None:
+        out.print(_say("pdf", path=pdf))
+
+
 outbox_cli = typer.Typer(help="The outbox: messages queued, sent, retrying or dead.", invoke_without_command=True,
                          rich_markup_mode=None)
 cli.add_typer(outbox_cli, name="outbox")

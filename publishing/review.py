@@ -122,4 +122,18 @@ def write_site(package: dict[str, Any], out_dir: Path) -> list[Path]:
     return written
 
 
-__all__ = ["COLUMNS", "method_words", "render_pages", "rows", "write_site"]
+__all__ = ["COLUMNS", "method_words", "render_pages", "rows", "write_pdf", "write_site"]
+
+
+def write_pdf(package: dict[str, Any], path: Path) -> Path:
+    """The Japanese page as one PDF for the council's files, laid out by WeasyPrint with the
+    site's stylesheet under print media (Noto Sans CJK JP for the Japanese, nothing fetched)."""
+    import weasyprint  # imported here: it loads Pango, which only this needs
+
+    page = render_pages(package)["index.html"]
+    css = resources.files("publishing").joinpath("static", STYLESHEET).read_text(encoding="utf-8")
+    page = page.replace(f'<link rel="stylesheet" href="{STYLESHEET}">', f"<style>\n{css}</style>")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    weasyprint.HTML(string=page, base_url=str(path.parent)).write_pdf(path, media_type="print")
+    return path

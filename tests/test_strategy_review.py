@@ -378,3 +378,33 @@ def test_next_targets_are_proposed_from_the_trend_editable_with_a_reason_and_pub
         en = visible_text(client.get("/public/review/v2/en/").text)
     assert "次期戦略の数値目標とその根拠" in ja and "学校との連携で増やす" in ja and "2036年度まで延ばした値" in ja
     assert "The next strategy's targets and why" in en.replace("&#39;", "'") and "maintain" not in en
+
+
+def test_pdca_review_package_prints_the_published_figures_and_writes_its_pdf(city: City, tmp_path: Any) -> None:
+    from pypdf import PdfReader
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from tests.conftest import CONFIG
+
+    url = city.pdca.settings.database.url
+    if not url.startswith("sqlite"):
+        pytest.skip("the CLI reads the sample config's strategy (target year 2030); on SQLite the file is enough")
+    runner = CliRunner()
+    args = ["--config", str(CONFIG), "--lang", "ja", "review", "package"]
+    env = {"PDCA_DATABASE_URL": url}
+    refused = runner.invoke(cli, args, env=env)
+    assert refused.exit_code == 1 and "最終評価はまだ公表されていません" in refused.output
+    city.tick("2026-06-01")
+    city.fire("submit_review", SECRETARIAT, "2026-09-01", summary="総括")
+    city.fire("approve_review", PROMOTION_CHAIR, "2026-09-20")
+    pdf = tmp_path / "review.pdf"
+    shown = runner.invoke(cli, [*args, "--pdf", str(pdf)], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "最終評価 第1版" in shown.output and "データなし" in shown.output
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "計画期間の最終評価" in text
+    as_json = runner.invoke(cli, [*args, "--json"], env=env)
+    import json
+
+    assert json.loads(as_json.output)["version"] == 1

@@ -217,4 +217,7 @@ CLI_WORDS: dict[str, tuple[str, str]] = {
                       'override it)'),
     'no_review_workflow': ('戦略そのものの進行管理のワークフローが登録されていません',
                            'No workflow of the strategy itself is registered'),
+    'review_not_published': ('最終評価はまだ公表されていません', 'The final review is not published yet'),
+    'review_package': ('最終評価 第{version}版（{period}）: 取組{actions}件、ハッシュ {hash}',
+                       'Final review version {version} ({period}): {actions} actions, hash {hash}'),
 }
