@@ -27,6 +27,17 @@ def _nothing_there(what: str) -> NoReturn:
     raise NotFound(what)
 
 
+def _serve(site_root: Any, path: str) -> Response:
+    """A file of a published site; nothing outside it, whatever the path says."""
+    root = site_root.resolve()
+    wanted = (root / (path or "index.html")).resolve()
+    if wanted.is_dir():
+        wanted = wanted / "index.html"
+    if not wanted.is_relative_to(root) or not wanted.is_file():
+        return _nothing_there(path)
+    return FileResponse(wanted)
+
+
 def _plausible(fy: int, number: int = 1) -> bool:
     return 1900 <= fy <= 2200 and 1 <= number <= 100_000
 
@@ -119,13 +130,7 @@ def public_review(request: Request, path: str, strategy: str | None = None) -> R
         return _nothing_there("the final review is not published")
     if number is None:
         return RedirectResponse(f"{site.links.prefix(code)}/public/review/v{package['version']}/", status_code=303)
-    root = ensure_review_site(site.pdca, package).resolve()
-    wanted = (root / (rest or "index.html")).resolve()
-    if wanted.is_dir():
-        wanted = wanted / "index.html"
-    if not wanted.is_relative_to(root) or not wanted.is_file():
-        return _nothing_there(path)
-    return FileResponse(wanted)
+    return _serve(ensure_review_site(site.pdca, package), rest)
 
 
 @router.get("/public/{fy}/")
@@ -151,10 +156,4 @@ def public_file(request: Request, fy: int, number: int, path: str, strategy: str
         publication = _results(site).version(conn, strategy_code=code, fy=fy, number=number)
     if publication is None:
         return _nothing_there(f"FY{fy} v{number} is not published")
-    root = ensure_site(site.pdca, publication).resolve()
-    wanted = (root / (path or "index.html")).resolve()
-    if wanted.is_dir():
-        wanted = wanted / "index.html"
-    if not wanted.is_relative_to(root) or not wanted.is_file():
-        return _nothing_there(path)
-    return FileResponse(wanted)
+    return _serve(ensure_site(site.pdca, publication), path)
