@@ -41,6 +41,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("start", "plan.approved"): "do.implementing",
     ("open_check", "do.implementing"): "check.self_assessment",
     ("request_revision", "do.implementing"): "do.revision_review",
+    ("post_progress", "do.implementing"): "do.implementing",
     ("approve_midyear_revision", "do.revision_review"): "do.implementing",
     ("return_midyear_revision", "do.revision_review"): "do.implementing",
     ("submit_report", "check.self_assessment"): "check.internal_review",
@@ -58,6 +59,7 @@ EXPECTED: dict[tuple[str, str], str] = {
 }
 WHO = {
     "submit_plan": OWNER, "submit_report": OWNER, "submit_revision": OWNER, "request_revision": OWNER,
+    "post_progress": OWNER,
     "start": ADMIN, "open_check": ADMIN,
     "approve_evaluation": PROMOTION_CHAIR, "return_evaluation": PROMOTION_CHAIR,
 }
@@ -75,6 +77,7 @@ FIELDS: dict[str, dict[str, Any]] = {
                            "proposals": ["参加者を記録する", "若い世代を誘う"]},
     "submit_revision": {"revised_plan": "間伐を行い、参加者を記録する"},
     "request_revision": {"revised_plan": "間伐に加えて竹林の整理を行う", "comment": "竹の侵入が広がったため"},
+    "post_progress": {"indicators.S1": "41", "indicators.S2.reason": "集計中"},
     "decide_continue": {"flags_kept_because": "計画どおり続ける"},
     "decide_complete": {"flags_kept_because": "目標の考え方を見直したうえで完了する"},
 }

@@ -32,11 +32,12 @@ from workflows.tick import open_year
 PEOPLE = [OWNER, CHAIR, VICE_CHAIR, PROMOTION_CHAIR, PROMOTION_VICE, ADMIN, MEMBER, "jimukyoku@city.example.jp"]
 ADMINS = {ADMIN, "jimukyoku@city.example.jp"}
 TRIGGERS = sorted({t for t, _ in EXPECTED})
-OWNER_TRIGGERS = {"submit_plan", "submit_report", "submit_revision"}
+OWNER_TRIGGERS = {"submit_plan", "submit_report", "submit_revision", "post_progress"}
+OWNER_OR_CHAIR = {"request_revision"}
 PROMOTION_TRIGGERS = {"approve_evaluation", "return_evaluation"}
 SYSTEM_TRIGGERS = {"start", "open_check"}
 TAKES_NOTHING_REQUIRED = {"submit_plan", "approve_plan", "start", "open_check", "accept_report",
-                          "decide_continue", "decide_complete", "approve_revision"}
+                          "decide_continue", "decide_complete", "approve_revision", "approve_midyear_revision"}
 STATES = {s.name for s in ACTION_CYCLE.states}
 _codes = itertools.count(1)
 
@@ -46,6 +47,8 @@ def may_fire(trigger: str, who: str, away: set[str]) -> bool:
         return who in ADMINS
     if trigger in OWNER_TRIGGERS:
         return who == OWNER
+    if trigger in OWNER_OR_CHAIR and who == OWNER:
+        return True
     chair, vice = (PROMOTION_CHAIR, PROMOTION_VICE) if trigger in PROMOTION_TRIGGERS else (CHAIR, VICE_CHAIR)
     return who == chair or (who == vice and chair in away)
 
@@ -54,8 +57,10 @@ def valid_fields(trigger: str) -> dict[str, Any]:
     fields = dict(FIELDS.get(trigger, {}))
     if trigger == "submit_report":
         fields = {k: v for k, v in fields.items() if not k.startswith("indicators.")} | {"indicators.S1": "3"}
-    if trigger == "submit_revision":
+    if trigger in ("submit_revision", "request_revision"):
         fields["revised_plan"] = f"revised at {next(_codes)}"
+    if trigger == "post_progress":
+        fields = {"indicators.S1": "3"}
     if trigger in NEEDS_COMMENT:
         fields["comment"] = "why"
     return fields

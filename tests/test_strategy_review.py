@@ -389,7 +389,7 @@ def test_pdca_review_package_prints_the_published_figures_and_writes_its_pdf(cit
 
     url = city.pdca.settings.database.url
     if not url.startswith("sqlite"):
-        pytest.skip("the CLI reads the sample config's strategy (target year 2030); on SQLite the file is enough")
+        pytest.skip("runs on SQLite only: the CLI is pointed at the test database file, once is enough")
     runner = CliRunner()
     args = ["--config", str(CONFIG), "--lang", "ja", "review", "package"]
     env = {"PDCA_DATABASE_URL": url}
