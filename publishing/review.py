@@ -6,7 +6,8 @@ Layout under the output directory:
     index.html   en/index.html   review.csv   review.xlsx   style.css
 
 Every link is relative; nothing is loaded from elsewhere; everything from the package is
-escaped by jinja2.
+escaped by jinja2. The charts (the verdicts by basic policy, each indicator's forecast) are
+inline SVG drawn by `publishing.charts`, which escapes what it takes from the package itself.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from openpyxl import Workbook
 
 from publishing import tables
+from publishing.charts import VERDICT_ORDER, forecast_svg, method_words, verdict_bars_svg
 from publishing.labels import LANGUAGES, format_date, format_year, word
 from publishing.site import STYLESHEET
 from words.catalogue import say
@@ -31,14 +33,6 @@ COLUMNS: tuple[str, ...] = (
     "baseline_year", "target_value", "target_year", "series", "forecast_method", "forecast_value", "forecast_low",
     "forecast_high", "verdict", "progress",
 )
-
-
-def method_words(figures: dict[str, Any], language: str) -> str:
-    """How a forecast was made, with its figures, in words."""
-    low, high = figures.get("low"), figures.get("high")
-    return say(f"review.method.{figures['method']}", language, n=figures.get("n", 0),
-               confidence=format_percent(figures.get("confidence")), low=format_number(low),
-               high=format_number(high))
 
 
 def _t(language: str) -> Any:
@@ -65,6 +59,8 @@ def render_pages(package: dict[str, Any]) -> dict[str, str]:
             w=lambda kind, code, language=language: word(kind, code, language),
             year=lambda y, language=language: format_year(y, language),
             method=lambda f, language=language: method_words(f, language),
+            verdicts=VERDICT_ORDER, bars=verdict_bars_svg(package["by_policy"], language=language),
+            chart=lambda a, i, language=language: forecast_svg(i, language=language, action=a["code"]),
             published=format_date(package.get("published_at"), language))
     return pages
 
@@ -133,6 +129,7 @@ def write_pdf(package: dict[str, Any], path: Path) -> Path:
     page = render_pages(package)["index.html"]
     css = resources.files("publishing").joinpath("static", STYLESHEET).read_text(encoding="utf-8")
     page = page.replace(f'<link rel="stylesheet" href="{STYLESHEET}">', f"<style>\n{css}</style>")
+    page = page.replace('<details class="chart">', '<details class="chart" open>')  # paper cannot be clicked
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     weasyprint.HTML(string=page, base_url=str(path.parent)).write_pdf(path, media_type="print")
