@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Literal
 
@@ -57,7 +57,8 @@ def register(tenants: Tenants) -> list[Entry]:
                                snapshot=action_cycle_results.year_results)
     opinions = Workflow(opinion.OPINION, opinion_store.OpinionStore(tenants, parent=action_cycle.ACTION_CYCLE))
     return [
-        Entry(cycles, clock=action_cycle_clock.clock, kinds=action_cycle_mail.KINDS, views=action_cycle_mail.views,
+        Entry(cycles, clock=action_cycle_clock.clock, kinds=action_cycle_mail.KINDS,
+              views=partial(action_cycle_mail.views, tenants=tenants),
               extras=action_cycle_mail.extras, people=action_cycle_people.Actors,
               options={"open_year": action_cycle_clock.open_cycles, "template": "action.html",
                        "results": action_cycle_results, "seat_kinds": action_cycle_mail.seat_kinds}),

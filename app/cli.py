@@ -576,8 +576,8 @@ def _print_next(s: dict[str, Any]) -> None:
         by = _join([_who(b) for b in a["by"]]) or say("refused.nobody", _state.language)
         out.print(_styled((_say("next", step=_name("trigger", a["trigger"]), trigger=a["trigger"],
                                 to=_name("state", a["to"]), by=by), "bold")))
-        for f in a["fields"]:
-            out.print(_field_line(f))
+        for line in filter(None, (_field_line(f) for f in a["fields"])):
+            out.print(line)
         may = s.get("may", {}).get(a["trigger"])
         if may is not None:
             out.print(_say("may_fire") if may["fire"] else _say("may_draft") if may["draft"] else
@@ -586,6 +586,8 @@ def _print_next(s: dict[str, Any]) -> None:
 
 def _field_line(f: dict[str, Any]) -> str:
     """One field a step takes: its words, and what to type (`NAME=VALUE`) for each choice."""
+    if f["type"] == "fieldset":  # the strategy's own fields of the report, one line each
+        return "\n".join(_field_line(sub) for sub in f.get("fields", []))
     label = f["label"].get(_state.language) or f["name"]
     optional = "" if f["required"] else _say("optional")
     if "items" in f:

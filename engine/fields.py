@@ -19,6 +19,7 @@ from engine.spec import Field, Label, Trigger
 
 Raw = Mapping[str, str | Sequence[str] | Any]
 Lookup = Callable[[str], Sequence[str]]
+FieldLookup = Callable[[str], Sequence[Field]]
 COMMENT = "comment"
 """Every trigger takes a comment: those that declare one may require it; for the others it
 is an optional remark, kept in the audit row."""
@@ -100,14 +101,15 @@ def measure_keys(raw: Raw, field: Field) -> set[str]:
 
 def validate(
     trigger: Trigger, raw: Raw, *, choices: Lookup, items: Lookup,
-    checks: Callable[[Field, Any], str | None] | None = None,
+    checks: Callable[[Field, Any], str | None] | None = None, fieldsets: FieldLookup | None = None,
 ) -> dict[str, Any]:
     """Return the cleaned values, or raise InvalidFields naming every problem. `checks` runs
     each field's own check on its parsed value (the runtime gives it the instance and the
-    time)."""
+    time); `fieldsets` gives the fields a `fieldset` field stands for."""
     problems: list[tuple[str, str]] = []
     clean: dict[str, Any] = {}
     used: set[str] = set()
+    checked: list[tuple[Field, str, Any]] = []  # (field, problem key, parsed value) for `checks`
     for field in trigger.fields:
         if field.type == "measures":
             used |= measure_keys(raw, field)
@@ -115,50 +117,25 @@ def validate(
             if values or field.required:
                 clean[field.name] = values
             continue
+        if field.type == "fieldset":
+            group: dict[str, Any] = {}
+            for sub in fieldsets(field.items or field.name) if fieldsets else ():
+                key = f"{field.name}.{sub.name}"
+                used.add(key)
+                if _scalar(sub, key, raw.get(key), choices, problems, group):
+                    checked.append((sub, key, group[sub.name]))
+            if group:
+                clean[field.name] = group
+            continue
         used.add(field.name)
-        value = raw.get(field.name)
-        if field.type == "lines":
-            lines = [t.strip() for t in _texts(value) if t.strip()]
-            if field.required and not lines:
-                problems.append((field.name, Said("missing: give at least one", "field.missing_lines")))
-            clean[field.name] = lines
-            continue
-        text = _one(field.name, value, problems)
-        if text is None:
-            if field.required and not any(p[0] == field.name for p in problems):
-                problems.append((field.name, Said("missing", "field.missing")))
-            continue
-        if field.type == "number":
-            number = parse_number(text)
-            if number is None:
-                problems.append((field.name, Said(f"{text!r} is not a number", "field.not_number", value=text)))
-                continue
-            clean[field.name] = number
-        elif field.type == "choice":
-            allowed = _resolve_choices(field, choices)
-            if text not in allowed:
-                if field.invalid:
-                    why = Said(f"{text} {field.invalid.en}", ja=f"{text} {field.invalid.ja}")
-                else:
-                    why = Said(f"{text!r} is not one of {', '.join(allowed)}", "field.not_choice", value=text,
-                               field=field.name, choices=list(allowed))
-                problems.append((field.name, why))
-                continue
-            clean[field.name] = text
-        elif field.type == "date":
-            try:
-                clean[field.name] = date.fromisoformat(text)
-            except ValueError:
-                problems.append((field.name,
-                                 Said(f"{text!r} is not a date (YYYY-MM-DD)", "field.not_date", value=text)))
-        else:
-            clean[field.name] = text
+        if _scalar(field, field.name, raw.get(field.name), choices, problems, clean):
+            checked.append((field, field.name, clean[field.name]))
     if checks is not None:
-        for field in trigger.fields:
-            if field.check is not None and field.name in clean and not any(p[0] == field.name for p in problems):
-                problem = checks(field, clean[field.name])
+        for field, key, value in checked:
+            if field.check is not None and not any(p[0] == key for p in problems):
+                problem = checks(field, value)
                 if problem:
-                    problems.append((field.name, problem))
+                    problems.append((key, problem))
     if COMMENT in raw and not trigger.takes(COMMENT):
         used.add(COMMENT)
         remark = _one(COMMENT, raw[COMMENT], problems)
@@ -175,6 +152,49 @@ def validate(
     return clean
 
 
+def _scalar(field: Field, key: str, value: Any, choices: Lookup, problems: list[tuple[str, str]],
+            clean: dict[str, Any]) -> bool:
+    """Parse one field's value into `clean[field.name]`; a problem is reported under `key`
+    (the name the form uses). True when a value was stored."""
+    if field.type == "lines":
+        lines = [t.strip() for t in _texts(value) if t.strip()]
+        if field.required and not lines:
+            problems.append((key, Said("missing: give at least one", "field.missing_lines")))
+        clean[field.name] = lines
+        return True
+    text = _one(key, value, problems)
+    if text is None:
+        if field.required and not any(p[0] == key for p in problems):
+            problems.append((key, Said("missing", "field.missing")))
+        return False
+    if field.type == "number":
+        number = parse_number(text)
+        if number is None:
+            problems.append((key, Said(f"{text!r} is not a number", "field.not_number", value=text)))
+            return False
+        clean[field.name] = number
+    elif field.type == "choice":
+        allowed = _resolve_choices(field, choices)
+        if text not in allowed:
+            if field.invalid:
+                why = Said(f"{text} {field.invalid.en}", ja=f"{text} {field.invalid.ja}")
+            else:
+                why = Said(f"{text!r} is not one of {', '.join(allowed)}", "field.not_choice", value=text,
+                           field=key, choices=list(allowed))
+            problems.append((key, why))
+            return False
+        clean[field.name] = text
+    elif field.type == "date":
+        try:
+            clean[field.name] = date.fromisoformat(text)
+        except ValueError:
+            problems.append((key, Said(f"{text!r} is not a date (YYYY-MM-DD)", "field.not_date", value=text)))
+            return False
+    else:
+        clean[field.name] = text
+    return True
+
+
 def _resolve_choices(field: Field, choices: Lookup) -> tuple[str, ...]:
     if isinstance(field.choices, str):
         return tuple(choices(field.choices))
@@ -182,11 +202,12 @@ def _resolve_choices(field: Field, choices: Lookup) -> tuple[str, ...]:
 
 
 def describe(field: Field, *, choices: Lookup, items: Lookup,
-             labels: Callable[[str], Mapping[str, Label]] | None = None) -> dict[str, Any]:
+             labels: Callable[[str], Mapping[str, Label]] | None = None,
+             fieldsets: FieldLookup | None = None, prefix: str = "") -> dict[str, Any]:
     """The declaration as JSON for scripts and forms, with this instance's lists filled in
     (and, for a list the store supplies, what each choice means where the store says)."""
     out: dict[str, Any] = {
-        "name": field.name,
+        "name": prefix + field.name,
         "type": field.type,
         "required": field.required,
         "label": {"ja": field.label.ja, "en": field.label.en},
@@ -198,4 +219,8 @@ def describe(field: Field, *, choices: Lookup, items: Lookup,
             out["choice_labels"] = {k: {"ja": v.ja, "en": v.en} for k, v in said.items()}
     if field.type == "measures":
         out["items"] = list(items(field.items or field.name))
+    if field.type == "fieldset":
+        out["fields"] = [describe(sub, choices=choices, items=items, labels=labels, prefix=f"{field.name}.")
+                         | {"key": sub.name}
+                         for sub in (fieldsets(field.items or field.name) if fieldsets else ())]
     return out

@@ -30,7 +30,7 @@ from engine.clock import to_storage
 from engine.errors import GuardRefused, NotAllowedNow, NotFound, Said, Stale, WrongRole
 from engine.fields import COMMENT, Raw, describe, validate
 from engine.machine import SpecMachine
-from engine.spec import OPENING, STAND_IN, SYSTEM, Label, Trigger, WorkflowSpec
+from engine.spec import OPENING, STAND_IN, SYSTEM, Field, Label, Trigger, WorkflowSpec
 
 MAX_AUTOMATIC_STEPS = 8
 
@@ -224,7 +224,8 @@ class Workflow:
                     break
         fields = [
             describe(f, choices=lambda s: self.store.choices(conn, instance, s),
-                     items=lambda s: self.store.items(conn, instance, s), labels=self._choice_labels(conn, instance))
+                     items=lambda s: self.store.items(conn, instance, s), labels=self._choice_labels(conn, instance),
+                     fieldsets=self._fieldsets(conn, instance))
             for f in trigger.fields
         ]
         return Option(trigger, holders, may, drafting and bool(trigger.fields), why, fields)
@@ -256,6 +257,12 @@ class Workflow:
         """The store's words for the choices of a list it supplies (a grade's meaning), if it has any."""
         said = getattr(self.store, "choice_labels", None)
         return (lambda source: said(conn, instance, source)) if said else None
+
+    def _fieldsets(self, conn: Connection, instance: Instance) -> Callable[[str], Sequence[Field]] | None:
+        """The fields a `fieldset` field stands for, from the store (what this instance's
+        strategy asks of a report, say), if it declares any."""
+        declared = getattr(self.store, "fieldset", None)
+        return (lambda source: declared(conn, instance, source)) if declared else None
 
     def fire_in(
         self,
@@ -372,6 +379,7 @@ class Workflow:
             choices=lambda s: store.choices(conn, instance, s),
             items=lambda s: store.items(conn, instance, s),
             checks=check,
+            fieldsets=self._fieldsets(conn, instance),
         )
 
     def _update_for(self, names: tuple[str, ...]) -> Any:

@@ -22,9 +22,11 @@ STAND_IN = "admin"
 OPENING = ""
 """The source of a trigger that brings an instance into being (it has no state before)."""
 
-FieldType = Literal["text", "longtext", "number", "choice", "lines", "measures", "date"]
+FieldType = Literal["text", "longtext", "number", "choice", "lines", "measures", "date", "fieldset"]
 """`lines`: a list of texts (one per repeated value); `measures`: for each item the store
-lists (e.g. each indicator of an action) either a number or a reason why there is none."""
+lists (e.g. each indicator of an action) either a number or a reason why there is none;
+`fieldset`: the fields the store declares for this instance (what one strategy asks of a
+report beyond the spec's own, say), each checked like a field of the trigger."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,8 @@ class Field:
     choices: tuple[str, ...] | str | None = None
     """Fixed choices, or the name of a list the store provides (e.g. the grade scale)."""
     items: str | None = None
-    """For `measures`: the name of the item list the store provides."""
+    """For `measures`: the name of the item list the store provides; for `fieldset`, the
+    name of the field list it provides."""
     labels: Mapping[str, Label] = field(default_factory=dict)
     """For `choice` with fixed choices: each value in words (the value itself is for programs)."""
     invalid: Label | None = None

@@ -36,6 +36,30 @@ WRAPPED = {"report_content", "internal_comment", "evaluation", "decision_reason"
            "flag_resolutions"}
 
 
+def detail_columns(snapshot: dict[str, Any]) -> tuple[str, ...]:
+    """The columns of the fields the strategy's report asks beyond the cycle's own
+    (`details.budget`), as the publication froze them; none for a strategy that asks none."""
+    return tuple(f"details.{f['key']}" for f in snapshot.get("report_fields") or [])
+
+
+def columns(snapshot: dict[str, Any]) -> tuple[str, ...]:
+    """The results' columns: the fixed ones, with the report's own fields after the decision."""
+    at = COLUMNS.index("decision") + 1
+    return COLUMNS[:at] + detail_columns(snapshot) + COLUMNS[at:]
+
+
+def action_columns(snapshot: dict[str, Any]) -> tuple[str, ...]:
+    at = ACTION_COLUMNS.index("self_grade") + 1
+    return ACTION_COLUMNS[:at] + detail_columns(snapshot) + ACTION_COLUMNS[at:]
+
+
+def _details(action: dict[str, Any]) -> dict[str, Any]:
+    """What the report said in the strategy's fields: numbers as numbers, a choice as its
+    value (A, B...: what people write and sort by), text as written."""
+    return {f"details.{d['key']}": plain(d["value"]) if d["type"] == "number" else d["value"]
+            for d in action.get("report_details") or []}
+
+
 def code_key(code: Any) -> tuple[tuple[int, int | str], ...]:
     """Action codes in the order people read them: 1-1-2 before 1-1-10."""
     return tuple((0, int(part)) if part.isdigit() else (1, part)
@@ -62,6 +86,7 @@ def rows(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
             "fy": snapshot["fy"], "code": a["code"], "basic_policy": a["basic_policy"], "title_ja": a["title_ja"],
             "title_en": a["title_en"], "division": a["division"], "report_status": a["report_status"],
             "self_grade": a["self_grade"], "council_grade": a["council_grade"], "decision": a["decision"],
+            **_details(a),
         }
         if not a["indicators"]:
             out.append(base | dict.fromkeys(INDICATOR_COLUMNS))
@@ -85,7 +110,7 @@ def action_rows(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
         proposals = sorted(a["proposals"], key=lambda p: p["seq"])
         flags = a["flags"]
         out.append({
-            "fy": snapshot["fy"], **{k: a[k] for k in ACTION_FIELDS},
+            "fy": snapshot["fy"], **{k: a[k] for k in ACTION_FIELDS}, **_details(a),
             "proposals": "\n".join(f"{p['seq']}. {p['text']}" for p in proposals) or None,
             "answers": "\n".join(f"{p['seq']}. {p['answer'] or ''}".rstrip() for p in proposals) or None,
             "flags": "\n".join(f["reason_ja"] for f in flags) or None,
@@ -103,7 +128,7 @@ def write_csv(snapshot: dict[str, Any], path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\r\n")
+        writer = csv.DictWriter(f, fieldnames=columns(snapshot), lineterminator="\r\n")
         writer.writeheader()
         writer.writerows(rows(snapshot))
     return path
@@ -116,7 +141,7 @@ def _fill(sheet: Any, columns: tuple[str, ...], data: list[dict[str, Any]], widt
         cell.font = Font(bold=True)
     for r, row in enumerate(data, start=2):
         for c, name in enumerate(columns, start=1):
-            value = row[name]
+            value = row.get(name)
             cell = sheet.cell(row=r, column=c)
             if isinstance(value, str):
                 value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters make Excel refuse the file
@@ -125,7 +150,7 @@ def _fill(sheet: Any, columns: tuple[str, ...], data: list[dict[str, Any]], widt
                 cell.data_type = "s"  # text that looks like a formula stays text
             if name == "progress" and value is not None:
                 cell.number_format = "0.0%"
-            if name in WRAPPED:
+            if name in WRAPPED or name.startswith("details."):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
     for c, name in enumerate(columns, start=1):
         sheet.column_dimensions[sheet.cell(row=1, column=c).column_letter].width = widths.get(name, 14)
@@ -141,9 +166,9 @@ def write_xlsx(snapshot: dict[str, Any], path: Path) -> Path:
     book = Workbook()
     results = book.active
     results.title = "results"
-    _fill(results, COLUMNS, rows(snapshot), {"title_ja": 36, "title_en": 36, "basic_policy": 28,
+    _fill(results, columns(snapshot), rows(snapshot), {"title_ja": 36, "title_en": 36, "basic_policy": 28,
                                              "indicator_name_ja": 28, "indicator_name_en": 28, "reason": 28})
-    _fill(book.create_sheet("actions"), ACTION_COLUMNS, action_rows(snapshot),
+    _fill(book.create_sheet("actions"), action_columns(snapshot), action_rows(snapshot),
           {"title_ja": 36, "title_en": 36, "basic_policy": 28, "report_content": 48, "evaluation": 40,
            "proposals": 48, "answers": 48, "flags": 48, "flag_resolutions": 36, "internal_comment": 36})
     book.properties.title = f"{snapshot['strategy']['name_ja']} {snapshot['fy_label']}"

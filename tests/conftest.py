@@ -126,8 +126,8 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 class Year:
     """The sample strategy in one database, with the words a test needs to tell a year."""
 
-    def __init__(self, url: str, fy: int = 2026) -> None:
-        self.pdca = Pdca(settings_for(url))
+    def __init__(self, url: str, fy: int = 2026, settings: Settings | None = None) -> None:
+        self.pdca = Pdca(settings or settings_for(url))
         self.fy = fy
         self.strategy = self.pdca.sync()
         with db.writing(self.pdca.engine) as conn:

@@ -268,6 +268,8 @@ def test_a_simulated_year_delivers_every_message_once(sqlite_year: Year, smtp: S
     assert english and all(subject(r.message).startswith("[") for r in english)
     packets = [r for r in smtp.handler.received if subject(r.message).startswith("【会議資料")]
     assert all("/actions/" in body(r.message) and "/councils/" in body(r.message) for r in packets)
+    # A packet's agenda shows what each report said in the strategy's own fields.
+    assert any("予算額: " in body(r.message) and " 千円" in body(r.message) for r in packets)
 
 
 def test_two_senders_share_the_outbox_on_postgresql(year: Year, smtp: SmtpServer) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from workflows.bodies import ADVISORS, SECRETARIAT
 from workflows.models import Council, Membership, Person, Strategy
+from workflows.report_fields import ReportFieldIn, check_keys
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -36,6 +37,8 @@ class StrategyIn(_Strict):
     grades: list[str] = Field(min_length=1)
     grade_meanings: dict[str, tuple[str, str]] = Field(default_factory=dict)
     """What each grade means, in Japanese and English: shown beside the grade in the forms."""
+    report_fields: list[ReportFieldIn] = Field(default_factory=list)
+    """What this strategy's yearly report asks beyond status, content, indicators and grade."""
 
     @model_validator(mode="after")
     def _years_in_order(self) -> StrategyIn:
@@ -46,6 +49,7 @@ class StrategyIn(_Strict):
         unknown = sorted(set(self.grade_meanings) - set(self.grades))
         if unknown:
             raise ValueError(f"grade_meanings: {', '.join(unknown)} is not one of the grades")
+        check_keys(self.report_fields)
         return self
 
 
@@ -249,12 +253,13 @@ def _sync_body(conn: Connection, strategy_id: int, body: tuple[str, str, str, li
                 {"council_id": council_id, "person_id": ids[email], "role": role} for email, role in write["seats"]])
 
 
-STRATEGY_FIELDS = ("name_ja", "name_en", "first_fy", "target_fy", "grades")
+STRATEGY_FIELDS = ("name_ja", "name_en", "first_fy", "target_fy", "grades", "report_fields")
 """What the configuration sets of a strategy's row; an approved extension changes target_fy."""
 
 
 def _sync_strategy(conn: Connection, strategy: StrategyIn, synced: Synced) -> int:
-    wanted = {k: getattr(strategy, k) for k in STRATEGY_FIELDS}
+    wanted = {k: getattr(strategy, k) for k in STRATEGY_FIELDS} | {
+        "report_fields": [f.model_dump(mode="json") for f in strategy.report_fields]}
     row = conn.execute(select(Strategy.__table__).where(Strategy.code == strategy.code)).first()  # type: ignore[attr-defined]
     if row is None:
         return int(conn.execute(insert(Strategy).values(

@@ -76,6 +76,10 @@ class Strategy(SQLModel, table=True):
                     "is kept by `pdca init`")
     predecessor_id: int | None = Field(default=None, foreign_key="strategy.id",
                                        description="the strategy this one follows (adopted from its draft)")
+    report_fields: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True),
+        description="what its yearly report asks beyond the cycle's own fields ([[strategy.report_fields]]), "
+                    "kept with the strategy so that every page, message and publication reads the same")
 
 
 class Action(SQLModel, table=True):
@@ -159,6 +163,9 @@ class Cycle(SQLModel, table=True):
     interim: list[dict[str, Any]] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True),
         description="interim progress posted during the year: [{day, values, comment}]")
+    report_details: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True),
+        description="what the report said in the fields its strategy asks for: {key: value}")
     created_at: datetime | None = None
     updated_at: datetime | None = Field(default=None, description="when the state last changed")
     check_opened_at: datetime | None = None

@@ -20,6 +20,7 @@ from engine.errors import NotFound
 from workflows.calendar import Calendar, CalendarIn
 from workflows.calendar_store import StoredYear, apply_years, read_reminders, read_years
 from workflows.models import Strategy
+from workflows.report_fields import ReportFieldIn
 from workflows.revision import RevisionIn
 from workflows.strategy_review.settings import ReviewIn
 
@@ -40,6 +41,8 @@ class Tenant:
     """The strategy's period: its cycles open for these fiscal years only."""
     review: ReviewIn = field(default_factory=ReviewIn)
     predecessor_id: int | None = None
+    report_fields: tuple[ReportFieldIn, ...] = ()
+    """What the strategy's yearly report asks beyond the cycle's own fields (stored with it)."""
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" else self.name_ja
@@ -92,7 +95,7 @@ class Tenants:
         reminders = read_reminders(conn)
         rows = {r.id: r for r in conn.execute(select(
             Strategy.id, Strategy.code, Strategy.name_ja, Strategy.name_en, Strategy.grades, Strategy.first_fy,
-            Strategy.target_fy, Strategy.predecessor_id))}
+            Strategy.target_fy, Strategy.predecessor_id, Strategy.report_fields))}
         by_id, by_code = {}, {}
         for row in rows.values():
             setup = self._setup_of(row, rows)
@@ -105,6 +108,7 @@ class Tenants:
                 grade_meanings=dict(setup.grade_meanings) if setup else {},
                 first_fy=row.first_fy, target_fy=row.target_fy, review=setup.review if setup else ReviewIn(),
                 predecessor_id=row.predecessor_id,
+                report_fields=tuple(ReportFieldIn(**f) for f in row.report_fields or []),
             )
             by_id[row.id], by_code[row.code] = tenant, tenant
         with self._lock:

@@ -21,6 +21,8 @@ from workflows.fiscal import fy_label
 from workflows.messages import message_columns
 from workflows.models import Action, ActionOwner, Cycle, Person
 from workflows.registry import MessageKind
+from workflows.report_fields import shown
+from workflows.tenants import Tenants
 
 SPEC = ACTION_CYCLE
 SPEC_SCOPE = "cycle"
@@ -88,16 +90,20 @@ def notice_to_owners(kind: str) -> Select[Any]:
     )
 
 
-def views(conn: Connection, ids: Sequence[int], language: str) -> dict[int, dict[str, Any]]:
-    """Each cycle as a message shows it."""
+def views(conn: Connection, ids: Sequence[int], language: str, *, tenants: Tenants | None = None
+          ) -> dict[int, dict[str, Any]]:
+    """Each cycle as a message shows it; with `tenants`, what its report said in the fields
+    its strategy asks for (a packet's agenda shows the outlook and the budget)."""
     rows = conn.execute(
-        select(Cycle.id, Cycle.fy, Cycle.state, Cycle.returned_comment, Cycle.flags, Action.code, Action.title_ja,
-               Action.title_en, Action.division)
+        select(Cycle.id, Cycle.fy, Cycle.state, Cycle.returned_comment, Cycle.flags, Cycle.report_details,
+               Action.code, Action.title_ja, Action.title_en, Action.division, Action.strategy_id)
         .join(Action, Action.id == Cycle.action_id)
         .where(Cycle.id.in_(list(ids)))  # type: ignore[union-attr]
     )
     out = {}
+    lang = "en" if language == "en" else "ja"
     for row in rows:
+        declared = tenants.get(conn, row.strategy_id).report_fields if tenants and row.report_details else ()
         out[row.id] = {
             "code": row.code,
             "title": (row.title_en or row.title_ja) if language == "en" else row.title_ja,
@@ -109,8 +115,16 @@ def views(conn: Connection, ids: Sequence[int], language: str) -> dict[int, dict
             "path": f"/actions/{row.code}/{row.fy}",
             "flags": [f["reason_en"] if language == "en" else f["reason_ja"]
                       for f in (row.flags or []) if not f.get("resolution")],
+            "details": [f"{d['label_' + lang]}: {_short(d['text_' + lang])}"
+                        for d in shown(declared, row.report_details) if d["text_" + lang]],
         }
     return out
+
+
+def _short(text: str, limit: int = 120) -> str:
+    """A long answer cut to a line for a list in a message; the page has it whole."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 TOPIC = {"plan": "plan", "report": "report", "decision": "decision"}

@@ -196,6 +196,15 @@ class Actors:
         for ind in indicators:
             base = ind.baseline_value or 0.0
             fields[f"indicators.{ind.code}"] = f"{base + (ind.target_value - base) * progress / 5:.1f}"
+        rank = 0 if progress >= 0.8 else 1 if progress >= 0.6 else 2
+        for i, asked in enumerate(self.tenant.report_fields):  # what the strategy asks beyond the cycle's own
+            key = f"details.{asked.key}"
+            if asked.type == "choice":
+                fields[key] = asked.choices[min(rank, len(asked.choices) - 1)].value
+            elif asked.type == "number":  # a budget, then what was spent of it
+                fields[key] = str(max(asked.minimum or 0, (1 + row.id % 7) * 800 * (10 - i) // 10))
+            else:
+                fields[key] = ("参加者の確保が課題。" if rank else "") + f"{row.fy + 1}年度も計画に沿って継続する見通し"
         return fields
 
 

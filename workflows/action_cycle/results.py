@@ -22,18 +22,24 @@ from workflows import indicators
 from workflows.fiscal import fy_label
 from workflows.frozen import content_hash
 from workflows.models import Action, Cycle, Indicator, Measurement, Proposal, Publication, Strategy
+from workflows.report_fields import ReportFieldIn, shown
 
 
 def snapshot(conn: Connection, *, strategy_code: str, fy: int, on_track_ratio: float = 0.9) -> dict[str, Any]:
+    """The year's results as they stand. Where the strategy's report asks more than the
+    cycle's own fields, each action carries what its report said in them, frozen with their
+    words; a strategy that asks nothing more has the snapshot it always had."""
     s = conn.execute(
-        select(Strategy.id, Strategy.code, Strategy.name_ja, Strategy.name_en, Strategy.grades)
+        select(Strategy.id, Strategy.code, Strategy.name_ja, Strategy.name_en, Strategy.grades,
+               Strategy.report_fields)
         .where(Strategy.code == strategy_code)
     ).first()
     if s is None:
         raise NotFound(f"strategy {strategy_code!r} is not in the database; run `pdca init`")
     cycles = conn.execute(
         select(Cycle.id, Cycle.state, Cycle.report_status, Cycle.report_content, Cycle.self_grade,
-               Cycle.internal_comment, Cycle.council_grade, Cycle.evaluation, Cycle.decision, Cycle.decision_reason,
+               Cycle.report_details, Cycle.internal_comment, Cycle.council_grade, Cycle.evaluation, Cycle.decision,
+               Cycle.decision_reason,
                Cycle.flags, Action.id.label("action_id"), Action.code, Action.basic_policy,  # type: ignore[union-attr]
                Action.basic_policy_en, Action.title_ja, Action.title_en, Action.division)
         .join(Action, Action.id == Cycle.action_id)
@@ -41,6 +47,7 @@ def snapshot(conn: Connection, *, strategy_code: str, fy: int, on_track_ratio: f
         .order_by(Action.code)
     ).all()
     action_ids = [c.action_id for c in cycles]
+    report_fields = [ReportFieldIn(**f) for f in s.report_fields or []]
     measured: dict[int, dict[int, tuple[float | None, str | None]]] = defaultdict(dict)
     for ind_id, year, value, reason in conn.execute(
         select(Measurement.indicator_id, Measurement.fy, Measurement.value, Measurement.reason)
@@ -86,8 +93,10 @@ def snapshot(conn: Connection, *, strategy_code: str, fy: int, on_track_ratio: f
             "internal_comment": c.internal_comment, "council_grade": c.council_grade, "evaluation": c.evaluation,
             "decision": c.decision, "decision_reason": c.decision_reason, "indicators": rows,
             "proposals": proposals[c.id], "flags": list(c.flags or []),
-        })
-    return {
+        } | ({"report_details": shown(report_fields, c.report_details)} if report_fields else {}))
+    more = {"report_fields": [{"key": f.key, "label_ja": f.label_ja, "label_en": f.label_en, "unit": f.unit}
+                              for f in report_fields]} if report_fields else {}
+    return more | {
         "strategy": {"code": s.code, "name_ja": s.name_ja, "name_en": s.name_en},
         "fy": fy, "fy_label": fy_label(fy), "version": 0, "published_at": None, "note": None,
         "grades": list(s.grades),

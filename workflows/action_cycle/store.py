@@ -34,9 +34,9 @@ from engine.clock import from_storage, to_storage
 from engine.errors import NotFound, Refused
 from engine.outbox import key_middle, queue_statement
 from engine.runtime import Actor, Instance
-from engine.spec import OPENING, STAND_IN, Label
+from engine.spec import OPENING, STAND_IN, Field, Label
 from words.catalogue import join, say
-from workflows import actions, bodies
+from workflows import actions, bodies, report_fields
 from workflows import indicators as indicator_math
 from workflows.action_cycle import revision
 from workflows.action_cycle.spec import ACTION_CYCLE, OWNER, STATUS_LABELS, numbered_answers
@@ -228,6 +228,15 @@ class CycleStore(bodies.SeatedInTenant):
             return tuple(code for code, _ in conn.execute(self._indicators, {"action": instance.data["action_id"]}))
         raise KeyError(source)
 
+    def fieldset(self, conn: Connection, instance: Instance, source: str) -> tuple[Field, ...]:
+        """What the strategy's report asks beyond the cycle's own fields (`[[strategy.report_fields]]`)."""
+        if source == "report_fields":
+            return report_fields.as_fields(self.report_fields_of(conn, instance.data["strategy_id"]))
+        raise KeyError(source)
+
+    def report_fields_of(self, conn: Connection, strategy: int) -> tuple[report_fields.ReportFieldIn, ...]:
+        return self.tenants.get(conn, strategy).report_fields
+
     def propose(
         self, conn: Connection, parent: Instance | None, fields: Mapping[str, Any], *, tenant: int | None = None
     ) -> Instance:
@@ -401,7 +410,7 @@ class CycleStore(bodies.SeatedInTenant):
             return {}
         cycles = conn.execute(
             select(Cycle.id, Cycle.fy, Cycle.self_grade, Cycle.report_status, Cycle.flags, Cycle.action_id,
-                   Action.strategy_id).join(Action, Action.id == Cycle.action_id)
+                   Cycle.report_details, Action.strategy_id).join(Action, Action.id == Cycle.action_id)
             .where(Cycle.id.in_(list(ids)))).all()  # type: ignore[union-attr]
         submitted = dict(conn.execute(
             select(AuditEvent.instance_id, func.max(AuditEvent.at))
@@ -426,7 +435,9 @@ class CycleStore(bodies.SeatedInTenant):
                 {"field": "flags", "heading": say("page.flags", language), "text": "\n".join(open_flags)},
                 {"field": "submitted", "heading": say("page.submitted", language),
                  "text": from_storage(at).astimezone(zone).date().isoformat() if at else ""},
-            ]
+            ] + [{"field": f"details.{d['key']}", "heading": d["label_en" if language == "en" else "label_ja"],
+                  "text": d["text_en" if language == "en" else "text_ja"]}
+                 for d in report_fields.shown(self.report_fields_of(conn, c.strategy_id), c.report_details)]
         return out
 
     def _standing(self, conn: Connection, cycles: Sequence[Any]) -> dict[int, dict[str, int]]:
@@ -508,6 +519,8 @@ class CycleStore(bodies.SeatedInTenant):
                 "report_status": cycle.report_status,
                 "report_content": cycle.report_content,
                 "self_grade": cycle.self_grade,
+                "report_details": report_fields.shown(self.report_fields_of(conn, action.strategy_id),
+                                                      cycle.report_details),
                 "internal_comment": cycle.internal_comment,
                 "council_grade": cycle.council_grade,
                 "evaluation": cycle.evaluation,

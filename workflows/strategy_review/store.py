@@ -118,6 +118,7 @@ class StrategyStore(BasicStore):
         new_id = int(conn.execute(insert(Strategy).values(
             code=draft["code"], name_ja=draft["name_ja"], name_en=draft["name_en"], first_fy=draft["first_fy"],
             target_fy=draft["target_fy"], grades=old.grades, reminders=old.reminders, predecessor_id=old.id,
+            report_fields=old.report_fields,
         )).inserted_primary_key[0])  # type: ignore[index]
         _copy_bodies(conn, old.id, new_id)
         _carry_over_actions(conn, old.id, new_id, draft, series=self.series,

@@ -114,7 +114,8 @@ def _steps(spec: Any, options: list[Option], saved: dict[str, dict[str, Any]], l
 
 def as_form(fields: dict[str, Any], declared: Any) -> dict[str, str]:
     """Values a step recorded, as its form's inputs hold them: a measure per item
-    ("indicators.S1", "indicators.S1.reason"), lines one per line, numbers as written."""
+    ("indicators.S1", "indicators.S1.reason"), a fieldset's fields by their form names
+    ("details.budget"), lines one per line, numbers as written."""
     form: dict[str, str] = {}
     for f in declared:
         name, kind = f["name"], f["type"]
@@ -128,6 +129,9 @@ def as_form(fields: dict[str, Any], declared: Any) -> dict[str, str]:
                     form[f"{name}.{item}"] = str(plain(measure["value"]))
                 if measure.get("reason"):
                     form[f"{name}.{item}.reason"] = str(measure["reason"])
+        elif kind == "fieldset" and isinstance(value, dict):
+            subs = f.get("fields", [])  # named as the form names them: details.KEY
+            form |= as_form({sub["name"]: value.get(sub["key"]) for sub in subs}, subs)
         elif isinstance(value, list):
             form[name] = "\n".join(str(v) for v in value)
         else:
