@@ -263,14 +263,17 @@ def _refuse(exc: Refused) -> None:
     if isinstance(exc, InvalidFields):
         err.print(_styled((_say("field_problems", code=exc.code, count=len(exc.problems)), "bold red")))
         for name, why in exc.problems:
-            err.print(_say("field_problem", field=_field_named(name), why=_said(why)))
+            err.print(_say("field_problem", field=_field_named(name, exc.labels), why=_said(why)))
     else:
         err.print(_styled((_say("refused", code=exc.code, why=_said(exc)), "bold red")))
     raise typer.Exit(1)
 
 
-def _field_named(name: str) -> str:
-    """A field as its form labels it, with the name `--field` takes: '指標の実績 S1 (indicators.S1)'."""
+def _field_named(name: str, labels: dict[str, Any] | None = None) -> str:
+    """A field as its form labels it, with the name `--field` takes: '指標の実績 S1 (indicators.S1)',
+    '予算額（千円） (details.budget)' for a field the strategy asks (its words come with the refusal)."""
+    if labels and name in labels:
+        return _say("field_named", label=labels[name](_state.language), name=name)
     head, _, item = name.partition(".")
     spec = _state.spec
     triggers = (*spec.triggers, *spec.openings) if spec is not None else ()

@@ -8,7 +8,7 @@ writes itself, the Japanese), so pages and mail can say it in the person's langu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -71,8 +71,11 @@ class WrongRole(Refused):
 class InvalidFields(Refused):
     code = "invalid_field"
 
-    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, problems: Sequence[tuple[str, str]], *, labels: Mapping[str, Any] | None = None) -> None:
         self.problems = tuple((name, said(why)) for name, why in problems)
+        self.labels = dict(labels or {})
+        """Words for names the trigger itself does not declare (a fieldset's fields, which
+        the store supplies): name -> its Label, for whoever says the problems."""
         super().__init__("; ".join(f"{name}: {why}" for name, why in self.problems))
         self.said = Said(self.message, "refused.invalid_fields", count=len(self.problems))
 

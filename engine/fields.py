@@ -110,6 +110,7 @@ def validate(
     clean: dict[str, Any] = {}
     used: set[str] = set()
     checked: list[tuple[Field, str, Any]] = []  # (field, problem key, parsed value) for `checks`
+    labels: dict[str, Label] = {}  # a fieldset's fields, by the names problems are reported under
     for field in trigger.fields:
         if field.type == "measures":
             used |= measure_keys(raw, field)
@@ -122,6 +123,7 @@ def validate(
             for sub in fieldsets(field.items or field.name) if fieldsets else ():
                 key = f"{field.name}.{sub.name}"
                 used.add(key)
+                labels[key] = sub.label
                 if _scalar(sub, key, raw.get(key), choices, problems, group):
                     checked.append((sub, key, group[sub.name]))
             if group:
@@ -148,7 +150,7 @@ def validate(
                                    trigger=trigger.name, takes=[f.name for f in trigger.fields]))
                         for key in unknown)
     if problems:
-        raise InvalidFields(problems)
+        raise InvalidFields(problems, labels=labels)
     return clean
 
 

@@ -110,6 +110,7 @@ def test_each_bad_value_is_named_at_its_field_and_nothing_changes(sqlite_year: Y
     assert set(problems) == {"details.outlook", "details.budget", "details.spending", "details.colour"}
     assert problems["details.spending"].key == "field.below_minimum"  # type: ignore[attr-defined]
     assert stored(sqlite_year) == ("check.self_assessment", None)
+    assert refused.value.labels["details.budget"].ja == "予算額（千円）"  # words for whoever says the problems
 
 
 def test_a_field_the_strategy_requires_must_be_given(sqlite_url: str) -> None:
@@ -153,6 +154,9 @@ def test_the_form_asks_them_and_a_returned_report_comes_back_with_them(web: Test
     page = web.get("/actions/1-1-2/2026")
     assert "課題及び今後の見通し" in page.text and 'name="details.budget"' in page.text
     assert "B：計画どおり達成できる" in page.text  # the outlook's choices in words
+    bad = web.post("/actions/1-1-2/2026/fire", data={"csrf": csrf_of(page.text), "trigger": "submit_report",
+                                                     "version": "5", **REPORT, **DETAILS, "details.budget": "-1"})
+    assert bad.status_code == 422 and "予算額（千円）" in bad.text and "0以上の値を入力してください" in bad.text
     sent = web.post("/actions/1-1-2/2026/fire", data={"csrf": csrf_of(page.text), "trigger": "submit_report",
                                                       "version": "5", **REPORT, **DETAILS})
     assert sent.status_code == 303, sent.text

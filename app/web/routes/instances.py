@@ -51,8 +51,11 @@ def segment(entry: Entry) -> str:
     return entry.options.get("segment") or f"w/{entry.name}"
 
 
-def _field_words(spec: Any, name: str, language: str) -> str:
-    """A field's name as its form labels it ("指標の実績 S1" for indicators.S1)."""
+def _field_words(spec: Any, name: str, language: str, labels: dict[str, Any] | None = None) -> str:
+    """A field's name as its form labels it ("指標の実績 S1" for indicators.S1); a field the
+    strategy asks of a report by the words that came with the refusal ("予算額（千円）")."""
+    if labels and name in labels:
+        return labels[name](language)
     head, _, item = name.partition(".")
     if name == "confirm":
         return say("page.confirm_field", language)
@@ -177,7 +180,9 @@ def render(request: Request, site: Site, visitor: auth.Visitor, entry: Entry, in
         extra["error"] = render_said(refusal.said, lang, spec.name_of)
         problems = refusal.problems if isinstance(refusal, InvalidFields) else ()
         extra["problems"] = {name: render_said(why, lang, spec.name_of) for name, why in problems}
-        extra["problem_list"] = [(_field_words(spec, name, lang), extra["problems"][name]) for name, _ in problems]
+        labels = refusal.labels if isinstance(refusal, InvalidFields) else {}
+        extra["problem_list"] = [(_field_words(spec, name, lang, labels), extra["problems"][name])
+                                 for name, _ in problems]
     with db.reading(site.pdca.engine) as conn:
         story = service.story(conn, entry, instance_id, today=tenant.calendar.today(site.clock()),
                               actor=visitor.actor)
