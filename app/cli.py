@@ -536,6 +536,12 @@ def _print_record(s: dict[str, Any]) -> None:
         return
     table = Table(_say("col_record"), _say("col_value"), show_header=False)
     for key, value in record.items():
+        if key == "report_details":  # the strategy's own fields of the report, each in its words
+            lang = "en" if _english() else "ja"
+            for d in value:
+                if d[f"text_{lang}"]:
+                    table.add_row(d[f"label_{lang}"], d[f"text_{lang}"])
+            continue
         label = say(f"page.f_{key}", _state.language) if has(f"page.f_{key}") else key
         shown = say(f"page.v_{value}", _state.language) if isinstance(value, str) and has(f"page.v_{value}") \
             else str(value)

@@ -75,3 +75,27 @@ def test_interim_progress_behind_the_line_flags_the_action_months_before_the_che
     year.fire(CODE, "post_progress", OWNER, fy=FY, now=october, **{"indicators.S1": "43",
                                                                    "indicators.S2.reason": "集計中"})
     assert len([f for f in year.story(CODE, FY)["flags"] if f["rule"].startswith("interim")]) == 1
+
+
+def test_the_action_page_shows_the_interim_values_posted(sqlite_year: Year) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from fastapi.testclient import TestClient
+
+    from app.web.main import create_app
+    from tests.test_web import sign_in
+
+    year = sqlite_year
+    year.open(FY, now=PLANNING)
+    walk(year, ROUTE["do.implementing"])
+    october = datetime(2027, 10, 1, 10, tzinfo=ZoneInfo("Asia/Tokyo"))
+    year.fire(CODE, "post_progress", OWNER, fy=FY, now=october, comment="上半期の集計",
+              **{"indicators.S1": "37", "indicators.S2.reason": "集計中"})
+    with TestClient(create_app(year.pdca, clock=lambda: october), follow_redirects=False) as web:
+        sign_in(web, year, OWNER)
+        page = web.get(f"/actions/{CODE}/{FY}")
+    assert page.status_code == 200
+    table = page.text[page.text.index("年度途中の経過"):]
+    table = table[:table.index("</table>")]
+    assert "2027-10-01" in table and "37 ha" in table and "集計中" in table and "上半期の集計" in table

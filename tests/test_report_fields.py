@@ -223,3 +223,6 @@ def test_an_admin_sees_them_in_pdca_show(reported: Year) -> None:
     shown = CliRunner().invoke(cli, ["show", "1-1-2", "--fy", "2026", "--json", "--as", ADMIN], env=env)
     assert shown.exit_code == 0, shown.output
     assert '"report_details"' in shown.stdout and "8,000 千円" in shown.stdout
+    said = CliRunner().invoke(cli, ["--lang", "ja", "show", "1-1-2", "--fy", "2026", "--as", ADMIN], env=env)
+    assert said.exit_code == 0 and "予算額" in said.stdout and "8,000 千円" in said.stdout
+    assert "report_details" not in said.stdout and "'key'" not in said.stdout

@@ -73,6 +73,8 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
     'target': ('目標値', 'Target'),
     'this_year': ('今年度', 'This year'),
     'expected': ('今年度の見込み値', 'Expected this year'),
+    'interim': ('年度途中の経過', 'Interim progress during the year'),
+    'interim_day': ('報告日', 'Posted on'),
     'progress': ('進捗率', 'Progress'),
     'ind_status': ('状況', 'Status'),
     'submitted': ('提出日', 'Submitted'),

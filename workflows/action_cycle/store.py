@@ -549,6 +549,7 @@ class CycleStore(bodies.SeatedInTenant):
             ],
             "proposals": [{"seq": p.seq, "text": p.text, "answer": p.answer} for p in proposals],
             "flags": list(cycle.flags or []),
+            "interim": list(cycle.interim or []),
             "previous_proposals": self._previous_proposals(orm, action.id, cycle.fy),
             "deadline": due,
         }
