@@ -171,6 +171,38 @@ def _description(indicator: dict[str, Any], language: str, series: list[tuple[in
     return w["sep"].join(parts)
 
 
+
+def _scales(values: Sequence[float], years: Sequence[int]) -> tuple[Callable[[int], float], Callable[[float], float]]:
+    """Where a year and a value fall in the plot: years across (one year in the middle),
+    values up between the ticks that hold them all."""
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    ticks, _digits = _ticks(min(values), max(values))
+    lo, hi = ticks[0], ticks[-1]
+    y_span = (hi - lo) or 1.0
+    x0, x1 = (years[0], years[-1]) if years else (0, 0)
+
+    def sx(year: int) -> float:
+        if x1 == x0:
+            return LEFT + plot_w / 2
+        return LEFT + INSET + (year - x0) / (x1 - x0) * (plot_w - 2 * INSET)
+
+    def sy(v: float) -> float:
+        return TOP + (hi - v) / y_span * plot_h
+
+    return sx, sy
+
+
+def _grid(values: Sequence[float], sy: Callable[[float], float]) -> list[str]:
+    """The value grid lines with their labels."""
+    ticks, digits = _ticks(min(values), max(values))
+    out = []
+    for t in ticks:
+        y = sy(t)
+        out.append(f'<line x1="{LEFT}" y1="{_f(y)}" x2="{WIDTH - RIGHT}" y2="{_f(y)}" '
+                   f'stroke="{COLOURS["grid"]}" stroke-width="1"/>')
+        out.append(_text(LEFT - 6, y + 4, format_number(t, decimals=digits), anchor="end", size=10))
+    return out
+
 def indicator_svg(indicator: dict[str, Any], *, language: str) -> str:
     """The chart of one indicator in the reader's language, as SVG markup to put in a page.
 
@@ -226,26 +258,11 @@ def indicator_svg(indicator: dict[str, Any], *, language: str) -> str:
         return "".join(parts)
 
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    ticks, digits = _ticks(min(values), max(values))
-    lo, hi = ticks[0], ticks[-1]
-    y_span = (hi - lo) or 1.0
     years = sorted({y for _k, y, _v in points})
-    x0, x1 = (years[0], years[-1]) if years else (0, 0)
-
-    def sx(year: int) -> float:
-        if x1 == x0:
-            return LEFT + plot_w / 2
-        return LEFT + INSET + (year - x0) / (x1 - x0) * (plot_w - 2 * INSET)
-
-    def sy(v: float) -> float:
-        return TOP + (hi - v) / y_span * plot_h
+    sx, sy = _scales(values, years)
 
     # Axes, grid and their labels.
-    for t in ticks:
-        y = sy(t)
-        parts.append(f'<line x1="{LEFT}" y1="{_f(y)}" x2="{WIDTH - RIGHT}" y2="{_f(y)}" '
-                     f'stroke="{COLOURS["grid"]}" stroke-width="1"/>')
-        parts.append(_text(LEFT - 6, y + 4, format_number(t, decimals=digits), anchor="end", size=10))
+    parts += _grid(values, sy)
     parts.append(f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}" stroke="{COLOURS["axis"]}"/>')
     parts.append(f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" '
                  f'stroke="{COLOURS["axis"]}"/>')
@@ -575,24 +592,10 @@ def forecast_svg(indicator: dict[str, Any], *, language: str, action: str = "") 
         parts.append("</svg>")
         return "".join(parts)
 
-    ticks, digits = _ticks(min(values), max(values))
-    lo, hi = ticks[0], ticks[-1]
-    y_span = (hi - lo) or 1.0
-    x0, x1 = (years[0], years[-1]) if years else (0, 0)
-
-    def sx(year: int) -> float:
-        if x1 == x0:
-            return LEFT + plot_w / 2
-        return LEFT + INSET + (year - x0) / (x1 - x0) * (plot_w - 2 * INSET)
-
-    def sy(v: float) -> float:
-        return TOP + (hi - v) / y_span * plot_h
+    sx, sy = _scales(values, years)
 
     # Axes, grid and their labels, as on the yearly charts.
-    for t in ticks:
-        parts.append(f'<line x1="{LEFT}" y1="{_f(sy(t))}" x2="{WIDTH - RIGHT}" y2="{_f(sy(t))}" '
-                     f'stroke="{COLOURS["grid"]}" stroke-width="1"/>')
-        parts.append(_text(LEFT - 6, sy(t) + 4, format_number(t, decimals=digits), anchor="end", size=10))
+    parts += _grid(values, sy)
     parts.append(f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}" stroke="{COLOURS["axis"]}"/>')
     parts.append(f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" '
                  f'stroke="{COLOURS["axis"]}"/>')
