@@ -441,3 +441,36 @@ def test_an_admin_moves_a_date_sees_the_preview_and_saves(browser: Browser, site
     expect(admin.locator("main table").first).to_contain_text("2027-06-01 (火)")
     screenshot(admin, "14-admin-calendar-saved")
     context.close()
+
+
+def test_an_admin_adds_a_person_and_gives_them_a_seat_with_a_preview(browser: Browser, site: Site) -> None:
+    """The secretariat registers a new member: a missing reason is refused beside its field
+    in Japanese with nothing typed lost, then the person is added; their seat on the internal council is previewed
+    (who moves, which queued messages would change) before it is saved."""
+    context = person_context(browser)
+    admin = site.sign_in(context, ADMIN, "/admin/people")
+    form = admin.locator("#add-person")
+    form.locator("#add-email").fill("arai@city.example.jp")
+    form.locator("#add-name").fill("新井 一郎")
+    form.locator("#add-division").fill("環境政策課")
+    form.get_by_role("button", name="人を追加する").click()  # no reason given
+    expect(admin.locator("#err-add-why")).to_have_text("変更の理由を書いてください")
+    expect(admin.locator("#add-name")).to_have_value("新井 一郎")  # nothing typed is lost
+    screenshot(admin, "24-admin-person-refused")
+    admin.locator("#add-why").fill("4月の人事異動")
+    admin.locator("#add-person").get_by_role("button", name="人を追加する").click()
+    expect(admin.locator(".flash")).to_have_text("保存しました。")
+    expect(admin.locator("main")).to_contain_text("新井 一郎")
+    seat = admin.locator('form.seat:has(input[name="body"][value="internal"])')
+    seat.locator("#seat-email-internal").fill("arai@city.example.jp")
+    seat.locator("#seat-role-internal").select_option("member")
+    seat.locator("#seat-why-internal").fill("4月の人事異動")
+    seat.get_by_role("button").first.click()
+    preview = admin.locator("#seat-preview")
+    expect(preview).to_contain_text("arai@city.example.jp")
+    screenshot(admin, "25-admin-seat-preview")
+    preview.locator("#save-seat").click()
+    expect(admin.locator(".flash")).to_have_text("役割を保存しました。")
+    expect(admin.locator("main")).to_contain_text("委員: arai@city.example.jp")
+    screenshot(admin, "26-admin-seat-saved")
+    context.close()

@@ -230,34 +230,48 @@ def _preview_words(plan: calendar_admin.Plan, site: Site, lang: str, t: Callable
     return {"rows": rows, "cancelled": cancelled, "queued": queued}
 
 
-@router.post("/admin/calendar", response_class=HTMLResponse)
-async def admin_calendar_change(request: Request, fy: int, strategy: str | None = None) -> Response:
-    """Preview first (nothing saved), then save with `confirm`: the year stored, who and why
-    recorded, queued messages no longer due cancelled (the next tick queues the new ones)."""
+@dataclass(frozen=True)
+class _CalendarForm:
+    """One of the calendar page's forms (a year's date, the reminder series): what it reads,
+    how its change is previewed and saved, and where the page shows each."""
+
+    fields: tuple[str, ...]
+    read: Callable[[int, dict[str, str]], Any]
+    plan: Callable[[Any, Tenant, Any, date], Any]
+    save: Callable[..., None]
+    words: Callable[[Any, Site, str, Callable[[str], str]], dict[str, Any]]
+    done: str
+    edit: str
+    errors: str
+    preview: str
+
+
+async def _preview_or_save(request: Request, fy: int, strategy: str | None, kind: _CalendarForm) -> Response:
+    """Preview first (nothing saved), then save with `confirm`: who and why recorded, queued
+    messages no longer due cancelled (the next tick queues the new ones)."""
     site, visitor, tenant = _admin(request, strategy)
     form = {k: str(v) for k, v in (await request.form()).items()}
     site.check_csrf(visitor, form.get("csrf", ""))
     if not 1990 <= fy <= 2200:
         raise NotFound(f"FY{fy} has no calendar")
     lang = site.language(request)
-    t = translator(lang)
     now = site.clock()
     today = tenant.calendar.today(now)
-    edit = {k: form.get(k, "") for k in ("milestone", "day", "closed_add", "closed_remove", "why")}
+    edit = {k: form.get(k, "") for k in kind.fields}
     try:
-        change = _read_change(fy, form)
+        change = kind.read(fy, form)
         if form.get("confirm") == "yes":
             with db.writing(site.pdca.engine) as conn:
-                calendar_admin.save_change(conn, tenant, change, actor=visitor.email, now=now, today=today)
+                kind.save(conn, tenant, change, actor=visitor.email, now=now, today=today)
             site.pdca.tenants.forget()
-            return RedirectResponse(f"{site.prefix(tenant)}/admin?fy={fy}&done=calendar", status_code=303)
+            return RedirectResponse(f"{site.prefix(tenant)}/admin?fy={fy}&done={kind.done}", status_code=303)
         with db.reading(site.pdca.engine) as conn:
-            plan = calendar_admin.plan_change(conn, tenant, change, today)
+            plan = kind.plan(conn, tenant, change, today)
     except calendar_admin.CalendarProblem as problem:
-        return _calendar_page(request, site, visitor, tenant, fy, status=422, edit=edit,
-                              errors=_said(problem.problems, lang))
-    return _calendar_page(request, site, visitor, tenant, fy, edit=edit,
-                          preview=_preview_words(plan, site, lang, t))
+        return _calendar_page(request, site, visitor, tenant, fy, status=422,
+                              **{kind.edit: edit, kind.errors: _said(problem.problems, lang)})
+    return _calendar_page(request, site, visitor, tenant, fy,
+                          **{kind.edit: edit, kind.preview: kind.words(plan, site, lang, translator(lang))})
 
 
 def _read_series(form: dict[str, str]) -> calendar_admin.ReminderChange:
@@ -288,34 +302,28 @@ def _series_preview(plan: calendar_admin.ReminderPlan, site: Site, lang: str,
     return {"rows": rows, "cancelled": cancelled, "before": plan.before, "after": plan.after}
 
 
+DATE_FORM = _CalendarForm(
+    ("milestone", "day", "closed_add", "closed_remove", "why"), _read_change, calendar_admin.plan_change,
+    calendar_admin.save_change, _preview_words, "calendar", "edit", "errors", "preview")
+SERIES_FORM = _CalendarForm(
+    ("reminder_days", "repeat_days", "escalate_after_days", "why"), lambda _fy, form: _read_series(form),
+    calendar_admin.plan_reminders, calendar_admin.save_reminders, _series_preview, "reminders",
+    "series_edit", "series_errors", "series_preview")
+
+
+@router.post("/admin/calendar", response_class=HTMLResponse)
+async def admin_calendar_change(request: Request, fy: int, strategy: str | None = None) -> Response:
+    """A milestone's date or a closed date of one fiscal year, previewed with the shifted
+    dates and their reasons, then saved."""
+    return await _preview_or_save(request, fy, strategy, DATE_FORM)
+
+
 @router.post("/admin/reminders", response_class=HTMLResponse)
 async def admin_reminders(request: Request, fy: int, strategy: str | None = None) -> Response:
     """The reminder series (days before a due date, the repeat after it, when lateness is
-    escalated): preview first, then save with `confirm`; queued messages the new series
-    would not send are cancelled, the next tick queues the new ones."""
-    site, visitor, tenant = _admin(request, strategy)
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    site.check_csrf(visitor, form.get("csrf", ""))
-    if not 1990 <= fy <= 2200:
-        raise NotFound(f"FY{fy} has no calendar")
-    lang = site.language(request)
-    now = site.clock()
-    today = tenant.calendar.today(now)
-    edit = {k: form.get(k, "") for k in ("reminder_days", "repeat_days", "escalate_after_days", "why")}
-    try:
-        change = _read_series(form)
-        if form.get("confirm") == "yes":
-            with db.writing(site.pdca.engine) as conn:
-                calendar_admin.save_reminders(conn, tenant, change, actor=visitor.email, now=now, today=today)
-            site.pdca.tenants.forget()
-            return RedirectResponse(f"{site.prefix(tenant)}/admin?fy={fy}&done=reminders", status_code=303)
-        with db.reading(site.pdca.engine) as conn:
-            plan = calendar_admin.plan_reminders(conn, tenant, change, today)
-    except calendar_admin.CalendarProblem as problem:
-        return _calendar_page(request, site, visitor, tenant, fy, status=422, series_edit=edit,
-                              series_errors=_said(problem.problems, lang))
-    return _calendar_page(request, site, visitor, tenant, fy, series_edit=edit,
-                          series_preview=_series_preview(plan, site, lang, translator(lang)))
+    escalated): previewed, then saved; queued messages the new series would not send are
+    cancelled."""
+    return await _preview_or_save(request, fy, strategy, SERIES_FORM)
 
 
 @router.get("/admin/calendar.ics")
