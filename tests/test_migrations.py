@@ -160,3 +160,24 @@ INSERT INTO strategy (id, code, name_ja, name_en, first_fy, target_fy, grades)
     with db.reading(old.engine) as conn:
         calendar = old.tenants.get(conn, strategy).calendar
     assert calendar.due(2026, "promotion_council_meeting").isoformat() == "2027-07-30"
+
+
+def test_the_fifth_release_gets_the_report_s_own_fields_from_the_config_at_init(old: Pdca) -> None:
+    """Upgraded from 0005 (a report asked only the cycle's own fields): a cycle's report
+    said nothing more, and `pdca init` gives the strategy the fields its config declares."""
+    at_revision(old, "0005", """
+INSERT INTO strategy (id, code, name_ja, name_en, first_fy, target_fy, grades, configured)
+    VALUES (1, 'biodiversity-2026', 'みどり市', 'Midori', 2026, 2030, '["A","B","C","D","-"]',
+            '{"name_ja": "みどり市", "name_en": "Midori", "first_fy": 2026, "target_fy": 2030,
+              "grades": ["A","B","C","D","-"]}');
+INSERT INTO action (id, strategy_id, code, basic_policy, title_ja, division, plan, status)
+    VALUES (1, 1, '1-1-2', '1', '里山林の保全管理', '農政課', 'plan', 'active');
+INSERT INTO cycle (id, action_id, fy, state, version, plan, return_count, flags)
+    VALUES (1, 1, 2026, 'check.internal_review', 5, 'plan', 0, '[]')""")
+    old.migrate()
+    with old.engine.connect() as conn:
+        assert conn.execute(text("SELECT report_details FROM cycle")).scalar_one() is None
+    strategy = old.sync()
+    with db.reading(old.engine) as conn:
+        keys = [f.key for f in old.tenants.get(conn, strategy).report_fields]
+    assert keys == [f.key for f in old.settings.strategy.report_fields] and keys  # the sample declares some

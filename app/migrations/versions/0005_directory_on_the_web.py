@@ -18,9 +18,7 @@ successor of another (`predecessor_id`), and keeps what the configuration last w
 review's package is frozen and hashed (`review_package`), a new version for a correction.
 Actions and indicators are tagged with the framework targets they serve (`framework_tag`); an
 indicator carried into a next strategy keeps how its target was set (`target_basis`); a cycle
-keeps the interim progress its owners posted during the year (`interim`) and what its report
-said in the fields its strategy asks for beyond the cycle's own (`report_details`), which the
-strategy declares (`report_fields`).
+keeps the interim progress its owners posted during the year (`interim`).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -82,9 +80,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('target_basis', sa.JSON(), nullable=True))
     with op.batch_alter_table('cycle', schema=None) as batch_op:
         batch_op.add_column(sa.Column('interim', sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column('report_details', sa.JSON(), nullable=True))
-    with op.batch_alter_table('strategy', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('report_fields', sa.JSON(), nullable=True))
     op.create_table(
         'framework_tag',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -127,10 +122,7 @@ def _backfill(conn: sa.Connection) -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('cycle', schema=None) as batch_op:
-        batch_op.drop_column('report_details')
         batch_op.drop_column('interim')
-    with op.batch_alter_table('strategy', schema=None) as batch_op:
-        batch_op.drop_column('report_fields')
     with op.batch_alter_table('indicator', schema=None) as batch_op:
         batch_op.drop_column('target_basis')
     op.drop_table('framework_tag')
