@@ -226,6 +226,7 @@ def test_a_simulation_through_the_target_year_ends_with_the_next_strategy_adopte
         new = conn.execute(select(Strategy.id).where(Strategy.predecessor_id == city.strategy)).scalar_one()
     assert city.state(new) == "adopted"
     assert set(city.cycles(new, 2027)) == {"plan.drafting"} and city.cycles(city.strategy, 2027) == []
+    assert city.cycles(new, 2026) == []  # adopted in June, yet nothing of its own before its first year
     assert set(city.cycles(city.strategy, 2026)) == {"do.implementing"}  # the old strategy's last year goes on
 
 

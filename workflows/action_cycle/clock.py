@@ -99,8 +99,10 @@ def _year(t: TickContext, fy: int, today: date) -> None:
     remind = {"before": settings.reminder_days, "every": settings.repeat_days}
 
     # Plans for the following year, within the strategy's period: past its target year the
-    # next strategy's own cycles take over (and an extension moves the target year on).
-    if following <= t.tenant.target_fy:
+    # next strategy's own cycles take over (and an extension moves the target year on); a
+    # next strategy adopted during its predecessor's target year opens nothing before its
+    # first year.
+    if t.tenant.first_fy <= following <= t.tenant.target_fy:
         open_cycles(t, following)
     if today <= d["plan_due"]:
         _to_owners(t, "plan_requested", following, PLANNING, d["plan_due"], "open")
