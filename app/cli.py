@@ -203,7 +203,7 @@ def _step_of(pdca: Pdca, trigger: str) -> str:
         words = entry.spec.name_of("trigger", trigger, _state.language)
         if words != trigger:
             return words
-    return trigger
+    return say(f"clock.{trigger}", _state.language) if has(f"clock.{trigger}") else trigger
 
 
 def _kind_of(pdca: Pdca, kind: str) -> str:

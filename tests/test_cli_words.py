@@ -109,6 +109,16 @@ def test_the_main_commands_speak_japanese(pdca: Run) -> None:
     assert "土曜日" in calendar and "Saturday" not in calendar
 
 
+def test_a_simulated_year_is_told_in_words_even_what_the_calendar_does_itself(pdca: Run) -> None:
+    """The replay's table names every step, the clock's own (publishing the year's results)
+    as well as the workflows' triggers."""
+    pdca("init")
+    pdca("import", str(SAMPLE), "--open-fy", "2026")
+    replay = pdca("simulate", "--from", "2027-04-01", "--to", "2027-09-30", "--actors", "none")
+    assert "年度の結果を公表 1件" in replay, replay
+    assert re.search(r"\b(publish|flag) \d", replay) is None
+
+
 def test_json_is_the_same_in_either_language(pdca: Run, env: dict[str, str | None]) -> None:
     pdca("init")
     pdca("import", str(SAMPLE), "--open-fy", "2026")

@@ -104,6 +104,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "milestone.promotion_council_meeting": ("生物多様性推進会議", "Promotion council meets"),
     "milestone.decisions_due": ("対応方針の決定期限", "Decisions due"),
     "milestone.publication": ("結果の公表", "Results published"),
+    # -- what the calendar itself does, as a simulation's table counts it ---------------------------
+    "clock.publish": ("年度の結果を公表", "Publish the year's results"),
+    "clock.flag": ("報告の遅れを見直しの対象に", "Flag a late report for revision"),
     # -- mail, as the outbox shows it ---------------------------------------------------------------
     "status.queued": ("送信待ち", "queued"),
     "status.sending": ("送信中", "sending"),
