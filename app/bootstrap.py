@@ -23,6 +23,7 @@ import app.web.models  # noqa: F401  (the web's tables belong to the schema too)
 from app.config import Settings
 from engine import db
 from engine.runtime import Workflow
+from engine.spec import Label
 from workflows import action_cycle, opinion, strategy_review
 from workflows.action_cycle import clock as action_cycle_clock
 from workflows.action_cycle import mail as action_cycle_mail
@@ -32,9 +33,11 @@ from workflows.action_cycle.store import CycleStore
 from workflows.calendar import Calendar
 from workflows.calendar_store import seed_reminders, seed_years
 from workflows.directory import Synced, sync_directory
+from workflows.hub import spec as hub_spec
+from workflows.hub.store import HubStore
 from workflows.opinion import clock as opinion_clock
 from workflows.opinion import store as opinion_store
-from workflows.registry import Entry, Registry
+from workflows.registry import Entry, MessageKind, Registry
 from workflows.strategy_review import clock as strategy_clock
 from workflows.strategy_review import people as strategy_people
 from workflows.strategy_review.store import StrategyStore
@@ -56,6 +59,7 @@ def register(tenants: Tenants) -> list[Entry]:
     strategies = StrategyStore(tenants, series=action_cycle_results.measured_series,
                                snapshot=action_cycle_results.year_results)
     opinions = Workflow(opinion.OPINION, opinion_store.OpinionStore(tenants, parent=action_cycle.ACTION_CYCLE))
+    hubs = HubStore(tenants)
     return [
         Entry(cycles, clock=action_cycle_clock.clock, kinds=action_cycle_mail.KINDS,
               views=partial(action_cycle_mail.views, tenants=tenants),
@@ -67,7 +71,18 @@ def register(tenants: Tenants) -> list[Entry]:
         Entry(Workflow(strategy_review.STRATEGY_REVIEW, strategies), clock=strategy_clock.clock,
               kinds=strategy_clock.KINDS, views=strategies.views, people=strategy_people.Actors,
               options={"strategy_level": True}),
+        Entry(Workflow(hub_spec.HUB_ITEM, hubs), kinds=HUB_KINDS, views=hubs.views),
     ]
+
+
+HUB_KINDS = (
+    MessageKind("hub_received", "notice", label=Label("情報拠点: 提出がありました", "Hub: an item was sent")),
+    MessageKind("hub_accepted", "notice", label=Label("情報拠点: 採用されました", "Hub: accepted")),
+    MessageKind("hub_returned", "notice", label=Label("情報拠点: 差し戻されました", "Hub: returned for changes")),
+    MessageKind("hub_rejected", "notice", label=Label("情報拠点: 不採用になりました", "Hub: rejected")),
+    MessageKind("hub_withdrawn", "notice", label=Label("情報拠点: 公開を取りやめました", "Hub: withdrawn")),
+)
+"""What the hub tells people: the curators of each item sent, the sender of each decision."""
 
 
 EXTRA_WORKFLOWS: list[Callable[[Tenants], Entry]] = []

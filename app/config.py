@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from workflows.calendar import CalendarIn
-from workflows.directory import AdvisorsIn, BodiesIn, CouncilIn, Directory, SecretariatIn, StrategyIn
+from workflows.directory import AdvisorsIn, BodiesIn, CouncilIn, Directory, HubIn, SecretariatIn, StrategyIn
 from workflows.revision import RevisionIn
 from workflows.strategy_review.settings import ReviewIn
 from workflows.tenants import TenantSetup
@@ -106,12 +106,13 @@ class ExtraStrategyIn(StrategyIn):
     secretariat: SecretariatIn
     councils: dict[Literal["internal", "promotion"], CouncilIn]
     advisors: AdvisorsIn = AdvisorsIn()
+    hub: HubIn = HubIn()
     calendar: CalendarIn | None = None
     revision: RevisionIn | None = None
     review: ReviewIn | None = None
 
     def bodies(self) -> BodiesIn:
-        return BodiesIn(secretariat=self.secretariat, councils=self.councils, advisors=self.advisors)
+        return BodiesIn(secretariat=self.secretariat, councils=self.councils, advisors=self.advisors, hub=self.hub)
 
     def strategy(self) -> StrategyIn:
         return StrategyIn(**{name: getattr(self, name) for name in StrategyIn.model_fields})
@@ -143,9 +144,9 @@ class Settings(Directory):
 
     def tenant_setups(self) -> list[TenantSetup]:
         return [TenantSetup(self.strategy.code, self.calendar, self.revision, self.strategy.grade_meanings,
-                            self.review)] + [
+                            self.review, frozenset(self.hub.sensitive))] + [
             TenantSetup(s.code, s.calendar or self.calendar, s.revision or self.revision, s.grade_meanings,
-                        s.review or self.review)
+                        s.review or self.review, frozenset(s.hub.sensitive))
             for s in self.strategies]
 
     def admins(self) -> set[str]:

@@ -1,4 +1,5 @@
-"""One contract, every registered workflow: the city's two and a small example written only
+"""One contract, every registered workflow: the city's (the yearly cycle, the advisors'
+opinions, the hub's curation) and a small example written only
 here (tests/example_workflow.py), on SQLite and PostgreSQL alike.
 
 Each workflow's case says how to bring an instance into being and one legal path through
@@ -76,6 +77,19 @@ def _note(year: Year) -> int:
     return fired.instance_id
 
 
+MUSEUM = "museum@city.example.jp"  # a curator of the hub who sends records too
+ZOO = "zoo@city.example.jp"  # another curator
+
+
+def _hub_item(year: Year) -> int:
+    entry = year.pdca.registry["hub_item"]
+    with db.writing(year.engine) as conn:
+        fired = entry.workflow.open(conn, "send_observation", actor(conn, MUSEUM), {
+            "vernacularName": "カワセミ", "eventDate": "2026-10-30", "locality": "緑川", "basisOfRecord":
+            "HumanObservation", "occurrenceStatus": "present"}, now=NOW, tenant=year.strategy)
+    return fired.instance_id
+
+
 def actor(conn: Any, email: str) -> Any:
     from workflows import service
 
@@ -93,6 +107,10 @@ CASES = [
         Step("approve_revision", CHAIR, {}, CHECKING),
     ], intruder="koen@city.example.jp", guard=(2, Step("start", ADMIN, {}, PLANNING))),
     Case("opinion", _opinion, [Step("answer", ADVISOR, {"answer": "7月は避けるべきです"})], intruder=OWNER),
+    Case("hub_item", _hub_item, [
+        Step("take", ZOO), Step("verify", ADVISOR, {"identifiedAs": "Alcedo atthis"}), Step("accept", ZOO),
+        Step("withdraw", ZOO, {"comment": "営巣地に近いため"}),
+    ], intruder=OWNER, guard=(0, Step("take", MUSEUM))),
     Case("example", _note, [Step("submit", SECRETARY), Step("acknowledge", CHAIR, {"reply": "確認しました"})],
          intruder=OWNER),
 ]

@@ -18,6 +18,9 @@ from workflows.models import Action, ActionOwner, Council, Membership, Person
 
 SECRETARIAT = "secretariat"
 ADVISORS = "advisors"
+CURATORS = "curators"
+EXPERTS = "experts"
+PARTNERS = "partners"
 
 
 @cache

@@ -17,11 +17,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import Connection, delete, insert, select, update
 
-from workflows.bodies import ADVISORS, SECRETARIAT
+from workflows.bodies import ADVISORS, CURATORS, EXPERTS, PARTNERS, SECRETARIAT
 from workflows.models import Council, Membership, Person, Strategy
 from workflows.report_fields import ReportFieldIn, check_keys
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+OrganisationKind = Literal["citizen", "citizens_group", "business", "research", "local_expert", "agency", "museum",
+                           "zoo_garden", "environment_centre"]
+"""Who the hub's partners are (the chapter's 情報拠点 and its partners): a citizen, a citizens'
+group, a business, a university or research institute, a local expert, another agency,
+the museum, the zoo and botanical garden, the environment centre."""
 
 
 class _Strict(BaseModel):
@@ -61,6 +66,8 @@ class PersonIn(_Strict):
     language: Literal["ja", "en"] = "ja"
     admin: bool = False
     digest: bool = False
+    organisation: str | None = None
+    organisation_kind: OrganisationKind | None = None
 
     @field_validator("email")
     @classmethod
@@ -104,17 +111,39 @@ class AdvisorsIn(_Strict):
     members: list[str] = Field(default_factory=list)
 
 
+class HubIn(_Strict):
+    """The strategy's information hub (`[hub]`): who curates what partners send (the
+    environment division, the museum, the zoo, the environment centre), the experts who
+    verify species identifications, the partners who may send, and the species whose exact
+    places are never shown in public (scientific names)."""
+
+    curators: list[str] = Field(default_factory=list)
+    experts: list[str] = Field(default_factory=list)
+    partners: list[str] = Field(default_factory=list)
+    sensitive: list[str] = Field(default_factory=list)
+
+    def bodies(self) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
+        named = ((CURATORS, "情報拠点の担当者", "Curators of the hub", self.curators),
+                 (EXPERTS, "同定を確認する専門家", "Experts who verify identifications", self.experts),
+                 (PARTNERS, "情報拠点の連携主体", "Partners of the hub", self.partners))
+        return [(key, ja, en, [(e.lower(), "member") for e in dict.fromkeys(emails)]) for key, ja, en, emails in named]
+
+
 class BodiesIn(_Strict):
-    """A strategy's bodies: the secretariat (its admins), the two councils, the advisors."""
+    """A strategy's bodies: the secretariat (its admins), the two councils, the advisors,
+    and the information hub's curators, experts and partners."""
 
     secretariat: SecretariatIn
     councils: dict[Literal["internal", "promotion"], CouncilIn]
     advisors: AdvisorsIn = AdvisorsIn()
+    hub: HubIn = HubIn()
 
     def named(self, where: str) -> list[tuple[str, str]]:
         """(key path, email) of everyone these bodies name, for the cross-check."""
         named = [(f"{where}secretariat.members", e) for e in self.secretariat.members]
         named += [(f"{where}advisors.members", e) for e in self.advisors.members]
+        named += [(f"{where}hub.{key}", e) for key in ("curators", "experts", "partners")
+                  for e in getattr(self.hub, key)]
         for key in ("internal", "promotion"):
             if key not in self.councils:
                 raise ValueError(f"{where}councils.{key} is missing")
@@ -129,7 +158,7 @@ class BodiesIn(_Strict):
                     [(e.lower(), "member") for e in dict.fromkeys(self.secretariat.members)]))
         out.append((ADVISORS, "有識者", "Advisors",
                     [(e.lower(), "member") for e in dict.fromkeys(self.advisors.members)]))
-        return out
+        return out + self.hub.bodies()
 
 
 class Directory(_Strict):
@@ -143,9 +172,10 @@ class Directory(_Strict):
     secretariat: SecretariatIn
     councils: dict[Literal["internal", "promotion"], CouncilIn]
     advisors: AdvisorsIn = AdvisorsIn()
+    hub: HubIn = HubIn()
 
     def first_bodies(self) -> BodiesIn:
-        return BodiesIn(secretariat=self.secretariat, councils=self.councils, advisors=self.advisors)
+        return BodiesIn(secretariat=self.secretariat, councils=self.councils, advisors=self.advisors, hub=self.hub)
 
     def check_people(self, named: list[tuple[str, str]]) -> None:
         emails = [p.email for p in self.people]
@@ -167,7 +197,8 @@ class Directory(_Strict):
         return {p.email for p in self.people if p.admin} | {e.lower() for e in self.secretariat.members}
 
 
-PERSON_FIELDS = ("name", "name_en", "division", "language", "admin", "digest", "active")
+PERSON_FIELDS = ("name", "name_en", "division", "language", "admin", "digest", "active", "organisation",
+                 "organisation_kind")
 """What the configuration sets of a person, and an admin may change on the web."""
 
 

@@ -27,6 +27,10 @@ class Person(SQLModel, table=True):
     absent: bool = Field(default=False, description="a chair marked absent lets the vice chair act")
     digest: bool = Field(default=False, description="reminders come as one message a day")
     active: bool = Field(default=True, description="false once removed from the config or on the web")
+    organisation: str | None = Field(default=None, max_length=200,
+                                     description="a partner's organisation (とんぼの会, みどり市立博物館)")
+    organisation_kind: str | None = Field(default=None, max_length=32,
+                                          description="a partner's kind of organisation (directory.ORGANISATION_KINDS)")
     configured: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True),
         description="what the config last wrote; None: added on the web. A field that differs now was "
@@ -328,3 +332,50 @@ class FrameworkTag(SQLModel, table=True):
     indicator_code: str = Field(default="", max_length=32, description="empty: the action as a whole")
     framework: str = Field(max_length=32)
     target: str = Field(max_length=16)
+
+
+class HubItem(SQLModel, table=True):
+    """What a partner sent to the information hub (情報拠点), an instance of its curation
+    workflow (`workflows/hub`): an observation with its Darwin Core terms, or an activity
+    report with the actions it serves. Public once accepted; exact coordinates of a species
+    on the strategy's sensitive list never leave the database."""
+
+    __tablename__ = "hub_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(max_length=64)
+    version: int = 1
+    updated_at: datetime | None = None
+    tenant_id: int = Field(foreign_key="strategy.id", index=True)
+    created_by: int | None = Field(default=None, foreign_key="person.id")
+    title: str = Field(max_length=300)
+    kind: str = Field(max_length=16, description="observation | activity")
+    occurrence_id: str = Field(max_length=64, unique=True,
+                               description="urn:uuid:..., stable: Darwin Core's occurrenceID")
+    source: str = Field(default="web", max_length=16, description="web | dwca | inaturalist | ikimonolog | csv")
+    source_id: str | None = Field(default=None, max_length=300, description="its id where it was imported from")
+    event_date: date
+    scientific_name: str | None = Field(default=None, max_length=300)
+    vernacular_name: str | None = Field(default=None, max_length=300)
+    latitude: float | None = None
+    longitude: float | None = None
+    uncertainty_m: float | None = None
+    locality: str = Field(max_length=300)
+    basis_of_record: str | None = Field(default=None, max_length=32)
+    occurrence_status: str | None = Field(default=None, max_length=16)
+    individual_count: int | None = None
+    recorded_by: str | None = Field(default=None, max_length=300)
+    remarks: str | None = None
+    participants: int | None = None
+    text: str | None = None
+    actions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    curator: str | None = Field(default=None, max_length=320)
+    verified_by: str | None = Field(default=None, max_length=320)
+    verified_name: str | None = Field(default=None, max_length=300)
+    returned_comment: str | None = None
+    rejected_reason: str | None = None
+    withdrawn_reason: str | None = None
+    accepted_at: datetime | None = None
+    sent_at: datetime | None = None
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
+                                  description="what an import brought beside the terms (obscured, quality grade)")

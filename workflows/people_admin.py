@@ -30,7 +30,7 @@ from workflows.models import Action, ActionOwner, Council, Membership, Person
 from workflows.problems import FieldProblems, Problems
 
 SEAT_ROLES = ("chair", "vice_chair", "member")
-MEMBERS_ONLY = (bodies.SECRETARIAT, bodies.ADVISORS)
+MEMBERS_ONLY = (bodies.SECRETARIAT, bodies.ADVISORS, bodies.CURATORS, bodies.EXPERTS, bodies.PARTNERS)
 """Bodies without a chair: every seat is a member's."""
 SEAT_CHANGED = "seat|"
 """`last_error` of a message cancelled by a change of seats: seat|body|email|old|new."""

@@ -43,6 +43,8 @@ class Tenant:
     predecessor_id: int | None = None
     report_fields: tuple[ReportFieldIn, ...] = ()
     """What the strategy's yearly report asks beyond the cycle's own fields (stored with it)."""
+    sensitive: frozenset[str] = frozenset()
+    """The hub's sensitive species (scientific names, as configured): generalised in public."""
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" else self.name_ja
@@ -57,6 +59,8 @@ class TenantSetup:
     rules: RevisionIn
     grade_meanings: dict[str, tuple[str, str]] = field(default_factory=dict)
     review: ReviewIn = field(default_factory=ReviewIn)
+    sensitive: frozenset[str] = frozenset()
+    """The hub's sensitive species (scientific names): their places are generalised in public."""
 
 
 class Tenants:
@@ -109,6 +113,7 @@ class Tenants:
                 first_fy=row.first_fy, target_fy=row.target_fy, review=setup.review if setup else ReviewIn(),
                 predecessor_id=row.predecessor_id,
                 report_fields=tuple(ReportFieldIn(**f) for f in row.report_fields or []),
+                sensitive=setup.sensitive if setup else frozenset(),
             )
             by_id[row.id], by_code[row.code] = tenant, tenant
         with self._lock:
