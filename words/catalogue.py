@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from words.cli import CLI_WORDS
+from words.hub import HUB_WORDS
 from words.pages import PAGE_WORDS
 from words.review import REVIEW_WORDS
 
@@ -281,6 +282,7 @@ WORDS: dict[str, tuple[str, str]] = {
 WORDS.update({f"page.{key}": pair for key, pair in PAGE_WORDS.items()})
 WORDS.update({f"cli.{key}": pair for key, pair in CLI_WORDS.items()})
 WORDS.update({f"review.{key}": pair for key, pair in REVIEW_WORDS.items()})
+WORDS.update({f"hub.{key}": pair for key, pair in HUB_WORDS.items()})
 
 
 def say(key: str, language: str, **values: Any) -> str:
