@@ -987,6 +987,46 @@ def review_package(
         out.print(_say("pdf", path=pdf))
 
 
+hub_cli = typer.Typer(
+    help="The information hub: observations brought in from files, and what the public may download.",
+    rich_markup_mode=None)
+cli.add_typer(hub_cli, name="hub")
+
+
+@hub_cli.command("import")
+def hub_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=(
+        "a Darwin Core Archive (.zip), an iNaturalist export, an いきものログ export or a CSV of Darwin Core terms"))],
+    as_: Annotated[str, typer.Option("--as", help="email of the person importing (a partner, a curator or an admin)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print what was imported as JSON")] = False,
+) -> None:
+    """Import observations for curation: each row is sent as a partner sends one on the web
+    and waits for a curator; nothing is published by importing. All rows or none; a row
+    imported before is left as it is. Exit 1 naming every problem by its row."""
+    from workflows.hub.importing import HubImportRefused, import_observations
+
+    with _pdca() as pdca:
+        entry = _workflow(pdca, "hub_item")
+        now = utc_now()
+        try:
+            with db.writing(pdca.engine) as conn:
+                tenant = _tenant(pdca, conn)
+                done = import_observations(conn, entry.workflow, tenant=tenant.id, actor=_actor(conn, as_),
+                                           filename=file.name, data=file.read_bytes(), now=now,
+                                           today=tenant.calendar.today(now))
+        except HubImportRefused as refused:
+            err.print(_styled((_said(refused), "bold red")))
+            for problem in refused.problems:
+                err.print(f"  {_said(problem)}")
+            raise typer.Exit(1) from None
+    if as_json:
+        _print_json({"source": done.source, "sent": done.sent, "already": done.already})
+        return
+    out.print(say("hub.imported", _state.language, count=len(done.sent), source=done.source))
+    if done.already:
+        out.print(say("hub.already", _state.language, count=len(done.already)))
+
+
 outbox_cli = typer.Typer(help="The outbox: messages queued, sent, retrying or dead.", invoke_without_command=True,
                          rich_markup_mode=None)
 cli.add_typer(outbox_cli, name="outbox")

@@ -85,8 +85,8 @@ def _hub_item(year: Year) -> int:
     entry = year.pdca.registry["hub_item"]
     with db.writing(year.engine) as conn:
         fired = entry.workflow.open(conn, "send_observation", actor(conn, MUSEUM), {
-            "vernacularName": "カワセミ", "eventDate": "2026-10-30", "locality": "緑川", "basisOfRecord":
-            "HumanObservation", "occurrenceStatus": "present"}, now=NOW, tenant=year.strategy)
+            "vernacularName": "カワセミ", "speciesGroup": "birds", "eventDate": "2026-10-30", "locality": "緑川",
+            "basisOfRecord": "HumanObservation", "occurrenceStatus": "present"}, now=NOW, tenant=year.strategy)
     return fired.instance_id
 
 

@@ -27,7 +27,8 @@ CURATOR = "museum@city.example.jp"  # the museum: curator and partner
 ZOO = "zoo@city.example.jp"  # the zoo: curator
 
 OBSERVATION = {
-    "scientificName": "Sympetrum frequens", "vernacularName": "アキアカネ", "eventDate": "2026-10-12",
+    "scientificName": "Sympetrum frequens", "vernacularName": "アキアカネ", "speciesGroup": "insects",
+    "eventDate": "2026-10-12",
     "decimalLatitude": "35.6321", "decimalLongitude": "139.5123", "coordinateUncertaintyInMeters": "30",
     "locality": "緑川 中流の河川敷", "basisOfRecord": "HumanObservation", "occurrenceStatus": "present",
     "individualCount": "12", "recordedBy": "とんぼの会", "actions": ["1-1-1"],

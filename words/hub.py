@@ -8,6 +8,12 @@ as the file names it, `{value}` what the cell holds."""
 from __future__ import annotations
 
 HUB_WORDS: dict[str, tuple[str, str]] = {
+    "nothing_imported": ("{count}件の問題があるため、何も取り込みませんでした。",
+                         "Nothing imported: {count} problem(s)."),
+    "imported": ("{count}件の観察記録を取り込みました（{source}）。情報拠点の担当者の確認を待っています。",
+                 "{count} observation(s) imported ({source}); they wait for a curator."),
+    "already": ("{count}件は以前に取り込み済みのため、そのままにしました。",
+                "{count} were imported before and were left as they are."),
     # -- the file as a whole ---------------------------------------------------------------------
     "too_large": ("{file}: ファイルが大きすぎます（{limit}MBまで）。",
                   "{file}: the file is too large ({limit} MB at most)."),

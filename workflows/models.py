@@ -357,6 +357,7 @@ class HubItem(SQLModel, table=True):
     event_date: date
     scientific_name: str | None = Field(default=None, max_length=300)
     vernacular_name: str | None = Field(default=None, max_length=300)
+    species_group: str | None = Field(default=None, max_length=32, description="spec.SPECIES_GROUPS")
     latitude: float | None = None
     longitude: float | None = None
     uncertainty_m: float | None = None

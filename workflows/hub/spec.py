@@ -46,6 +46,13 @@ BASIS_LABELS = {
     "LivingSpecimen": Label("飼育・栽培されている生体", "Living specimen (kept or grown)"),
     "MaterialSample": Label("試料（環境DNAなど）", "Material sample (e.g. environmental DNA)"),
 }
+SPECIES_GROUPS = {
+    "birds": Label("鳥類", "Birds"), "mammals": Label("哺乳類", "Mammals"),
+    "amphibians_reptiles": Label("両生類・爬虫類", "Amphibians and reptiles"), "fish": Label("魚類", "Fish"),
+    "insects": Label("昆虫類", "Insects"), "other_animals": Label("その他の動物", "Other animals"),
+    "plants": Label("植物", "Plants"), "fungi": Label("菌類", "Fungi"),
+}
+"""The groups the public hub filters by, as a naturalist's field guide groups them."""
 OCCURRENCE_STATUS = ("present", "absent")
 STATUS_LABELS = {"present": Label("確認できた", "Present"), "absent": Label("確認できなかった", "Absent")}
 
@@ -189,6 +196,8 @@ def record_withdrawn(ctx: FireContext) -> Changes:
 OBSERVATION_FIELDS = (
     Field("scientificName", "text", Label("学名", "Scientific name"), required=False),
     Field("vernacularName", "text", Label("和名", "Common name"), required=False),
+    Field("speciesGroup", "choice", Label("分類群", "Group"), required=False, choices=tuple(SPECIES_GROUPS),
+          labels=SPECIES_GROUPS),
     Field("eventDate", "date", Label("観察日", "Date observed"), check=not_in_future),
     Field("decimalLatitude", "number", Label("緯度（十進）", "Latitude (decimal)"), required=False,
           check=_between(-90, 90, "緯度", "latitude")),

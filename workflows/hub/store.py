@@ -29,7 +29,8 @@ from workflows.tenants import Tenants
 hub_table = HubItem.__table__  # type: ignore[attr-defined]
 
 OBSERVATION_TERMS = {
-    "scientificName": "scientific_name", "vernacularName": "vernacular_name", "eventDate": "event_date",
+    "scientificName": "scientific_name", "vernacularName": "vernacular_name", "speciesGroup": "species_group",
+    "eventDate": "event_date",
     "decimalLatitude": "latitude", "decimalLongitude": "longitude",
     "coordinateUncertaintyInMeters": "uncertainty_m", "locality": "locality", "basisOfRecord": "basis_of_record",
     "occurrenceStatus": "occurrence_status", "individualCount": "individual_count", "recordedBy": "recorded_by",

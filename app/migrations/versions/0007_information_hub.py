@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column('event_date', sa.Date(), nullable=False),
         sa.Column('scientific_name', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
         sa.Column('vernacular_name', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column('species_group', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column('latitude', sa.Float(), nullable=True),
         sa.Column('longitude', sa.Float(), nullable=True),
         sa.Column('uncertainty_m', sa.Float(), nullable=True),
