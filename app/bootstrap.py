@@ -33,6 +33,8 @@ from workflows.action_cycle.store import CycleStore
 from workflows.calendar import Calendar
 from workflows.calendar_store import seed_reminders, seed_years
 from workflows.directory import Synced, sync_directory
+from workflows.hub import people as hub_people
+from workflows.hub import public as hub_public
 from workflows.hub import spec as hub_spec
 from workflows.hub.store import HubStore
 from workflows.opinion import clock as opinion_clock
@@ -65,13 +67,14 @@ def register(tenants: Tenants) -> list[Entry]:
               views=partial(action_cycle_mail.views, tenants=tenants),
               extras=action_cycle_mail.extras, people=action_cycle_people.Actors,
               options={"open_year": action_cycle_clock.open_cycles, "template": "action.html",
-                       "results": action_cycle_results, "seat_kinds": action_cycle_mail.seat_kinds}),
+                       "results": action_cycle_results, "seat_kinds": action_cycle_mail.seat_kinds,
+                       "hub_items": hub_public.for_publication}),
         Entry(opinions, clock=opinion_clock.clock, kinds=opinion_clock.KINDS, views=opinion_store.views,
               extras=opinion_store.extras, parent=cycles.spec.name, options={"segment": "opinions"}),
         Entry(Workflow(strategy_review.STRATEGY_REVIEW, strategies), clock=strategy_clock.clock,
               kinds=strategy_clock.KINDS, views=strategies.views, people=strategy_people.Actors,
               options={"strategy_level": True}),
-        Entry(Workflow(hub_spec.HUB_ITEM, hubs), kinds=HUB_KINDS, views=hubs.views),
+        Entry(Workflow(hub_spec.HUB_ITEM, hubs), kinds=HUB_KINDS, views=hubs.views, people=hub_people.Actors),
     ]
 
 

@@ -531,6 +531,13 @@ def _print_deadline(s: dict[str, Any]) -> None:
 
 def _print_record(s: dict[str, Any]) -> None:
     """What was written down, each field as the page labels it; a choice in words."""
+    if "record_rows" in s:  # the workflow says its record in words itself
+        lang = "en" if _english() else "ja"
+        rows = Table(_say("col_record"), _say("col_value"), show_header=False)
+        for r in s["record_rows"]:
+            rows.add_row(r["label"][lang], r["value"][lang])
+        out.print(rows)
+        return
     record = {k: v for k, v in s["record"].items() if v not in (None, "", 0)}
     if not record:
         return
@@ -1235,9 +1242,11 @@ def publish(
     with _pdca() as pdca, db.writing(pdca.engine) as conn:
         results = pdca.registry.primary.options["results"]
         tenant = _tenant(pdca, conn)
+        hub = pdca.registry.primary.options.get("hub_items")
         publication, created = results.publish(conn, strategy_code=tenant.code, fy=fy,
                                                now=utc_now().astimezone(tenant.calendar.zone),
-                                               note=note, on_track_ratio=tenant.rules.on_track_ratio)
+                                               note=note, on_track_ratio=tenant.rules.on_track_ratio,
+                                               hub=hub(conn, tenant, fy) if hub else {})
         target = out or site_dir(pdca, fy, publication["version"], code=tenant.code)
         files = write_site(publication, target)
     pdf_path = None

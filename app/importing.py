@@ -27,13 +27,14 @@ from engine.errors import Said
 from engine.fields import parse_number
 from words.catalogue import say
 from workflows import actions
+from workflows.hub.measures import HUB_MEASURES
 from workflows.models import Action, Indicator, Person
 
 REQUIRED = ("code", "basic_policy", "title_ja", "division", "owners")
 ACTION_COLUMNS = (*REQUIRED, "basic_policy_en", "title_en", "plan")
 INDICATOR_COLUMNS = (
     "indicator_code", "indicator_name_ja", "indicator_name_en", "unit", "direction",
-    "baseline_value", "baseline_year", "target_value", "target_year",
+    "baseline_value", "baseline_year", "target_value", "target_year", "hub_measure",
 )
 COLUMNS = ACTION_COLUMNS + INDICATOR_COLUMNS
 CODE = re.compile(r"^\d+(-\d+){0,4}$")
@@ -197,6 +198,11 @@ def _indicator(number: int, row: dict[str, str], problems: list[Said]) -> dict[s
                              "import.indicator_code", row=number, value=out["code"]))
     if not out["name_ja"]:
         problems.append(Said(f"{where}: indicator_name_ja is empty", "import.indicator_name", row=number))
+    out["hub_measure"] = row.get("hub_measure", "").strip().lower() or None
+    if out["hub_measure"] is not None and out["hub_measure"] not in HUB_MEASURES:
+        problems.append(Said(f"{where}: hub_measure {out['hub_measure']!r} must be one of {', '.join(HUB_MEASURES)}",
+                             "import.hub_measure", row=number, value=out["hub_measure"],
+                             measures=", ".join(HUB_MEASURES)))
     if out["direction"] not in ("up", "down"):
         problems.append(Said(f"{where}: direction {out['direction']!r} must be up or down", "import.direction",
                              row=number, value=out["direction"]))
@@ -277,7 +283,7 @@ action_table = Action.__table__  # type: ignore[attr-defined]
 indicator_table = Indicator.__table__  # type: ignore[attr-defined]
 ACTION_FIELDS = ("basic_policy", "basic_policy_en", "title_ja", "title_en", "division", "plan")
 INDICATOR_FIELDS = ("name_ja", "name_en", "unit", "direction", "baseline_value", "baseline_year",
-                    "target_value", "target_year")
+                    "target_value", "target_year", "hub_measure")
 
 
 class _Merge:

@@ -35,6 +35,8 @@ WORDS: dict[str, dict[str, str]] = {
         "flags": "順応的な見直し", "rule": "理由となった基準", "reason": "内容", "resolution": "対応",
         "resolution_reason": "対応の理由", "no_flags": "見直しの対象にはなっていません。",
         "fy": "年度", "none": "—", "no_proposals": "提案はありません。",
+        "hub_items": "情報拠点に寄せられた記録", "hub_verified": "同定確認済み", "hub_people": "参加{n}人",
+        "hub_count": "{n}個体",
         "measures": "進捗率＝（今年度の値−基準値）÷（目標値−基準値）。100%で目標値に達します。"
                     "見込み値＝基準値と目標値を結ぶ直線上の今年度の値。",
         "legend": "□ 基準値・目標値　● 実績（大きい点が今年度）　┅ 見込み（基準値と目標値を結ぶ直線）"
@@ -62,6 +64,8 @@ WORDS: dict[str, dict[str, str]] = {
         "flags": "Adaptive revision", "rule": "Rule", "reason": "Why", "resolution": "Outcome",
         "resolution_reason": "Reason for the outcome", "no_flags": "This action was not flagged for revision.",
         "fy": "Fiscal year", "none": "—", "no_proposals": "No proposals.",
+        "hub_items": "Records sent to the information hub", "hub_verified": "identification verified",
+        "hub_people": "{n} taking part", "hub_count": "{n} individuals",
         "measures": "Progress = (this year's value − baseline) ÷ (target − baseline); 100% means the target "
                     "is reached. Expected = this year's point on the straight line from baseline to target.",
         "legend": "□ baseline and target · ● measured (the large dot is this year) · ┅ expected "

@@ -67,7 +67,7 @@ def pdca(env: dict[str, str | None]) -> Run:
 
 
 def test_the_main_commands_speak_japanese(pdca: Run) -> None:
-    assert "14人" in pdca("init")
+    assert "15人" in pdca("init")
     imported = pdca("import", str(SAMPLE), "--open-fy", "2026")
     assert "取組12件（新規12件" in imported and "FY2026 (令和8年度)の年度サイクルを12件開始しました" in imported
     listed = pdca("actions", "--fy", "2026")

@@ -18,6 +18,7 @@ from engine.errors import GuardRefused, InvalidFields, WrongRole
 from engine.outbox import OutboxMessage
 from tests.conftest import ADMIN, NOW, OWNER, Year
 from workflows import service
+from workflows.hub import measures
 from workflows.hub.sensitive import public_place, square_of
 from workflows.models import HubItem
 
@@ -172,3 +173,73 @@ def test_the_standard_grid_square_is_jis_x_0410_s_second_level() -> None:
     corner = square_of(35 + 40 / 60, 139.75)
     assert (corner.code, corner.south, corner.west) == ("533946", 35 + 40 / 60, 139.75)
     assert public_place(None, None, None, "Hynobius tokyoensis", frozenset({"Hynobius tokyoensis"})).latitude is None
+
+
+def test_an_indicator_takes_its_year_from_the_hub_equal_to_a_hand_count(hub: Year) -> None:
+    """C1 of 3-1-1 (participants in the surveys) is `participants` in the sample: the sum of
+    the accepted activity reports serving 3-1-1 dated in FY2026, nothing else."""
+    def activity(people: int, day: str, actions: list[str], accept: bool = True) -> None:
+        item = send(hub, GROUP, "send_activity", ACTIVITY | {"participants": str(people), "eventDate": day,
+                                                             "actions": actions})
+        step(hub, item, "take", CURATOR)
+        step(hub, item, "accept" if accept else "reject", CURATOR, **({} if accept else {"comment": "重複"}))
+
+    activity(18, "2026-10-12", ["3-1-1"])
+    activity(7, "2026-05-03", ["3-1-1", "1-1-1"])
+    activity(40, "2026-06-01", ["3-1-1"], accept=False)  # rejected: not counted
+    activity(11, "2026-07-07", ["1-1-1"])  # another action's
+    activity(9, "2026-03-20", ["3-1-1"])  # FY2025
+    send(hub, GROUP, "send_activity", ACTIVITY | {"participants": "30"})  # not yet curated
+    with db.reading(hub.engine) as conn:
+        cycle = hub.cycles.store.load(conn, hub.cycle_id("3-1-1"))
+        c1 = next(i for i in hub.cycles.store.details(conn, cycle, today=None)["indicators"] if i["code"] == "C1")
+        tenant = hub.tenant(conn)
+        everything = measures.measured(conn, tenant, name="all_activities", action="3-1-1", fy=2026)
+        species = measures.measured(conn, tenant, name="all_species", action="3-1-1", fy=2026)
+    assert c1["hub"]["value"] == 18 + 7 and c1["hub"]["items"] == 2
+    assert c1["hub"]["query"]["ja"] == (
+        "取組3-1-1に関係する採用された活動報告の参加者数の合計（実施日がFY2026 (令和8年度)のもの）")
+    assert c1["hub"]["link"] == "/public/hub?kind=activity&fy=2026&action=3-1-1"
+    assert everything["value"] == 3  # 18, 7 and 11: accepted, in FY2026, any action
+    assert species["value"] == 0
+
+
+def test_distinct_species_count_what_was_recorded_present(hub: Year) -> None:
+    for name, status in (("Sympetrum frequens", "present"), ("Sympetrum frequens", "present"),
+                         ("Alcedo atthis", "present"), ("Rana japonica", "absent")):
+        item = send(hub, GROUP, fields=OBSERVATION | {"scientificName": name, "occurrenceStatus": status})
+        step(hub, item, "take", CURATOR)
+        step(hub, item, "accept", CURATOR)
+    with db.reading(hub.engine) as conn:
+        found = measures.measured(conn, hub.tenant(conn), name="species", action="1-1-1", fy=2026)
+    assert (found["value"], found["items"]) == (2, 4)
+
+
+def test_the_year_s_publication_lists_each_action_s_hub_records(hub: Year) -> None:
+    """Frozen with the year's results: under 3-1-1, the accepted activity report of FY2026
+    that serves it, linking to its page on the hub; nothing of what was not accepted."""
+    from publishing.site import render_pages
+    from workflows.action_cycle import results
+    from workflows.hub.public import for_publication
+
+    item = send(hub, GROUP, "send_activity", ACTIVITY)
+    step(hub, item, "take", CURATOR)
+    step(hub, item, "accept", CURATOR)
+    send(hub, GROUP, "send_activity", ACTIVITY | {"title": "未確認の活動"})
+    salamander = send(hub, GROUP, fields=OBSERVATION | {"scientificName": "Hynobius tokyoensis",
+                                                        "vernacularName": "トウキョウサンショウウオ",
+                                                        "locality": "ほたる谷戸の湧水池", "actions": ["1-2-2"]})
+    step(hub, salamander, "take", CURATOR)
+    step(hub, salamander, "accept", CURATOR)
+    with db.writing(hub.engine) as conn:
+        tenant = hub.tenant(conn)
+        publication, _ = results.publish(conn, strategy_code=tenant.code, fy=2026, now=NOW,
+                                         hub=for_publication(conn, tenant, 2026))
+    listed = {a["code"]: a["hub_items"] for a in publication["actions"]}
+    assert [h["title"] for h in listed["3-1-1"]] == ["秋のトンボ調査"] == [h["title"] for h in listed["1-1-1"]]
+    assert listed["1-2-1"] == [] and listed["3-1-1"][0]["participants"] == 18
+    assert [h["title"] for h in listed["1-2-2"]] == ["トウキョウサンショウウオ（2次メッシュ 533934）"]  # no place name
+    pages = render_pages(publication)
+    page = next(html for path, html in pages.items() if path.startswith("actions/") and "3-1-1" in html
+                and "秋のトンボ調査" in html)
+    assert f'href="../../../hub/{item}"' in page and "参加18人" in page and "未確認の活動" not in page

@@ -7,6 +7,7 @@ import csv
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,6 +27,11 @@ from workflows.models import Cycle
 NOW = datetime(2027, 10, 1, tzinfo=UTC)
 
 
+def hub_of(year: Year, conn: Any, fy: int) -> Any:
+    """The hub's accepted items of the year by action, as the calendar's publication takes them."""
+    return year.pdca.registry.primary.options["hub_items"](conn, year.tenant(conn), fy)
+
+
 @pytest.fixture
 def year_done(sqlite_year: Year) -> Year:
     """The sample's FY2026, carried through a simulated year (published on 2027-09-30)."""
@@ -38,12 +44,13 @@ def test_a_publication_is_frozen_and_a_correction_is_a_new_version(year_done: Ye
     with db.writing(year_done.engine) as conn:
         first = results.latest(conn, strategy_code=code, fy=2026)
         assert first is not None and first["version"] == 1
-        again, created = results.publish(conn, strategy_code=code, fy=2026, now=NOW)
+        hub = hub_of(year_done, conn, 2026)
+        again, created = results.publish(conn, strategy_code=code, fy=2026, now=NOW, hub=hub)
         assert not created and again["content_hash"] == first["content_hash"]
         conn.execute(update(Cycle).where(Cycle.fy == 2026).values(council_grade="A"))
         with pytest.raises(InvalidFields, match="say what this correction changes"):
-            results.publish(conn, strategy_code=code, fy=2026, now=NOW)
-        second, created = results.publish(conn, strategy_code=code, fy=2026, now=NOW, note="評価の誤記を訂正")
+            results.publish(conn, strategy_code=code, fy=2026, now=NOW, hub=hub)
+        second, created = results.publish(conn, strategy_code=code, fy=2026, now=NOW, hub=hub, note="評価の誤記を訂正")
         assert created and second["version"] == 2 and second["note"] == "評価の誤記を訂正"
         still = results.version(conn, strategy_code=code, fy=2026, number=1)
     assert still == first  # the first version stays as it was
@@ -110,7 +117,8 @@ def test_pdca_compare_shows_what_changed_between_published_years(year_done: Year
     missing = runner.invoke(cli, ["compare", "--fy", "2026"], env=env)
     assert missing.exit_code == 1 and "not published: FY2025" in missing.output
     with db.writing(year_done.engine) as conn:  # FY2027 is implementing; publish it as it stands
-        results.publish(conn, strategy_code=year_done.pdca.strategy_code, fy=2027, now=NOW)
+        results.publish(conn, strategy_code=year_done.pdca.strategy_code, fy=2027, now=NOW,
+                        hub=hub_of(year_done, conn, 2027))
     shown = runner.invoke(cli, ["compare", "--fy", "2027"], env=env)
     assert shown.exit_code == 0, shown.output
     changes = json.loads(shown.stdout)["changes"]

@@ -7,6 +7,7 @@ import json
 import shutil
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,9 @@ def city(built: Path, tmp_path: Path) -> Path:
 
 
 def query(folder: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
-    with sqlite3.connect(folder / "var" / "pdca.sqlite3") as conn:
+    """Closed at once (sqlite3's `with` only commits): a connection the garbage collector
+    closes later removes the WAL files while another test copies the folder."""
+    with closing(sqlite3.connect(folder / "var" / "pdca.sqlite3")) as conn:
         return conn.execute(sql).fetchall()
 
 

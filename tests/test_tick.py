@@ -246,7 +246,7 @@ def test_a_whole_year_closes_every_cycle_and_queues_each_message_once(year: Year
     decisions = Counter(year.story(r["code"], 2026)["record"]["decision"] for r in year.actions())
     assert sum(decisions.values()) == 12 and decisions["revise"] >= 1
     assert replay.totals().refused == 0
-    assert queued["publication_done"] == 14  # everyone, once, on 2027-09-30
+    assert queued["publication_done"] == 15  # everyone, once, on 2027-09-30
     from workflows.action_cycle import results
 
     with db.reading(year.engine) as conn:

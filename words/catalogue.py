@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from words.cli import CLI_WORDS
 from words.hub import HUB_WORDS
+from words.hub_pages import HUB_PAGE_WORDS
 from words.pages import PAGE_WORDS
 from words.review import REVIEW_WORDS
 
@@ -140,6 +141,8 @@ WORDS: dict[str, tuple[str, str]] = {
                               "row {row}: indicator_code “{value}” must be 1-32 letters, digits, - or _"),
     "import.indicator_name": ("{row}行目: 指標名（indicator_name_ja）が空です",
                               "row {row}: indicator_name_ja is empty"),
+    "import.hub_measure": ("{row}行目: hub_measure「{value}」は {measures} のどれかです",
+                           "row {row}: hub_measure “{value}” must be one of {measures}"),
     "import.direction": ("{row}行目: direction「{value}」は up か down です",
                          "row {row}: direction “{value}” must be up or down"),
     "import.number": ("{row}行目: {column}「{value}」は数値ではありません",
@@ -283,6 +286,7 @@ WORDS.update({f"page.{key}": pair for key, pair in PAGE_WORDS.items()})
 WORDS.update({f"cli.{key}": pair for key, pair in CLI_WORDS.items()})
 WORDS.update({f"review.{key}": pair for key, pair in REVIEW_WORDS.items()})
 WORDS.update({f"hub.{key}": pair for key, pair in HUB_WORDS.items()})
+WORDS.update({f"hubpage.{key}": pair for key, pair in HUB_PAGE_WORDS.items()})
 
 
 def say(key: str, language: str, **values: Any) -> str:

@@ -233,6 +233,8 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
     'v_discontinue': ('廃止', 'discontinue'),
     'stale': ('報告遅れのため未更新', 'not updated: the report is late'),
     'flags': ('見直しの対象', 'Flagged for revision'),
+    'from_hub': ('情報拠点の記録から', 'From the hub\'s records'),
+    'hub_records': ('数えた記録を見る', 'See the records counted'),
     'resolution_revised': ('見直しで対応', 'answered by a revision'),
     'resolution_kept': ('継続と判断', 'kept'),
     'resolution_discontinued': ('廃止', 'discontinued'),

@@ -126,6 +126,8 @@ class Indicator(SQLModel, table=True):
     baseline_year: int | None = None
     target_value: float | None = None
     target_year: int | None = None
+    hub_measure: str | None = Field(default=None, max_length=32,
+                                    description="the hub's measure its yearly value comes from (hub.measures)")
     imported: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True), description="what the last import wrote")
     target_basis: dict[str, Any] | None = Field(

@@ -25,7 +25,7 @@ from app.web.i18n import translator
 from engine import db
 from engine.errors import NotFound, WrongRole
 from words.catalogue import say
-from words.numbers import format_number, format_percent, format_quantity
+from words.numbers import format_number, format_percent, format_quantity, plain
 from workflows import bodies, service
 from workflows.fiscal import fy_label
 from workflows.messages import Links
@@ -49,6 +49,7 @@ class Site:
         self.templates.env.filters["local"] = lambda iso: datetime.fromisoformat(iso).astimezone(
             pdca.calendar.zone).strftime("%Y-%m-%d %H:%M")
         self.templates.env.filters["num"] = format_number
+        self.templates.env.filters["plain"] = plain
         self.templates.env.filters["qty"] = format_quantity
         self.templates.env.filters["pct"] = format_percent
         self.links = Links("", pdca.tenants)

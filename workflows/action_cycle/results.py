@@ -10,6 +10,7 @@ again is a no-op, and a changed year becomes a new version that must say why.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -25,10 +26,13 @@ from workflows.models import Action, Cycle, Indicator, Measurement, Proposal, Pu
 from workflows.report_fields import ReportFieldIn, shown
 
 
-def snapshot(conn: Connection, *, strategy_code: str, fy: int, on_track_ratio: float = 0.9) -> dict[str, Any]:
+def snapshot(conn: Connection, *, strategy_code: str, fy: int, on_track_ratio: float = 0.9,
+             hub: Mapping[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The year's results as they stand. Where the strategy's report asks more than the
     cycle's own fields, each action carries what its report said in them, frozen with their
-    words; a strategy that asks nothing more has the snapshot it always had."""
+    words; a strategy that asks nothing more has the snapshot it always had. With `hub`
+    (the information hub's accepted items of the year, by action), each action lists those
+    serving it."""
     s = conn.execute(
         select(Strategy.id, Strategy.code, Strategy.name_ja, Strategy.name_en, Strategy.grades,
                Strategy.report_fields)
@@ -93,7 +97,8 @@ def snapshot(conn: Connection, *, strategy_code: str, fy: int, on_track_ratio: f
             "internal_comment": c.internal_comment, "council_grade": c.council_grade, "evaluation": c.evaluation,
             "decision": c.decision, "decision_reason": c.decision_reason, "indicators": rows,
             "proposals": proposals[c.id], "flags": list(c.flags or []),
-        } | ({"report_details": shown(report_fields, c.report_details)} if report_fields else {}))
+        } | ({"report_details": shown(report_fields, c.report_details)} if report_fields else {})
+          | ({"hub_items": list(hub.get(c.code, []))} if hub is not None else {}))
     more = {"report_fields": [{"key": f.key, "label_ja": f.label_ja, "label_en": f.label_en, "unit": f.unit}
                               for f in report_fields]} if report_fields else {}
     return more | {
@@ -107,12 +112,15 @@ def snapshot(conn: Connection, *, strategy_code: str, fy: int, on_track_ratio: f
 
 
 def publish(
-    conn: Connection, *, strategy_code: str, fy: int, now: datetime, note: str | None = None,
-    on_track_ratio: float = 0.9,
+    conn: Connection, *, strategy_code: str, fy: int, now: datetime, hub: Mapping[str, list[dict[str, Any]]],
+    note: str | None = None, on_track_ratio: float = 0.9,
 ) -> tuple[dict[str, Any], bool]:
     """Freeze the year's results; (the publication, whether a new version was made). The
-    publication date is shown as `now` is given: pass it in the city's time zone."""
-    content = snapshot(conn, strategy_code=strategy_code, fy=fy, on_track_ratio=on_track_ratio)
+    publication date is shown as `now` is given: pass it in the city's time zone. `hub`:
+    the information hub's accepted items of the year by action (the registry's `hub_items`
+    option; empty where there is no hub), asked of every caller, so that publishing the
+    same results again is recognised as the same."""
+    content = snapshot(conn, strategy_code=strategy_code, fy=fy, on_track_ratio=on_track_ratio, hub=hub)
     strategy_id = conn.execute(select(Strategy.id).where(Strategy.code == strategy_code)).scalar_one()
     digest = content_hash(content)
     last = latest(conn, strategy_code=strategy_code, fy=fy)

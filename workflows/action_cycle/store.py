@@ -42,6 +42,7 @@ from workflows.action_cycle import revision
 from workflows.action_cycle.spec import ACTION_CYCLE, OWNER, STATUS_LABELS, numbered_answers
 from workflows.calendar import KINDS, Calendar
 from workflows.fiscal import fy_label
+from workflows.hub import measures as hub_measures
 from workflows.models import (
     Action,
     ActionOwner,
@@ -544,6 +545,9 @@ class CycleStore(bodies.SeatedInTenant):
                     "reason": m.reason if m else None,
                     "stale": stale,
                     **measures(ind, m.value if m else None, cycle.fy, on_track_ratio),
+                    "hub": hub_measures.measured(conn, self.tenants.get(conn, action.strategy_id),
+                                                 name=ind.hub_measure, action=action.code, fy=cycle.fy)
+                    if ind.hub_measure else None,
                 }
                 for ind, m in indicators
             ],

@@ -232,6 +232,25 @@ ACTIVITY_FIELDS = (
 FIELDS_OF = {OBSERVATION: OBSERVATION_FIELDS, ACTIVITY: ACTIVITY_FIELDS}
 """What each kind of item asks: the openings' fields, and what a returned item is sent again with."""
 
+CURATION_LABELS = {
+    "source": Label("届いた経路", "Came from"),
+    "curator": Label("確認した担当者", "Curator"),
+    "verified_by": Label("同定を確認した専門家", "Identification verified by"),
+    "returned_comment": Label("差戻しの理由", "Returned because"),
+    "rejected_reason": Label("不採用の理由", "Rejected because"),
+    "withdrawn_reason": Label("公開をやめた理由", "Withdrawn because"),
+    "public_place": Label("公開される位置", "Place shown in public"),
+    "obscured": Label("取込元で位置がぼかされています", "Its place was obscured where it came from"),
+}
+"""What curation records beside the item's own fields, in words."""
+SOURCE_LABELS = {
+    "web": Label("ウェブの送信フォーム", "The web form"),
+    "dwca": Label("Darwin Core Archive の取込", "A Darwin Core Archive"),
+    "inaturalist": Label("iNaturalist の書き出しの取込", "An iNaturalist export"),
+    "ikimonolog": Label("いきものログの書き出しの取込", "An いきものログ export"),
+    "csv": Label("CSV の取込", "A CSV file"),
+}
+
 ROLES = (
     Role(SENDER, Label("提出した人", "The sender")),
     Role(PARTNER, Label("情報拠点の連携主体", "A partner of the hub")),

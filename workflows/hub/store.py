@@ -18,11 +18,22 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from engine.runtime import Instance
-from engine.spec import Field
+from engine.spec import Field, Label
+from words.numbers import plain
 from workflows.basic import BasicStore
 from workflows.bodies import CURATORS, EXPERTS, PARTNERS
 from workflows.hub.sensitive import Place, public_place
-from workflows.hub.spec import CURATOR, EXPERT, FIELDS_OF, HUB_ITEM, OBSERVATION, PARTNER, SENDER
+from workflows.hub.spec import (
+    CURATION_LABELS,
+    CURATOR,
+    EXPERT,
+    FIELDS_OF,
+    HUB_ITEM,
+    OBSERVATION,
+    PARTNER,
+    SENDER,
+    SOURCE_LABELS,
+)
 from workflows.models import Action, HubItem
 from workflows.tenants import Tenants
 
@@ -84,6 +95,46 @@ class HubStore(BasicStore):
         return super().insert(conn, proposed, {"occurrence_id": f"urn:uuid:{uuid.uuid4()}", "source": "web",
                                                "sent_at": to_storage(now), "extra": {}, **columns}, now=now)
 
+    # -- what a curator and the sender read ------------------------------------------------
+
+    def address(self, instance: Instance) -> dict[str, Any]:
+        return {"key": str(instance.id), "path": f"/w/{self.spec.name}/{instance.id}",
+                "label": f"#{instance.id} {instance.data.get('title', '')}"}
+
+    def details(self, conn: Connection, instance: Instance, *, today: date | None) -> dict[str, Any]:
+        """The generic record (columns, for scripts) and the same in words, field by field
+        as the form labels it, with the curation's notes and the place the public will see."""
+        out = super().details(conn, instance, today=today)
+        return out | {"title_ja": instance.data.get("title"), "record_rows": self.record_rows(conn, instance)}
+
+    def record_rows(self, conn: Connection, instance: Instance) -> list[dict[str, Any]]:
+        data = instance.data
+        terms = OBSERVATION_TERMS if data.get("kind") == OBSERVATION else ACTIVITY_TERMS
+        titles = dict(conn.execute(select(Action.code, Action.title_ja).where(
+            Action.strategy_id == instance.tenant)).all())
+        rows = []
+        for f in FIELDS_OF.get(str(data.get("kind")), ()):
+            value = data.get(terms[f.name])
+            if value in (None, "", []):
+                continue
+            rows.append({"label": _words(f.label), "value": _value_words(f, value, titles)})
+        rows += [{"label": _words(CURATION_LABELS["source"]), "value": _words(SOURCE_LABELS[data["source"]])}
+                 if data.get("source") in SOURCE_LABELS else None]
+        for key in ("curator", "verified_by", "returned_comment", "rejected_reason", "withdrawn_reason"):
+            if data.get(key):
+                shown = str(data[key])
+                if key == "verified_by" and data.get("verified_name"):
+                    shown += f"（{data['verified_name']}）"
+                rows.append({"label": _words(CURATION_LABELS[key]), "value": {"ja": shown, "en": shown}})
+        if (data.get("extra") or {}).get("obscured"):
+            rows.append({"label": _words(CURATION_LABELS["obscured"]), "value": {"ja": "はい", "en": "yes"}})
+        place = self.place(conn, data)
+        if place.square is not None:
+            square = {"ja": f"2次メッシュ {place.square.code} の中心（約10km四方、保護のため）",
+                      "en": f"the centre of grid square {place.square.code} (about 10 km, for protection)"}
+            rows.append({"label": _words(CURATION_LABELS["public_place"]), "value": square})
+        return [r for r in rows if r is not None]
+
     # -- what the public sees ----------------------------------------------------------------
 
     def place(self, conn: Connection, row: Mapping[str, Any]) -> Place:
@@ -97,6 +148,25 @@ class HubStore(BasicStore):
         filled in with."""
         terms = OBSERVATION_TERMS if instance.data.get("kind") == OBSERVATION else ACTIVITY_TERMS
         return {term: instance.data.get(column) for term, column in terms.items()}
+
+
+def _words(label: Label) -> dict[str, str]:
+    return {"ja": label.ja, "en": label.en}
+
+
+def _value_words(f: Field, value: Any, titles: Mapping[str, str]) -> dict[str, str]:
+    """A recorded value as the form's reader says it: a choice by its words, the actions
+    with their titles, a number without float noise."""
+    if f.type == "choice" and value in f.labels:
+        return _words(f.labels[value])
+    if f.type == "lines":
+        shown = "、".join(f"{code} {titles.get(code, '')}".strip() for code in value)
+        return {"ja": shown, "en": ", ".join(value)}
+    if isinstance(value, float):
+        value = plain(value)
+    if isinstance(value, date):
+        value = value.isoformat()
+    return {"ja": str(value), "en": str(value)}
 
 
 def _columns(fields: Mapping[str, Any], terms: Mapping[str, str]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ city's information hub, where curators accept, return or reject them (`hub_item`
 instance of the hub's workflow). A person may belong to an organisation of a kind (a
 citizens' group, a university, the museum, ...: `organisation`, `organisation_kind`).
 The hub's bodies (curators, experts, partners) are bodies like the councils, in `council`.
+An indicator may take its yearly value from the hub (`hub_measure`).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -26,6 +27,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('organisation', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
         batch_op.add_column(sa.Column('organisation_kind', sqlmodel.sql.sqltypes.AutoString(length=32),
                                       nullable=True))
+    with op.batch_alter_table('indicator', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('hub_measure', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
     op.create_table(
         'hub_item',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -77,6 +80,8 @@ def downgrade() -> None:
     with op.batch_alter_table('hub_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hub_item_tenant_id'))
     op.drop_table('hub_item')
+    with op.batch_alter_table('indicator', schema=None) as batch_op:
+        batch_op.drop_column('hub_measure')
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.drop_column('organisation_kind')
         batch_op.drop_column('organisation')
