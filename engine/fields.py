@@ -159,7 +159,7 @@ def _scalar(field: Field, key: str, value: Any, choices: Lookup, problems: list[
     """Parse one field's value into `clean[field.name]`; a problem is reported under `key`
     (the name the form uses). True when a value was stored."""
     if field.type == "lines":
-        lines = [t.strip() for t in _texts(value) if t.strip()]
+        lines = [line.strip() for t in _texts(value) for line in t.splitlines() if line.strip()]  # a textarea too
         if field.required and not lines:
             problems.append((key, Said("missing: give at least one", "field.missing_lines")))
         clean[field.name] = lines

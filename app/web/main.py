@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.bootstrap import Pdca
 from app.web import api
-from app.web.routes import admin, admin_people, councils, hub_public, instances, public, sign_in, work
+from app.web.routes import admin, admin_people, councils, hub_public, instances, openings, public, sign_in, work
 from app.web.site import HERE, SignInRequired, Site
 from engine.clock import utc_now
 from engine.errors import NotFound, WrongRole
@@ -60,7 +60,7 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
     app.include_router(sign_in.router)
     app.include_router(work.router)
     for router in (admin.router, admin_people.router, councils.router, hub_public.router, public.router,
-                   instances.router):
+                   openings.router, instances.router):  # /w/NAME/new before /w/NAME/ID
         app.include_router(router)
         app.include_router(router, prefix=STRATEGY)
 

@@ -111,7 +111,7 @@ class Site:
         t = translator(lang)
         if done == "draft":
             return t("draft_saved")
-        if done in ("calendar", "reminders", "person", "seat", "body"):
+        if done in ("calendar", "reminders", "person", "seat", "body", "sent"):
             return t(f"{done}_saved")
         if done is not None and done.isdigit():
             bulk = "/councils/" in request.url.path or "/admin" in request.url.path  # a count of items

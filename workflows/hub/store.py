@@ -143,6 +143,12 @@ class HubStore(BasicStore):
         return public_place(row["latitude"], row["longitude"], row["uncertainty_m"], row["scientific_name"],
                             sensitive)
 
+    def prefill(self, instance: Instance) -> dict[str, dict[str, Any]]:
+        """A returned item's form starts from what was sent: the sender changes what the
+        curator asked for, not everything again."""
+        sent = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.sent_as(instance).items()}
+        return {"resend": {"item": sent}}
+
     def sent_as(self, instance: Instance) -> dict[str, Any]:
         """The item as its fields say it (Darwin Core names): what a returned item's form is
         filled in with."""

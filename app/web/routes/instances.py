@@ -197,6 +197,9 @@ def render(request: Request, site: Site, visitor: auth.Visitor, entry: Entry, in
     story["lines"] = [sentence(h, language=lang, zone=zone, names=names, spec=entry.spec) | {"comment": h["comment"]}
                       for h in story["history"]]
     sent = {h["trigger"]: h["fields"] for h in story["history"] if h["fields"]}  # the newest wins
+    prefill = getattr(entry.store, "prefill", None)
+    if prefill is not None:  # a step the store can fill in from the record (what a returned item said)
+        sent = prefill(instance) | sent
     steps = _steps(entry.spec, options, saved, lang, sent)
     form = extra.pop("form", None)
     if form is not None:  # a refused form comes back as it was sent, beside its problems

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.web.routes.openings import sendable
 from app.web.site import Site
 from engine import db
 from workflows import bodies, service
@@ -26,6 +27,7 @@ def home(request: Request) -> Response:
         others = service.waiting_on_others(conn, site.registry, tenants, person_id=visitor.person_id, now=now,
                                            language=lang)
         administered = bodies.administered(conn, person_id=visitor.person_id)
+        send = sendable(conn, site, visitor, tenants, lang)
         late = []
         for tenant in tenants:
             if administered is None or tenant.id in administered:
@@ -36,4 +38,5 @@ def home(request: Request) -> Response:
     for row in mine:
         row["button"] = row["url"] + (f"#step-{row['next_step']}" if row.get("next_step") else "")
     return site.page(request, "home.html", visitor, rows=mine, others=others, late=late, several=len(tenants) > 1,
+                     send=send,
                      may_administer=administered is None or bool(administered))

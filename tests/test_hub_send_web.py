@@ -1,0 +1,74 @@
+"""A partner sends to the hub from the web: My work says what they may send, the form is
+built from the step's fields, a refusal comes back beside its fields with what was typed
+kept, a returned item's form starts from what was sent; someone who is no partner is told
+so in words."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from engine import db
+from tests.conftest import OWNER, Year
+from tests.test_hub import GROUP, ZOO, step
+from tests.test_web import clock, csrf_of, sign_in, web  # noqa: F401  (the fixtures)
+from workflows.models import HubItem
+
+FORM = {"trigger": "send_observation", "vernacularName": "アキアカネ", "scientificName": "Sympetrum frequens",
+        "speciesGroup": "insects", "eventDate": "2026-10-12", "decimalLatitude": "35.6321",
+        "decimalLongitude": "139.5123", "locality": "緑川 中流の河川敷", "basisOfRecord": "HumanObservation",
+        "occurrenceStatus": "present", "individualCount": "12", "actions": "1-1-1\n3-1-1"}
+
+
+def items(year: Year) -> list[tuple[int, str]]:
+    with db.reading(year.engine) as conn:
+        return [tuple(r) for r in conn.execute(select(HubItem.id, HubItem.state).order_by(HubItem.id))]  # type: ignore[misc]
+
+
+def test_a_partner_sends_an_observation_from_the_web_and_sends_it_again(web: TestClient,  # noqa: F811
+                                                                        sqlite_year: Year) -> None:
+    year = sqlite_year
+    client = sign_in(web, year, GROUP)
+    home = client.get("/").text
+    assert 'href="/w/hub_item/new#step-send_observation">観察記録を送る' in home
+    assert "活動報告を送る" in home
+    page = client.get("/w/hub_item/new").text
+    assert 'id="step-send_observation"' in page and 'id="step-send_activity"' in page
+    assert "<option value=\"insects\">昆虫類</option>" in page and "選択してください" in page
+
+    refused = client.post("/w/hub_item/new", data=FORM | {"csrf": csrf_of(page), "eventDate": "2027-01-05"})
+    assert refused.status_code == 422
+    assert "2027-01-05 は今日より後の日付です" in refused.text
+    assert 'value="緑川 中流の河川敷"' in refused.text  # nothing typed is lost
+    assert items(year) == []
+
+    sent = client.post("/w/hub_item/new", data=FORM | {"csrf": csrf_of(page)})
+    assert sent.status_code == 303
+    (item, state), = items(year)
+    assert state == "submitted" and sent.headers["location"] == f"/w/hub_item/{item}?done=sent"
+    assert "送りました。担当者が確認します。" in client.get(sent.headers["location"]).text
+
+    step(year, item, "take", ZOO)
+    step(year, item, "return_item", ZOO, comment="場所をもう少し詳しく")
+    returned = client.get(f"/w/hub_item/{item}").text
+    assert 'name="item.vernacularName" value="アキアカネ"' in returned  # the form starts from what was sent
+    assert ">1-1-1\n3-1-1</textarea>" in returned
+    fields = {k: v for k, v in re.findall(r'name="(item\.[A-Za-z]+)" value="([^"]*)"', returned)}
+    resent = client.post(f"/w/hub_item/{item}/fire", data=fields | {
+        "csrf": csrf_of(returned), "trigger": "resend", "version": "3", "item.locality": "緑川 中流 右岸の河川敷",
+        "item.actions": "1-1-1\n3-1-1", "item.basisOfRecord": "HumanObservation", "item.occurrenceStatus": "present",
+        "item.speciesGroup": "insects"})
+    assert resent.status_code == 303, resent.text
+    with db.reading(year.engine) as conn:
+        row = conn.execute(select(HubItem.state, HubItem.locality, HubItem.actions)).one()
+    assert tuple(row) == ("submitted", "緑川 中流 右岸の河川敷", ["1-1-1", "3-1-1"])
+
+
+def test_someone_who_is_no_partner_is_told_so(web: TestClient, sqlite_year: Year) -> None:  # noqa: F811
+    client = sign_in(web, sqlite_year, OWNER)
+    assert "観察記録を送る" not in client.get("/").text
+    page = client.get("/w/hub_item/new")
+    assert page.status_code == 403 and "情報拠点の連携主体として登録されると送れます" in page.text
+    assert client.get("/w/nothing/new").status_code == 404
