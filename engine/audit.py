@@ -46,13 +46,15 @@ _insert = insert(audit_table)
 
 
 def json_safe(value: Any) -> Any:
-    """Fields as JSON keeps them: a date or a time as its ISO text."""
+    """Fields as JSON keeps them: a date or a time as its ISO text, a file by its size."""
     if isinstance(value, dict):
         return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
     if isinstance(value, date | datetime):
         return value.isoformat()
+    if isinstance(value, bytes | bytearray):  # a file (a photo): the audit says how big, not what
+        return f"{len(value)} bytes"
     return value
 
 

@@ -158,6 +158,15 @@ def _scalar(field: Field, key: str, value: Any, choices: Lookup, problems: list[
             clean: dict[str, Any]) -> bool:
     """Parse one field's value into `clean[field.name]`; a problem is reported under `key`
     (the name the form uses). True when a value was stored."""
+    if field.type == "photos":
+        files = [v for v in (value if isinstance(value, list | tuple) else [value]) if v]
+        if any(not isinstance(v, bytes | bytearray) for v in files):
+            problems.append((key, Said("send the photos as files", "field.not_files")))
+            return False
+        if field.required and not files:
+            problems.append((key, Said("missing: give at least one", "field.missing_lines")))
+        clean[field.name] = [bytes(v) for v in files]
+        return True
     if field.type == "lines":
         lines = [line.strip() for t in _texts(value) for line in t.splitlines() if line.strip()]  # a textarea too
         if field.required and not lines:

@@ -72,3 +72,60 @@ def test_someone_who_is_no_partner_is_told_so(web: TestClient, sqlite_year: Year
     page = client.get("/w/hub_item/new")
     assert page.status_code == 403 and "情報拠点の連携主体として登録されると送れます" in page.text
     assert client.get("/w/nothing/new").status_code == 404
+
+
+def jpeg_with_a_location() -> bytes:
+    """A phone's photo: 40 × 20 px, turned by its EXIF orientation, with a GPS position and
+    the camera's owner in its metadata."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (40, 20), (40, 120, 60))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° to show
+    exif[0x013B] = "Midori Taro"  # Artist
+    exif[0x8825] = {1: "N", 2: (35.0, 37.0, 55.56), 3: "E", 4: (139.0, 30.0, 44.28)}  # GPSInfo
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_photos_are_kept_without_their_location_and_shown_once_accepted(web: TestClient,  # noqa: F811
+                                                                        sqlite_year: Year) -> None:
+    import io
+
+    from PIL import Image
+
+    year = sqlite_year
+    photo = jpeg_with_a_location()
+    assert b"Midori Taro" in photo and Image.open(io.BytesIO(photo)).getexif().get(0x8825)
+    client = sign_in(web, year, GROUP)
+    page = client.get("/w/hub_item/new").text
+    assert 'enctype="multipart/form-data"' in page and 'type="file" name="photos"' in page
+    bad = client.post("/w/hub_item/new", data=FORM | {"csrf": csrf_of(page)},
+                      files=[("photos", ("note.jpg", b"not a picture", "image/jpeg"))])
+    assert bad.status_code == 422 and "1枚目は JPEG・PNG・WebP の写真として読めません" in bad.text
+    assert items(year) == []
+    sent = client.post("/w/hub_item/new", data=FORM | {"csrf": csrf_of(page)},
+                       files=[("photos", ("IMG_0001.jpg", photo, "image/jpeg"))])
+    assert sent.status_code == 303
+    (item, _), = items(year)
+    staff = client.get(f"/w/hub_item/{item}/photos/1")
+    assert staff.status_code == 200 and staff.headers["content-type"] == "image/jpeg"
+    kept = Image.open(io.BytesIO(staff.content))
+    assert kept.size == (20, 40)  # turned upright
+    assert not kept.getexif() and b"Midori Taro" not in staff.content and b"Exif" not in staff.content
+    assert f'src="/w/hub_item/{item}/photos/1"' in client.get(f"/w/hub_item/{item}").text
+
+    public = TestClient(web.app)
+    assert public.get(f"/public/hub/{item}/photos/1").status_code == 404  # not accepted yet
+    step(year, item, "take", ZOO)
+    step(year, item, "accept", ZOO)
+    assert public.get(f"/public/hub/{item}/photos/1").content == staff.content
+    assert f'src="/public/hub/{item}/photos/1"' in public.get(f"/public/hub/{item}").text
+    with db.reading(year.engine) as conn:
+        from engine.audit import AuditEvent
+
+        fields = conn.execute(select(AuditEvent.fields).where(AuditEvent.trigger == "send_observation")).scalar_one()
+    assert fields["photos"] == [f"{len(photo)} bytes"]  # the audit says how big, not what

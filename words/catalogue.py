@@ -74,6 +74,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "field.measure_missing": ("値を入力するか、値がない理由を書いてください",
                               "give a value, or say why there is none"),
     "field.missing_lines": ("1件以上入力してください", "give at least one"),
+    "field.not_files": ("写真はファイルとして送ってください", "send the photos as files"),
     "field.missing": ("入力してください", "this is needed"),
     "field.not_number": ("「{value}」は数値ではありません", "“{value}” is not a number"),
     "field.not_choice": ("選択肢から選んでください", "choose one of the options"),

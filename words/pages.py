@@ -237,6 +237,7 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
     'nothing_to_send': ('ここから送れるものはありません（情報拠点の連携主体として登録されると送れます）。',
                         'There is nothing you may send here (partners of the hub may).'),
     'you_may_send': ('送る', 'Send'),
+    'photo': ('写真', 'Photo'),
     'sent_saved': ('送りました。担当者が確認します。', 'Sent: a curator will look at it.'),
     'hub_records': ('数えた記録を見る', 'See the records counted'),
     'resolution_revised': ('見直しで対応', 'answered by a revision'),

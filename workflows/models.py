@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from engine.audit import AuditEvent
@@ -382,3 +382,19 @@ class HubItem(SQLModel, table=True):
     sent_at: datetime | None = None
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
                                   description="what an import brought beside the terms (obscured, quality grade)")
+
+
+class HubPhoto(SQLModel, table=True):
+    """A photo sent with a hub item, as kept: encoded again from its pixels (workflows/hub/
+    photos.py), so no location or other metadata the camera wrote is in it."""
+
+    __tablename__ = "hub_photo"
+    __table_args__ = (UniqueConstraint("item_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="hub_item.id", index=True)
+    seq: int
+    content_type: str = Field(max_length=32)
+    width: int
+    height: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -24,7 +24,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.bootstrap import Pdca
 from app.web import api
-from app.web.routes import admin, admin_people, councils, hub_public, instances, openings, public, sign_in, work
+from app.web.routes import (
+    admin,
+    admin_people,
+    councils,
+    hub_photos,
+    hub_public,
+    instances,
+    openings,
+    public,
+    sign_in,
+    work,
+)
 from app.web.site import HERE, SignInRequired, Site
 from engine.clock import utc_now
 from engine.errors import NotFound, WrongRole
@@ -59,8 +70,8 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
     app.include_router(api.router)
     app.include_router(sign_in.router)
     app.include_router(work.router)
-    for router in (admin.router, admin_people.router, councils.router, hub_public.router, public.router,
-                   openings.router, instances.router):  # /w/NAME/new before /w/NAME/ID
+    for router in (admin.router, admin_people.router, councils.router, hub_public.router, hub_photos.router,
+                   public.router, openings.router, instances.router):  # /w/NAME/new before /w/NAME/ID
         app.include_router(router)
         app.include_router(router, prefix=STRATEGY)
 

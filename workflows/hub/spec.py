@@ -86,6 +86,12 @@ def not_negative(value: Any, ctx: FireContext) -> str | None:
     return Said("must be a whole number, 0 or more", ja="0以上の整数で書いてください")
 
 
+def usable_photos(value: Any, ctx: FireContext) -> str | None:
+    from workflows.hub.photos import problem
+
+    return problem(value)
+
+
 def known_actions(value: Any, ctx: FireContext) -> str | None:
     unknown = _store(ctx).unknown_actions(ctx.conn, ctx.instance, value)
     if not unknown:
@@ -142,15 +148,20 @@ def observations_only(ctx: FireContext) -> str | None:
 # -- recorders ------------------------------------------------------------------------------
 
 
+def _received(ctx: FireContext) -> list[tuple[str, dict[str, Any]]]:
+    """The curators are told; the photos sent are kept, cleaned (workflows/hub/photos.py)."""
+    photos = [("photos", {"files": ctx.fields["photos"]})] if ctx.fields.get("photos") else []
+    return [*photos, ("notify", {"kind": "hub_received", "roles": [CURATOR]})]
+
+
 def record_observation(ctx: FireContext) -> Changes:
     return Changes({**_store(ctx).observation_columns(ctx.fields), "kind": OBSERVATION,
-                    "created_by": ctx.actor.person_id},
-                   [("notify", {"kind": "hub_received", "roles": [CURATOR]})])
+                    "created_by": ctx.actor.person_id}, _received(ctx))
 
 
 def record_activity(ctx: FireContext) -> Changes:
     return Changes({**_store(ctx).activity_columns(ctx.fields), "kind": ACTIVITY, "created_by": ctx.actor.person_id},
-                   [("notify", {"kind": "hub_received", "roles": [CURATOR]})])
+                   _received(ctx))
 
 
 def record_resent(ctx: FireContext) -> Changes:
@@ -229,6 +240,9 @@ ACTIVITY_FIELDS = (
     Field("actions", "lines", Label("関係する取組（番号）", "Actions it serves (codes)"), required=False,
           check=known_actions),
 )
+PHOTOS = Field("photos", "photos", Label("写真（4枚まで。位置情報などは取り除いて保存します）",
+                                      "Photos (up to 4; location and other metadata are removed)"),
+               required=False, check=usable_photos)
 FIELDS_OF = {OBSERVATION: OBSERVATION_FIELDS, ACTIVITY: ACTIVITY_FIELDS}
 """What each kind of item asks: the openings' fields, and what a returned item is sent again with."""
 
@@ -271,10 +285,10 @@ SPECIES = (Guard("named_species", named_species), Guard("place_whole", place_who
 
 OPENINGS = (
     Trigger("send_observation", OPENING, "submitted", (PARTNER, CURATOR, STAND_IN),
-            Label("観察記録を送る", "Send an observation"), fields=OBSERVATION_FIELDS, guards=SPECIES,
+            Label("観察記録を送る", "Send an observation"), fields=(*OBSERVATION_FIELDS, PHOTOS), guards=SPECIES,
             record=record_observation),
     Trigger("send_activity", OPENING, "submitted", (PARTNER, CURATOR, STAND_IN),
-            Label("活動報告を送る", "Send an activity report"), fields=ACTIVITY_FIELDS, guards=SPECIES,
+            Label("活動報告を送る", "Send an activity report"), fields=(*ACTIVITY_FIELDS, PHOTOS), guards=SPECIES,
             record=record_activity),
 )
 

@@ -13,15 +13,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select
 
 from engine.runtime import Instance
 from engine.spec import Field, Label
 from words.numbers import plain
 from workflows.basic import BasicStore
 from workflows.bodies import CURATORS, EXPERTS, PARTNERS
+from workflows.hub import photos
 from workflows.hub.sensitive import Place, public_place
 from workflows.hub.spec import (
     CURATION_LABELS,
@@ -34,8 +35,11 @@ from workflows.hub.spec import (
     SENDER,
     SOURCE_LABELS,
 )
-from workflows.models import Action, HubItem
+from workflows.models import Action, HubItem, HubPhoto
 from workflows.tenants import Tenants
+
+if TYPE_CHECKING:
+    from engine.runtime import FireContext
 
 hub_table = HubItem.__table__  # type: ignore[attr-defined]
 
@@ -95,6 +99,17 @@ class HubStore(BasicStore):
         return super().insert(conn, proposed, {"occurrence_id": f"urn:uuid:{uuid.uuid4()}", "source": "web",
                                                "sent_at": to_storage(now), "extra": {}, **columns}, now=now)
 
+    def apply(self, conn: Connection, instance: Instance, effects: Sequence[tuple[str, Mapping[str, Any]]],
+              ctx: FireContext) -> None:
+        """Photos are kept cleaned of their metadata; the rest is the basic store's (notify)."""
+        for kind, data in effects:
+            if kind == "photos":
+                rows = [{"item_id": instance.id, "seq": seq, "content_type": p.content_type, "width": p.width,
+                         "height": p.height, "data": p.data}
+                        for seq, p in enumerate((photos.cleaned(f) for f in data["files"]), start=1)]
+                conn.execute(insert(HubPhoto), rows)
+        super().apply(conn, instance, [e for e in effects if e[0] != "photos"], ctx)
+
     # -- what a curator and the sender read ------------------------------------------------
 
     def address(self, instance: Instance) -> dict[str, Any]:
@@ -105,7 +120,14 @@ class HubStore(BasicStore):
         """The generic record (columns, for scripts) and the same in words, field by field
         as the form labels it, with the curation's notes and the place the public will see."""
         out = super().details(conn, instance, today=today)
-        return out | {"title_ja": instance.data.get("title"), "record_rows": self.record_rows(conn, instance)}
+        return out | {"title_ja": instance.data.get("title"), "record_rows": self.record_rows(conn, instance),
+                      "photos": self.photos_of(conn, instance.id, f"/w/{self.spec.name}/{instance.id}")}
+
+    def photos_of(self, conn: Connection, item_id: int, page: str) -> list[dict[str, Any]]:
+        """Each photo kept with the item: where a page finds it, and its size."""
+        return [{"url": f"{page}/photos/{seq}", "width": w, "height": h} for seq, w, h in conn.execute(
+            select(HubPhoto.seq, HubPhoto.width, HubPhoto.height).where(HubPhoto.item_id == item_id)
+            .order_by(HubPhoto.seq))]
 
     def record_rows(self, conn: Connection, instance: Instance) -> list[dict[str, Any]]:
         data = instance.data

@@ -9,7 +9,8 @@ city's information hub, where curators accept, return or reject them (`hub_item`
 instance of the hub's workflow). A person may belong to an organisation of a kind (a
 citizens' group, a university, the museum, ...: `organisation`, `organisation_kind`).
 The hub's bodies (curators, experts, partners) are bodies like the councils, in `council`.
-An indicator may take its yearly value from the hub (`hub_measure`).
+An indicator may take its yearly value from the hub (`hub_measure`). Photos sent with an
+item are kept re-encoded from their pixels, without the camera's metadata (`hub_photo`).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -74,9 +75,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('hub_item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_hub_item_tenant_id'), ['tenant_id'], unique=False)
+    op.create_table(
+        'hub_photo',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('item_id', sa.Integer(), nullable=False),
+        sa.Column('seq', sa.Integer(), nullable=False),
+        sa.Column('content_type', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column('width', sa.Integer(), nullable=False),
+        sa.Column('height', sa.Integer(), nullable=False),
+        sa.Column('data', sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(['item_id'], ['hub_item.id'], ),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('item_id', 'seq'),
+    )
+    with op.batch_alter_table('hub_photo', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hub_photo_item_id'), ['item_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table('hub_photo')
     with op.batch_alter_table('hub_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hub_item_tenant_id'))
     op.drop_table('hub_item')

@@ -394,7 +394,9 @@ def hub_item(request: Request, item_id: int, strategy: str | None = None) -> Res
         item = _one(conn, hub, item_id)
         titles = action_titles(conn, hub)
         links = report_links(conn, hub, [item])
+        photos = hub.site.registry["hub_item"].store.photos_of(conn, item.id, f"{hub.page_path}/{item.id}")
     shown = view(hub, item, titles, links)
     return hub.site.page(request, "hub_item.html", None, tenant=hub.tenant, h=hub.say, hub=hub, item=shown,
+                         photos=photos,
                          map=the_map(hub, [item], title=f"{hub.say('map_item_title')}: {shown['title']}")
                          if item.place.latitude is not None else None)

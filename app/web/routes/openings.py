@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection
+from starlette.datastructures import UploadFile
 
 from app.web import auth
 from app.web.routes.instances import status_of
@@ -103,7 +104,10 @@ async def send(request: Request, workflow: str, strategy: str | None = None) -> 
     visitor = site.visitor(request)
     entry = _entry(site, workflow)
     posted = await request.form()
-    values = {k: str(v) for k, v in posted.multi_items()}
+    files = {f.name for t in entry.spec.openings for f in t.fields if f.type == "photos"}
+    values = {k: str(v) for k, v in posted.multi_items() if k not in files}
+    photos = {name: [await u.read() for u in posted.getlist(name) if isinstance(u, UploadFile) and u.filename]
+              for name in files}
     with db.reading(site.pdca.engine) as conn:
         tenant = site.tenant(conn, strategy)
     try:
@@ -111,6 +115,7 @@ async def send(request: Request, workflow: str, strategy: str | None = None) -> 
         with db.reading(site.pdca.engine) as conn:
             site.admits(conn, visitor, tenant)
         raw: dict[str, Any] = {k: v for k, v in values.items() if k not in ("csrf", "trigger")}
+        raw |= {name: sent for name, sent in photos.items() if sent}
         with db.writing(site.pdca.engine) as conn:
             fired = entry.workflow.open(conn, values.get("trigger", ""), visitor.actor, raw, now=site.clock(),
                                         tenant=tenant.id)
