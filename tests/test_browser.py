@@ -474,3 +474,70 @@ def test_an_admin_adds_a_person_and_gives_them_a_seat_with_a_preview(browser: Br
     expect(admin.locator("main")).to_contain_text("委員: arai@city.example.jp")
     screenshot(admin, "26-admin-seat-saved")
     context.close()
+
+
+def test_a_partner_sends_an_observation_from_a_phone_and_the_public_reads_it(browser: Browser, site: Site,
+                                                                            tmp_path: Path) -> None:
+    """On a phone: the group's member finds 観察記録を送る in My work, fills the form (a photo
+    taken with its GPS position), is refused for a day in the future beside the field with
+    nothing lost, sends it; the museum's curator accepts it on the item's page; the public
+    hub shows it on the map and its photo, with no sideways scrolling."""
+    from tests.test_hub_send_web import jpeg_with_a_location
+
+    photo = tmp_path / "IMG_0001.jpg"
+    photo.write_bytes(jpeg_with_a_location())
+    phone = dict(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    partner_context = person_context(browser, **phone)
+    partner = site.sign_in(partner_context, "npo.tombo@example.org", "/")
+    partner.get_by_role("link", name="観察記録を送る").click()
+    form = partner.locator("#step-send_observation")
+    form.get_by_label("和名").fill("アキアカネ")
+    form.get_by_label("学名").fill("Sympetrum frequens")
+    form.get_by_label("分類群").select_option("insects")
+    form.get_by_label("観察日 *").fill("2026-12-24")
+    form.get_by_label("緯度（十進）").fill("35.6321")
+    form.get_by_label("経度（十進）").fill("139.5123")
+    form.get_by_label("場所の名前 *").fill("緑川 中流の河川敷")
+    form.get_by_label("記録の種類 *").select_option("HumanObservation")
+    form.get_by_label("確認の有無 *").select_option("present")
+    form.get_by_label("個体数").fill("12")
+    form.get_by_label("関係する取組（番号）").fill("1-1-1")
+    form.locator('input[type="file"]').set_input_files(str(photo))
+    no_sideways_scroll(partner)
+    form.get_by_role("button", name="観察記録を送る").click()
+    expect(partner.locator("#step-send_observation .field-error")).to_contain_text("今日より後の日付です")
+    expect(partner.locator("#step-send_observation").get_by_label("場所の名前 *")).to_have_value("緑川 中流の河川敷")
+    screenshot(partner, "27-hub-send-refused")
+    again = partner.locator("#step-send_observation")
+    again.get_by_label("観察日 *").fill("2026-10-12")
+    again.locator('input[type="file"]').set_input_files(str(photo))
+    again.get_by_role("button", name="観察記録を送る").click()
+    expect(partner.locator(".flash")).to_have_text("送りました。担当者が確認します。")
+    expect(partner.locator("main")).to_contain_text("受付待ち")
+    screenshot(partner, "28-hub-sent")
+    item = partner.url.split("?")[0].rsplit("/", 1)[-1]
+    partner_context.close()
+
+    curator_context = person_context(browser, viewport={"width": 1280, "height": 900})
+    curator = site.sign_in(curator_context, "museum@city.example.jp", f"/w/hub_item/{item}")
+    expect(curator.locator("main table").first).to_contain_text("目視・写真による観察")
+    expect(curator.locator(".photos img")).to_have_count(1)
+    curator.get_by_role("button", name="確認を始める").click()
+    curator.get_by_role("button", name="採用して公開する").click()
+    expect(curator.locator("main")).to_contain_text("公開中")
+    curator_context.close()
+
+    public_context = person_context(browser, **phone)
+    public = public_context.new_page()
+    public.goto(f"{site.base}/public/hub")
+    expect(public.locator("main")).to_contain_text("アキアカネ")
+    expect(public.locator("main svg")).to_have_count(1)
+    no_sideways_scroll(public)
+    screenshot(public, "29-public-hub-phone")
+    public.get_by_role("link", name="アキアカネ（緑川 中流の河川敷）").first.click()
+    expect(public.locator("main .photos img")).to_have_count(1)
+    size = public.locator("main .photos img").evaluate("img => [img.naturalWidth, img.complete]")
+    assert size == [20, True]  # the photo loads, turned upright
+    no_sideways_scroll(public)
+    screenshot(public, "30-public-hub-item-phone")
+    public_context.close()

@@ -136,3 +136,26 @@ def test_odd_public_addresses_are_404_not_errors(year_done: Year) -> None:
     web = TestClient(create_app(year_done.pdca), follow_redirects=False)
     for path in ("/public/99999999999999999999/", "/public/2026/v99999999999999999999/", "/public/2026/v1/%00"):
         assert web.get(path).status_code == 404, path
+
+
+def test_an_advisor_s_opinion_is_published_with_the_action_it_concerns(sqlite_year: Year) -> None:
+    """Answered opinions stay with their action in the yearly publication; one still
+    awaited is not published."""
+    from publishing.site import render_pages
+    from tests.test_contract import ADVISOR, _opinion, actor
+
+    year = sqlite_year
+    asked = _opinion(year)
+    entry = year.pdca.registry["opinion"]
+    with db.writing(year.engine) as conn:
+        entry.workflow.fire_in(conn, asked, "answer", actor(conn, ADVISOR), {"answer": "7月の下草刈りは避けるべきです"},
+                               now=NOW)
+        publication, _ = results.publish(conn, strategy_code=year.pdca.strategy_code, fy=2026, now=NOW, hub={})
+    by_code = {a["code"]: a for a in publication["actions"]}
+    answer = "7月の下草刈りは避けるべきです"
+    assert by_code["1-1-2"]["opinions"] == [{"advisor": "地元 植物研究家", "advisor_en": "Local botanist",
+                                             "question": "下草刈りの時期は?", "answer": answer}]
+    assert "opinions" not in by_code["1-1-1"]
+    page = next(html for path, html in render_pages(publication).items()
+                if path.startswith("actions/") and "7月の下草刈りは避けるべきです" in html)
+    assert "有識者の意見" in page and "地元 植物研究家" in page

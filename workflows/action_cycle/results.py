@@ -22,7 +22,17 @@ from engine.errors import InvalidFields, NotFound
 from workflows import indicators
 from workflows.fiscal import fy_label
 from workflows.frozen import content_hash
-from workflows.models import Action, Cycle, Indicator, Measurement, Proposal, Publication, Strategy
+from workflows.models import (
+    Action,
+    Cycle,
+    Indicator,
+    Measurement,
+    OpinionRequest,
+    Person,
+    Proposal,
+    Publication,
+    Strategy,
+)
 from workflows.report_fields import ReportFieldIn, shown
 
 
@@ -69,6 +79,7 @@ def snapshot(conn: Connection, *, strategy_code: str, fy: int, on_track_ratio: f
     for p in conn.execute(select(Proposal.cycle_id, Proposal.seq, Proposal.text, Proposal.answer)
                           .where(Proposal.cycle_id.in_([c.id for c in cycles])).order_by(Proposal.seq)):  # type: ignore[attr-defined]
         proposals[p.cycle_id].append({"seq": p.seq, "text": p.text, "answer": p.answer})
+    opinions = _opinions(conn, [c.id for c in cycles])
     actions = []
     status_counts: Counter[str] = Counter()
     grade_counts: Counter[str] = Counter()
@@ -98,7 +109,8 @@ def snapshot(conn: Connection, *, strategy_code: str, fy: int, on_track_ratio: f
             "decision": c.decision, "decision_reason": c.decision_reason, "indicators": rows,
             "proposals": proposals[c.id], "flags": list(c.flags or []),
         } | ({"report_details": shown(report_fields, c.report_details)} if report_fields else {})
-          | ({"hub_items": list(hub.get(c.code, []))} if hub is not None else {}))
+          | ({"hub_items": list(hub.get(c.code, []))} if hub is not None else {})
+          | ({"opinions": opinions[c.id]} if opinions.get(c.id) else {}))
     more = {"report_fields": [{"key": f.key, "label_ja": f.label_ja, "label_en": f.label_en, "unit": f.unit}
                               for f in report_fields]} if report_fields else {}
     return more | {
@@ -109,6 +121,21 @@ def snapshot(conn: Connection, *, strategy_code: str, fy: int, on_track_ratio: f
                    "by_indicator_status": {st: status_counts.get(st, 0) for st in indicators.STATUSES}},
         "actions": actions,
     }
+
+
+def _opinions(conn: Connection, cycle_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The advisors' answered opinions on each cycle, which stay with the action they
+    concern: who (by name), what they were asked, what they answered."""
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    rows = conn.execute(
+        select(OpinionRequest.cycle_id, Person.name, Person.name_en, OpinionRequest.question, OpinionRequest.answer)
+        .join(Person, Person.id == OpinionRequest.advisor_id)
+        .where(OpinionRequest.cycle_id.in_(cycle_ids), OpinionRequest.state == "answered")  # type: ignore[attr-defined]
+        .order_by(OpinionRequest.id))
+    for r in rows:
+        out[r.cycle_id].append({"advisor": r.name, "advisor_en": r.name_en, "question": r.question,
+                                "answer": r.answer})
+    return out
 
 
 def publish(
