@@ -77,7 +77,7 @@ from engine.clock import to_storage
 from engine.outbox import OutboxItem, OutboxMessage
 from workflows.action_cycle import ACTION_CYCLE
 from workflows.bodies import SECRETARIAT
-from workflows.models import Action, ActionOwner, Council, Cycle, Membership, Person
+from workflows.models import Action, ActionOwner, Council, Cycle, Membership, Person, StrategyProcess
 from workflows.tick import TickReport, tick
 
 NOW = datetime(2027, 4, 9, 6, tzinfo=ZoneInfo("Asia/Tokyo"))
@@ -103,6 +103,10 @@ def build(path: Path, n: int, *, fresh_year: bool = False) -> int:
     try:
         strategy = prepare(pdca)
         with db.writing(pdca.engine) as conn:
+            # A running deployment's strategy has begun its own process (the first tick did
+            # it, once): the morning measured is an ordinary one of the yearly cycle.
+            conn.execute(insert(StrategyProcess).values(state="active", version=1, tenant_id=strategy,
+                                                        title="bench", updated_at=CREATED))
             action_ids = add_actions(conn, strategy=strategy, codes=[f"B-{i:06d}" for i in range(n)],
                                      plans=[f"計画 {i}" for i in range(n)])
             conn.execute(
