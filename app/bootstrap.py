@@ -33,6 +33,7 @@ from workflows.action_cycle.store import CycleStore
 from workflows.calendar import Calendar
 from workflows.calendar_store import seed_reminders, seed_years
 from workflows.directory import Synced, sync_directory
+from workflows.hub import joining as hub_joining
 from workflows.hub import people as hub_people
 from workflows.hub import public as hub_public
 from workflows.hub import spec as hub_spec
@@ -75,6 +76,7 @@ def register(tenants: Tenants) -> list[Entry]:
               kinds=strategy_clock.KINDS, views=strategies.views, people=strategy_people.Actors,
               options={"strategy_level": True}),
         Entry(Workflow(hub_spec.HUB_ITEM, hubs), kinds=HUB_KINDS, views=hubs.views, people=hub_people.Actors),
+        hub_joining.register(tenants),
     ]
 
 

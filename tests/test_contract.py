@@ -1,5 +1,5 @@
 """One contract, every registered workflow: the city's (the yearly cycle, the advisors'
-opinions, the hub's curation) and a small example written only
+opinions, the hub's curation and its partners' requests) and a small example written only
 here (tests/example_workflow.py), on SQLite and PostgreSQL alike.
 
 Each workflow's case says how to bring an instance into being and one legal path through
@@ -90,6 +90,17 @@ def _hub_item(year: Year) -> int:
     return fired.instance_id
 
 
+def _partner_request(year: Year) -> int:
+    from engine.runtime import SYSTEM_ACTOR
+
+    entry = year.pdca.registry["partner_request"]
+    with db.writing(year.engine) as conn:
+        fired = entry.workflow.open(conn, "ask", SYSTEM_ACTOR, {
+            "name": "森 はるか", "email": "haruka.mori@example.net", "organisation_kind": "citizen",
+            "language": "ja"}, now=NOW, tenant=year.strategy)
+    return fired.instance_id
+
+
 def actor(conn: Any, email: str) -> Any:
     from workflows import service
 
@@ -111,6 +122,7 @@ CASES = [
         Step("take", ZOO), Step("verify", ADVISOR, {"identifiedAs": "Alcedo atthis"}), Step("accept", ZOO),
         Step("withdraw", ZOO, {"comment": "営巣地に近いため"}),
     ], intruder=OWNER, guard=(0, Step("take", MUSEUM))),
+    Case("partner_request", _partner_request, [Step("accept", SECRETARY)], intruder=OWNER),
     Case("example", _note, [Step("submit", SECRETARY), Step("acknowledge", CHAIR, {"reply": "確認しました"})],
          intruder=OWNER),
 ]

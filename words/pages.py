@@ -238,6 +238,14 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
                         'There is nothing you may send here (partners of the hub may).'),
     'you_may_send': ('送る', 'Send'),
     'photo': ('写真', 'Photo'),
+    'join_title': ('情報拠点の連携主体に申し込む', 'Become a partner of the hub'),
+    'join_intro': ('観察記録や活動報告を情報拠点に送れるよう、連携主体として登録を申し込めます。事務局が確認し、'
+                   '登録できたらメールでお知らせします。その後は、このメールアドレスでサインインしてください。',
+                   'Ask to be registered as a partner, so that you may send observations and activity reports to '
+                   'the hub. The secretariat will look at your request and write to you; then sign in with this '
+                   'address.'),
+    'join_sent': ('お申込みを受け付けました。事務局からのご連絡をお待ちください。',
+                  'Thank you: your request is with the secretariat, who will write to you.'),
     'sent_saved': ('送りました。担当者が確認します。', 'Sent: a curator will look at it.'),
     'hub_records': ('数えた記録を見る', 'See the records counted'),
     'resolution_revised': ('見直しで対応', 'answered by a revision'),

@@ -398,3 +398,25 @@ class HubPhoto(SQLModel, table=True):
     width: int
     height: int
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class PartnerRequest(SQLModel, table=True):
+    """Someone asking on the public page to become a partner of a strategy's hub: an
+    instance of `workflows/hub/joining.py`, accepted or declined by the secretariat."""
+
+    __tablename__ = "partner_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(max_length=64)
+    version: int = 1
+    updated_at: datetime | None = None
+    tenant_id: int = Field(foreign_key="strategy.id", index=True)
+    created_by: int | None = None
+    title: str = Field(max_length=300)
+    email: str = Field(max_length=320)
+    name: str = Field(max_length=200)
+    organisation: str | None = Field(default=None, max_length=200)
+    organisation_kind: str = Field(max_length=32)
+    language: str = Field(default="ja", max_length=2)
+    message: str | None = None
+    declined_reason: str | None = None

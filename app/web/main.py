@@ -28,6 +28,7 @@ from app.web.routes import (
     admin,
     admin_people,
     councils,
+    hub_join,
     hub_photos,
     hub_public,
     instances,
@@ -70,7 +71,8 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
     app.include_router(api.router)
     app.include_router(sign_in.router)
     app.include_router(work.router)
-    for router in (admin.router, admin_people.router, councils.router, hub_public.router, hub_photos.router,
+    for router in (admin.router, admin_people.router, councils.router, hub_join.router, hub_public.router,
+                   hub_photos.router,
                    public.router, openings.router, instances.router):  # /w/NAME/new before /w/NAME/ID
         app.include_router(router)
         app.include_router(router, prefix=STRATEGY)

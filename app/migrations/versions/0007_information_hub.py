@@ -11,6 +11,7 @@ citizens' group, a university, the museum, ...: `organisation`, `organisation_ki
 The hub's bodies (curators, experts, partners) are bodies like the councils, in `council`.
 An indicator may take its yearly value from the hub (`hub_measure`). Photos sent with an
 item are kept re-encoded from their pixels, without the camera's metadata (`hub_photo`).
+Anyone may ask to become a partner; the secretariat accepts or declines (`partner_request`).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -92,7 +93,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_hub_photo_item_id'), ['item_id'], unique=False)
 
 
+    op.create_table(
+        'partner_request',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('tenant_id', sa.Integer(), nullable=False),
+        sa.Column('created_by', sa.Integer(), nullable=True),
+        sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+        sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column('organisation', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column('organisation_kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+        sa.Column('message', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column('declined_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.ForeignKeyConstraint(['tenant_id'], ['strategy.id'], ),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    with op.batch_alter_table('partner_request', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_partner_request_tenant_id'), ['tenant_id'], unique=False)
+
+
 def downgrade() -> None:
+    op.drop_table('partner_request')
     op.drop_table('hub_photo')
     with op.batch_alter_table('hub_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hub_item_tenant_id'))
