@@ -77,20 +77,31 @@ def _where(tenant: Tenant, filters: Filters) -> list[Any]:
 
 
 def accepted(conn: Connection, tenant: Tenant, filters: Filters = Filters(), *, limit: int | None = None,
-             offset: int = 0) -> list[PublicItem]:
-    """The accepted items of a strategy, newest observation first, as the public sees them."""
+             offset: int = 0, newest_accepted: bool = False) -> list[PublicItem]:
+    """The accepted items of a strategy as the public sees them: newest observation first,
+    or (`newest_accepted`, for a feed) the most recently accepted first."""
+    order = (hub.c.accepted_at.desc(), hub.c.id.desc()) if newest_accepted else (hub.c.event_date.desc(),
+                                                                                  hub.c.id.desc())
     query = (select(hub, Person.organisation, Person.name).outerjoin(Person, Person.id == hub.c.created_by)
-             .where(*_where(tenant, filters)).order_by(hub.c.event_date.desc(), hub.c.id.desc()))
-    rows = conn.execute(query).mappings().all()
-    if filters.action:  # a JSON list: filtered here, the same way on SQLite and PostgreSQL
-        rows = [r for r in rows if filters.action in (r["actions"] or [])]
+             .where(*_where(tenant, filters)).order_by(*order))
+    if filters.action is None:  # paged by the database
+        query = query.offset(offset).limit(limit) if limit is not None else query.offset(offset)
+        return [_public(r, tenant) for r in conn.execute(query).mappings()]
+    rows = _serving(conn.execute(query).mappings(), filters.action)
     rows = rows[offset:offset + limit] if limit is not None else rows[offset:]
     return [_public(r, tenant) for r in rows]
 
 
+def _serving(rows: Any, action: str) -> list[Any]:
+    """The rows serving an action: `actions` is a JSON list, filtered here the same way on
+    SQLite and PostgreSQL."""
+    return [r for r in rows if action in (r["actions"] or [])]
+
+
 def count(conn: Connection, tenant: Tenant, filters: Filters = Filters()) -> int:
     if filters.action:
-        return len(accepted(conn, tenant, filters))
+        return len(_serving(conn.execute(select(hub.c.actions).where(*_where(tenant, filters))).mappings(),
+                            filters.action))
     return int(conn.execute(select(func.count()).select_from(hub).where(*_where(tenant, filters))).scalar_one())
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.web.routes.hub_public import _hub
+from app.web.routes.hub_public import Hub, _hub
 from app.web.routes.instances import status_of
 from engine import db
 from engine.errors import InvalidFields, Refused
@@ -21,8 +21,7 @@ HONEYPOT = "website"
 """A field people do not see: a form that fills it was filled by a program, and is dropped."""
 
 
-def _page(request: Request, strategy: str | None, status: int = 200, **extra: object) -> Response:
-    hub = _hub(request, strategy)
+def _page(request: Request, hub: Hub, status: int = 200, **extra: object) -> Response:
     entry = hub.site.registry[WORKFLOW]
     opening = entry.spec.openings[0]
     with db.reading(hub.site.pdca.engine) as conn:
@@ -35,7 +34,7 @@ def _page(request: Request, strategy: str | None, status: int = 200, **extra: ob
 
 @router.get("/public/hub/join", response_class=HTMLResponse)
 def join_page(request: Request, strategy: str | None = None) -> Response:
-    return _page(request, strategy)
+    return _page(request, _hub(request, strategy))
 
 
 @router.post("/public/hub/join", response_class=HTMLResponse)
@@ -43,7 +42,7 @@ async def join(request: Request, strategy: str | None = None) -> Response:
     hub = _hub(request, strategy)
     values = {k: str(v) for k, v in (await request.form()).multi_items()}
     if values.get(HONEYPOT):
-        return _page(request, strategy, sent=True)  # said as if sent: a program learns nothing
+        return _page(request, hub, sent=True)  # said as if sent: a program learns nothing
     raw = {k: v for k, v in values.items() if k not in ("trigger", HONEYPOT, "csrf")}
     entry = hub.site.registry[WORKFLOW]
     try:
@@ -51,7 +50,7 @@ async def join(request: Request, strategy: str | None = None) -> Response:
             entry.workflow.open(conn, "ask", SYSTEM_ACTOR, raw, now=hub.site.clock(), tenant=hub.tenant.id)
     except Refused as exc:
         problems = exc.problems if isinstance(exc, InvalidFields) else ()
-        return _page(request, strategy, status_of(exc), form=values,
+        return _page(request, hub, status_of(exc), form=values,
                      error=render_said(exc.said, hub.lang, entry.spec.name_of),
                      problems={name: render_said(why, hub.lang, entry.spec.name_of) for name, why in problems})
-    return _page(request, strategy, sent=True)
+    return _page(request, hub, sent=True)

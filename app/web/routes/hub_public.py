@@ -251,8 +251,7 @@ def _one(conn: Connection, hub: Hub, item_id: int) -> PublicItem:
 
 def _latest(conn: Connection, hub: Hub, limit: int) -> list[PublicItem]:
     """The most recently accepted items: what a feed reader has not seen yet."""
-    items = accepted(conn, hub.tenant, hub.filters)
-    return sorted(items, key=lambda i: (i.accepted_at, i.id), reverse=True)[:limit]
+    return accepted(conn, hub.tenant, hub.filters, limit=limit, newest_accepted=True)
 
 
 def secretariat(conn: Connection, tenant: Tenant) -> tuple[str, str, str]:
