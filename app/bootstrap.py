@@ -38,6 +38,10 @@ from workflows.hub import people as hub_people
 from workflows.hub import public as hub_public
 from workflows.hub import spec as hub_spec
 from workflows.hub.store import HubStore
+from workflows.meeting import clock as meeting_clock
+from workflows.meeting import people as meeting_people
+from workflows.meeting.spec import MEETING
+from workflows.meeting.store import MeetingStore
 from workflows.opinion import clock as opinion_clock
 from workflows.opinion import store as opinion_store
 from workflows.registry import Entry, MessageKind, Registry
@@ -63,6 +67,7 @@ def register(tenants: Tenants) -> list[Entry]:
                                snapshot=action_cycle_results.year_results)
     opinions = Workflow(opinion.OPINION, opinion_store.OpinionStore(tenants, parent=action_cycle.ACTION_CYCLE))
     hubs = HubStore(tenants)
+    meetings = MeetingStore(tenants, parent=action_cycle.ACTION_CYCLE)
     return [
         Entry(cycles, clock=action_cycle_clock.clock, kinds=action_cycle_mail.KINDS,
               views=partial(action_cycle_mail.views, tenants=tenants),
@@ -77,6 +82,8 @@ def register(tenants: Tenants) -> list[Entry]:
               options={"strategy_level": True}),
         Entry(Workflow(hub_spec.HUB_ITEM, hubs), kinds=HUB_KINDS, views=hubs.views, people=hub_people.Actors),
         hub_joining.register(tenants),
+        Entry(Workflow(MEETING, meetings), clock=meeting_clock.clock, kinds=meeting_clock.KINDS, views=meetings.views,
+              people=meeting_people.Actors),
     ]
 
 

@@ -167,6 +167,18 @@ def _scalar(field: Field, key: str, value: Any, choices: Lookup, problems: list[
             problems.append((key, Said("missing: give at least one", "field.missing_lines")))
         clean[field.name] = [bytes(v) for v in files]
         return True
+    if field.type == "several":
+        picked = [line.strip() for t in _texts(value) for line in t.splitlines() if line.strip()]
+        allowed = _resolve_choices(field, choices)
+        wrong = [v for v in picked if v not in allowed]
+        if wrong:
+            problems.append((key, Said(f"{', '.join(wrong)}: not among {', '.join(allowed)}", "field.not_choice",
+                                       value=", ".join(wrong), field=key, choices=list(allowed))))
+            return False
+        if field.required and not picked:
+            problems.append((key, Said("missing: give at least one", "field.missing_lines")))
+        clean[field.name] = list(dict.fromkeys(picked))
+        return True
     if field.type == "lines":
         lines = [line.strip() for t in _texts(value) for line in t.splitlines() if line.strip()]  # a textarea too
         if field.required and not lines:
@@ -223,7 +235,7 @@ def describe(field: Field, *, choices: Lookup, items: Lookup,
         "required": field.required,
         "label": {"ja": field.label.ja, "en": field.label.en},
     }
-    if field.type == "choice":
+    if field.type in ("choice", "several"):
         out["choices"] = list(_resolve_choices(field, choices))
         said = field.labels or (labels(field.choices) if labels and isinstance(field.choices, str) else None)
         if said:

@@ -22,8 +22,10 @@ STAND_IN = "admin"
 OPENING = ""
 """The source of a trigger that brings an instance into being (it has no state before)."""
 
-FieldType = Literal["text", "longtext", "number", "choice", "lines", "measures", "date", "fieldset", "photos"]
-"""`lines`: a list of texts (one per repeated value); `measures`: for each item the store
+FieldType = Literal["text", "longtext", "number", "choice", "several", "lines", "measures", "date", "fieldset",
+                    "photos"]
+"""`several`: any number of the choices (ticked boxes), in the order given; `lines`: a list of
+texts (one per repeated value); `measures`: for each item the store
 lists (e.g. each indicator of an action) either a number or a reason why there is none;
 `fieldset`: the fields the store declares for this instance (what one strategy asks of a
 report beyond the spec's own, say), each checked like a field of the trigger; `photos`:

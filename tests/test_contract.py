@@ -1,5 +1,5 @@
 """One contract, every registered workflow: the city's (the yearly cycle, the advisors'
-opinions, the hub's curation and its partners' requests) and a small example written only
+opinions, the hub's curation and its partners' requests, the councils' meetings) and a small example written only
 here (tests/example_workflow.py), on SQLite and PostgreSQL alike.
 
 Each workflow's case says how to bring an instance into being and one legal path through
@@ -101,6 +101,14 @@ def _partner_request(year: Year) -> int:
     return fired.instance_id
 
 
+def _meeting(year: Year) -> int:
+    entry = year.pdca.registry["meeting"]
+    with db.writing(year.engine) as conn:
+        fired = entry.workflow.open(conn, "convene", actor(conn, SECRETARY), {
+            "body": "internal", "fy": "2026", "held_on": "2026-10-30"}, now=NOW, tenant=year.strategy)
+    return fired.instance_id
+
+
 def actor(conn: Any, email: str) -> Any:
     from workflows import service
 
@@ -123,6 +131,10 @@ CASES = [
         Step("withdraw", ZOO, {"comment": "営巣地に近いため"}),
     ], intruder=OWNER, guard=(0, Step("take", MUSEUM))),
     Case("partner_request", _partner_request, [Step("accept", SECRETARY)], intruder=OWNER),
+    Case("meeting", _meeting, [
+        Step("record_minutes", SECRETARY, {"present": [CHAIR], "minutes": "臨時会。外来種対策について協議した。"}),
+        Step("approve_minutes", CHAIR),
+    ], intruder=OWNER),
     Case("example", _note, [Step("submit", SECRETARY), Step("acknowledge", CHAIR, {"reply": "確認しました"})],
          intruder=OWNER),
 ]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from words.cli import CLI_WORDS
+from words.council_pages import COUNCIL_PAGE_WORDS
 from words.hub import HUB_WORDS
 from words.hub_pages import HUB_PAGE_WORDS
 from words.pages import PAGE_WORDS
@@ -288,6 +289,7 @@ WORDS.update({f"cli.{key}": pair for key, pair in CLI_WORDS.items()})
 WORDS.update({f"review.{key}": pair for key, pair in REVIEW_WORDS.items()})
 WORDS.update({f"hub.{key}": pair for key, pair in HUB_WORDS.items()})
 WORDS.update({f"hubpage.{key}": pair for key, pair in HUB_PAGE_WORDS.items()})
+WORDS.update({f"councilpage.{key}": pair for key, pair in COUNCIL_PAGE_WORDS.items()})
 
 
 def say(key: str, language: str, **values: Any) -> str:

@@ -105,14 +105,17 @@ class BasicStore(bodies.SeatedInTenant):
         for kind, data in effects:
             if kind != "notify":
                 raise KeyError(kind)
-            self._notify(conn, instance, data["kind"], data.get("roles", [self.creator]), ctx.now)
+            self.notify(conn, instance, data["kind"], data.get("roles", [self.creator]), ctx.now)
 
-    def _notify(self, conn: Connection, instance: Instance, kind: str, roles: Sequence[str], now: datetime) -> None:
-        step = f"v{instance.version + 1}"  # the version this step makes
+    def notify(self, conn: Connection, instance: Instance, kind: str, roles: Sequence[str], now: datetime,
+               step: str | None = None) -> int:
+        """Queue one message of `kind` about the instance to each holder of `roles`, once per
+        step: by default the version the step being taken makes; a reminder names its own."""
+        step = step or f"v{instance.version + 1}"
         today = self.tenants.calendar(conn, instance.tenant).today(now) if instance.tenant else now.date()
         recipients = self.holders(conn, instance, roles)
         if not recipients:
-            return
+            return 0
         scope = literal(f"{self.scope}:{instance.id}", String)
         rows = select(
             dedupe_key(kind, scope, today, step, Person.email).label("dedupe_key"),
@@ -121,7 +124,7 @@ class BasicStore(bodies.SeatedInTenant):
             *message_columns(kind, workflow=self.spec.name, tenant=instance.tenant, payload={}, due=today,
                              step=step, at=to_storage(now)),
         ).where(Person.email.in_(recipients), Person.active)  # type: ignore[attr-defined]
-        queue(conn, rows)
+        return queue(conn, rows)
 
     # -- what pages, the CLI, the API and mail ask of a workflow ---------------------------------
 

@@ -420,3 +420,74 @@ class PartnerRequest(SQLModel, table=True):
     language: str = Field(default="ja", max_length=2)
     message: str | None = None
     declined_reason: str | None = None
+
+
+class Meeting(SQLModel, table=True):
+    """One meeting of a council (会議): convened by the calendar on the council's meeting day
+    (or by the secretariat, an extra one), with the items waiting for the council then as its
+    agenda; the secretariat records who attended and the minutes, with the decisions taken on
+    the agenda's items; the chair approves the minutes and they are published. An instance of
+    `workflows/meeting`."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (Index("ix_meeting_tenant_body_fy", "tenant_id", "body", "fy"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(max_length=64)
+    version: int = 1
+    updated_at: datetime | None = None
+    tenant_id: int = Field(foreign_key="strategy.id", index=True)
+    created_by: int | None = None
+    title: str = Field(max_length=300)
+    body: str = Field(max_length=64)
+    """The council's key in the strategy (`internal`, `promotion`)."""
+    fy: int
+    """The fiscal year whose items it takes up."""
+    held_on: date
+    regular: bool = True
+    """Convened by the calendar; False for an extra meeting the secretariat called."""
+    agenda: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """The cycles waiting for the council on the day it was convened (its packet)."""
+    attendance: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """Each member then seated: email, name, seat, present."""
+    minutes: str | None = None
+    decisions: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """The council's steps on the agenda's items from the meeting day to the minutes, as the
+    audit has them (program names; pages say them in words)."""
+    returned_comment: str | None = None
+    cancelled_reason: str | None = None
+    published_at: datetime | None = None
+
+
+class ExchangeTopic(SQLModel, table=True):
+    """A topic of the promotion council's exchange of information (情報交換): posted by a
+    partner, a division or a council member, linked to the actions it concerns, replied to
+    by others; public topics are published with their replies. An instance of
+    `workflows/exchange`."""
+
+    __tablename__ = "exchange_topic"
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(max_length=64)
+    version: int = 1
+    updated_at: datetime | None = None
+    tenant_id: int = Field(foreign_key="strategy.id", index=True)
+    created_by: int | None = None
+    title: str = Field(max_length=300)
+    text: str
+    actions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    public: bool = False
+    posted_at: datetime | None = None
+    hidden_reason: str | None = None
+
+
+class ExchangeReply(SQLModel, table=True):
+    """One reply to an exchange topic, kept in the order written."""
+
+    __tablename__ = "exchange_reply"
+
+    id: int | None = Field(default=None, primary_key=True)
+    topic_id: int = Field(foreign_key="exchange_topic.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    text: str
+    at: datetime

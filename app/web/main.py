@@ -28,6 +28,7 @@ from app.web.routes import (
     admin,
     admin_people,
     councils,
+    councils_public,
     hub_join,
     hub_photos,
     hub_public,
@@ -72,7 +73,7 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
     app.include_router(sign_in.router)
     app.include_router(work.router)
     for router in (admin.router, admin_people.router, councils.router, hub_join.router, hub_public.router,
-                   hub_photos.router,
+                   hub_photos.router, councils_public.router,
                    public.router, openings.router, instances.router):  # /w/NAME/new before /w/NAME/ID
         app.include_router(router)
         app.include_router(router, prefix=STRATEGY)

@@ -13,6 +13,7 @@ its steps are fired at /SEGMENT/ID/TRIGGER.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -262,9 +263,17 @@ def _version(values: dict[str, str]) -> int | None:
     return int(text) or None
 
 
+def joined(pairs: Iterable[tuple[str, Any]]) -> dict[str, str]:
+    """A form as name -> text; a name sent several times (the ticked boxes of a `several`
+    field) keeps every value, one per line, as a `lines` field reads them."""
+    values: dict[str, str] = {}
+    for k, v in pairs:
+        values[k] = f"{values[k]}\n{v}" if k in values else str(v)
+    return values
+
+
 async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {k: str(v) for k, v in form.multi_items()}
+    return joined((await request.form()).multi_items())
 
 
 def _fire(request: Request, site: Site, visitor: auth.Visitor, entry: Entry, tenant: Tenant, instance_id: int,

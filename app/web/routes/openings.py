@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from starlette.datastructures import UploadFile
 
 from app.web import auth
-from app.web.routes.instances import status_of
+from app.web.routes.instances import joined, status_of
 from app.web.site import Site
 from engine import db
 from engine.errors import InvalidFields, NotFound, Refused
@@ -105,7 +105,7 @@ async def send(request: Request, workflow: str, strategy: str | None = None) -> 
     entry = _entry(site, workflow)
     posted = await request.form()
     files = {f.name for t in entry.spec.openings for f in t.fields if f.type == "photos"}
-    values = {k: str(v) for k, v in posted.multi_items() if k not in files}
+    values = joined((k, v) for k, v in posted.multi_items() if k not in files)
     photos = {name: [await u.read() for u in posted.getlist(name) if isinstance(u, UploadFile) and u.filename]
               for name in files}
     with db.reading(site.pdca.engine) as conn:

@@ -1,0 +1,1 @@
+"""A council's meeting: its agenda (the packet), attendance, minutes and decisions."""
