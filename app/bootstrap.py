@@ -33,6 +33,9 @@ from workflows.action_cycle.store import CycleStore
 from workflows.calendar import Calendar
 from workflows.calendar_store import seed_reminders, seed_years
 from workflows.directory import Synced, sync_directory
+from workflows.exchange import people as exchange_people
+from workflows.exchange.spec import EXCHANGE
+from workflows.exchange.store import ExchangeStore
 from workflows.hub import joining as hub_joining
 from workflows.hub import people as hub_people
 from workflows.hub import public as hub_public
@@ -68,6 +71,7 @@ def register(tenants: Tenants) -> list[Entry]:
     opinions = Workflow(opinion.OPINION, opinion_store.OpinionStore(tenants, parent=action_cycle.ACTION_CYCLE))
     hubs = HubStore(tenants)
     meetings = MeetingStore(tenants, parent=action_cycle.ACTION_CYCLE)
+    exchange = ExchangeStore(tenants)
     return [
         Entry(cycles, clock=action_cycle_clock.clock, kinds=action_cycle_mail.KINDS,
               views=partial(action_cycle_mail.views, tenants=tenants),
@@ -84,6 +88,7 @@ def register(tenants: Tenants) -> list[Entry]:
         hub_joining.register(tenants),
         Entry(Workflow(MEETING, meetings), clock=meeting_clock.clock, kinds=meeting_clock.KINDS, views=meetings.views,
               people=meeting_people.Actors),
+        Entry(Workflow(EXCHANGE, exchange), kinds=EXCHANGE_KINDS, views=exchange.views, people=exchange_people.Actors),
     ]
 
 
@@ -95,6 +100,14 @@ HUB_KINDS = (
     MessageKind("hub_withdrawn", "notice", label=Label("情報拠点: 公開を取りやめました", "Hub: withdrawn")),
 )
 """What the hub tells people: the curators of each item sent, the sender of each decision."""
+
+EXCHANGE_KINDS = (
+    MessageKind("exchange_posted", "notice", label=Label("情報交換: 新しい話題", "Exchange: a new topic")),
+    MessageKind("exchange_replied", "notice", label=Label("情報交換: 返信がありました", "Exchange: a reply")),
+    MessageKind("exchange_hidden", "notice", label=Label("情報交換: 非公開になりました", "Exchange: hidden")),
+)
+"""What the exchange tells people: the secretariat and the owners of the actions concerned
+of a new topic, those in a topic's conversation of a reply, its author of its hiding."""
 
 
 EXTRA_WORKFLOWS: list[Callable[[Tenants], Entry]] = []

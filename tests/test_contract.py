@@ -1,5 +1,5 @@
 """One contract, every registered workflow: the city's (the yearly cycle, the advisors'
-opinions, the hub's curation and its partners' requests, the councils' meetings) and a small example written only
+opinions, the hub's curation and its partners' requests, the councils' meetings, the exchange's topics) and a small example written only
 here (tests/example_workflow.py), on SQLite and PostgreSQL alike.
 
 Each workflow's case says how to bring an instance into being and one legal path through
@@ -50,6 +50,9 @@ class Case:
     """Someone with no role for the first step."""
     guard: tuple[int, Step] | None = None
     """After the first N steps of the path, a step its guards refuse."""
+    not_now: Step | None = None
+    """A step not possible at the start, when the path's last one is (every step of an open
+    exchange topic is possible while it is open)."""
 
 
 def _cycle(year: Year) -> int:
@@ -109,6 +112,23 @@ def _meeting(year: Year) -> int:
     return fired.instance_id
 
 
+STRANGER = "stranger.nobody@example.net"  # a person with no part in the strategy (added for the exchange)
+
+
+def _topic(year: Year) -> int:
+    from sqlalchemy import insert
+
+    from workflows.models import Person
+
+    entry = year.pdca.registry["exchange_topic"]
+    with db.writing(year.engine) as conn:
+        conn.execute(insert(Person).values(email=STRANGER, name="通りがかり", language="ja", active=True))
+        fired = entry.workflow.open(conn, "post", actor(conn, MEMBER), {
+            "title": "ため池の外来魚", "text": "駆除の計画はありますか", "actions": ["1-1-2"], "public": "yes"},
+            now=NOW, tenant=year.strategy)
+    return fired.instance_id
+
+
 def actor(conn: Any, email: str) -> Any:
     from workflows import service
 
@@ -135,6 +155,10 @@ CASES = [
         Step("record_minutes", SECRETARY, {"present": [CHAIR], "minutes": "臨時会。外来種対策について協議した。"}),
         Step("approve_minutes", CHAIR),
     ], intruder=OWNER),
+    Case("exchange_topic", _topic, [
+        Step("reply", OWNER, {"text": "来年度に調査します"}), Step("close", MEMBER),
+        Step("hide", SECRETARY, {"comment": "個人の連絡先が含まれていたため"}),
+    ], intruder=STRANGER, not_now=Step("no_such_step", MEMBER)),
     Case("example", _note, [Step("submit", SECRETARY), Step("acknowledge", CHAIR, {"reply": "確認しました"})],
          intruder=OWNER),
 ]
@@ -204,7 +228,8 @@ def test_every_refusal_leaves_everything_as_it_was(contract_year: Year, case: Ca
     before = snapshot(year, case.workflow, instance_id)
     refusals: list[tuple[type[Exception], Step, int | None]] = [
         (NotAllowedNow, Step("no_such_step", first.who, {}, first.now), None),
-        (NotAllowedNow, case.path[-1] if len(case.path) > 1 else Step("no_such_step", first.who), None),
+        (NotAllowedNow, case.not_now or (case.path[-1] if len(case.path) > 1 else Step("no_such_step", first.who)),
+         None),
         (WrongRole, Step(first.trigger, case.intruder, first.fields, first.now), None),
         (InvalidFields, Step(first.trigger, first.who, {**first.fields, "colour": "red"}, first.now), None),
         (Stale, first, before[1] + 5),

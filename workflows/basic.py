@@ -108,12 +108,13 @@ class BasicStore(bodies.SeatedInTenant):
             self.notify(conn, instance, data["kind"], data.get("roles", [self.creator]), ctx.now)
 
     def notify(self, conn: Connection, instance: Instance, kind: str, roles: Sequence[str], now: datetime,
-               step: str | None = None) -> int:
-        """Queue one message of `kind` about the instance to each holder of `roles`, once per
-        step: by default the version the step being taken makes; a reminder names its own."""
+               step: str | None = None, exclude: Sequence[str] = ()) -> int:
+        """Queue one message of `kind` about the instance to each holder of `roles` (but those
+        in `exclude`: whoever took the step, say), once per step: by default the version the
+        step being taken makes; a reminder names its own."""
         step = step or f"v{instance.version + 1}"
         today = self.tenants.calendar(conn, instance.tenant).today(now) if instance.tenant else now.date()
-        recipients = self.holders(conn, instance, roles)
+        recipients = [e for e in self.holders(conn, instance, roles) if e not in exclude]
         if not recipients:
             return 0
         scope = literal(f"{self.scope}:{instance.id}", String)

@@ -17,6 +17,7 @@ from app.web.site import Site
 from engine import db
 from engine.errors import NotFound
 from words.catalogue import say
+from workflows.exchange import public as exchange_public
 from workflows.meeting import public as meeting_public
 from workflows.tenants import Tenant
 
@@ -83,3 +84,31 @@ def meeting(request: Request, meeting_id: int, strategy: str | None = None) -> R
         raise NotFound(f"no published minutes {meeting_id}")
     return p.site.page(request, "meeting.html", None, tenant=p.tenant, c=p.say, m=_in_language(found, p.lang),
                        base=f"{p.prefix}/public/meetings")
+
+
+def _topic_in_language(topic: dict[str, Any], lang: str) -> dict[str, Any]:
+    return topic | {"by": topic["by"][lang], "actions": [a | {"title": a["title"][lang]} for a in topic["actions"]],
+                    "replies": [r | {"by": r["by"][lang]} for r in topic["replies"]]}
+
+
+@router.get("/public/exchange", response_class=HTMLResponse)
+def exchange(request: Request, strategy: str | None = None) -> Response:
+    """The promotion council's public topics, the latest first."""
+    p = _public(request, strategy)
+    with db.reading(p.site.pdca.engine) as conn:
+        topics = [t | {"by": t["by"][p.lang]}
+                  for t in exchange_public.published(conn, p.store("exchange_topic"), p.tenant.id)]
+    return p.site.page(request, "exchange.html", None, tenant=p.tenant, c=p.say, topics=topics,
+                       base=f"{p.prefix}/public/exchange")
+
+
+@router.get("/public/exchange/{topic_id:int}", response_class=HTMLResponse)
+def exchange_topic(request: Request, topic_id: int, strategy: str | None = None) -> Response:
+    """One public topic with its replies; a topic not public, or hidden, is the 404 page."""
+    p = _public(request, strategy)
+    with db.reading(p.site.pdca.engine) as conn:
+        found = exchange_public.one(conn, p.store("exchange_topic"), p.tenant.id, topic_id)
+    if found is None:
+        raise NotFound(f"no public topic {topic_id}")
+    return p.site.page(request, "topic.html", None, tenant=p.tenant, c=p.say, topic=_topic_in_language(found, p.lang),
+                       base=f"{p.prefix}/public/exchange")
