@@ -1,6 +1,7 @@
 """One contract, every registered workflow: the city's (the yearly cycle, the advisors'
-opinions, the hub's curation and its partners' requests, the councils' meetings, the exchange's topics) and a small example written only
-here (tests/example_workflow.py), on SQLite and PostgreSQL alike.
+opinions, the hub's curation and its partners' requests, the councils' meetings, the
+exchange's topics) and a small example written only here (tests/example_workflow.py), on
+SQLite and PostgreSQL alike.
 
 Each workflow's case says how to bring an instance into being and one legal path through
 it; the contract is the same for all: the path moves as the spec says, one version and one

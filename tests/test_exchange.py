@@ -24,7 +24,8 @@ from workflows.models import ExchangeTopic, Person
 CITIZEN = "sakura.midori@example.net"
 STRANGER = "stranger@example.net"
 HOSTILE = '<img src=x onerror="alert(1)"> 里山の下草刈りに参加したい & 道具は?'
-TOPIC = {"title": HOSTILE, "text": "週末に参加できる日はありますか。\n<b>太字</b>", "actions": ["1-1-2"], "public": "yes"}
+TOPIC = {"title": HOSTILE, "text": "週末に参加できる日はありますか。\n<b>太字</b>", "actions": ["1-1-2"],
+         "public": "yes"}
 
 
 def post(year: Year, who: str, fields: dict) -> int:
@@ -68,7 +69,8 @@ def test_a_topic_is_raised_answered_and_only_what_is_public_is_shown(year: Year)
     fire(year, topic, "close", CITIZEN)
 
 
-def test_the_public_reads_public_topics_escaped_and_never_the_others(web: TestClient, sqlite_year: Year) -> None:  # noqa: F811
+def test_the_public_reads_public_topics_escaped_and_never_the_others(
+        web: TestClient, sqlite_year: Year) -> None:  # noqa: F811
     year = sqlite_year
     topic = post(year, CITIZEN, TOPIC)
     private = post(year, CITIZEN, TOPIC | {"title": "委員だけに相談", "public": "no"})

@@ -133,3 +133,62 @@ def test_running_it_again_keeps_a_walked_revision_and_says_so(city: Path) -> Non
     assert story["state"] == "closed"
     assert query(city, "SELECT plan FROM action WHERE code = '1-1-2'") == [("間伐を行い、参加者を記録する",)]
     assert query(city, "SELECT count(*) FROM audit_event") == audit_rows  # nothing else changed, nothing audited
+
+
+def test_in_a_simulated_year_partners_items_reach_the_hub_the_feed_an_indicator_the_report_and_the_archive(
+        city: Path, tmp_path: Path) -> None:
+    """The hub's whole path in the sample's FY2025, each part through what a reader uses: the
+    citizens' group's survey reports and the citizen's frog record, sent and curated by the
+    simulated people, are on the public hub and its feed, counted in 3-1-1's indicator (equal
+    to a hand count of the participants), listed under their actions in the published year,
+    and in the Darwin Core Archive."""
+    from dwca.read import DwCAReader
+    from fastapi.testclient import TestClient
+
+    from app.bootstrap import Pdca
+    from app.web.main import create_app
+    from tests.conftest import settings_for
+
+    items = query(city, "SELECT h.id, h.kind, h.state, h.title, h.participants, h.actions, p.email, p.organisation_kind"
+                        " FROM hub_item h JOIN person p ON p.id = h.created_by"
+                        " WHERE h.event_date BETWEEN '2025-04-01' AND '2026-03-31' ORDER BY h.id")
+    group = [i for i in items if i[1] == "activity" and i[7] == "citizens_group"]
+    frog = [i for i in items if i[1] == "observation" and i[7] == "citizen" and "ニホンアカガエル" in i[3]]
+    assert len(group) == 4 and len(frog) == 1 and {i[2] for i in items} == {"accepted"}
+
+    by_hand = sum(i[4] for i in group if "3-1-1" in json.loads(i[5]))
+    (value,) = query(city, "SELECT m.value FROM measurement m JOIN cycle c ON c.id = m.cycle_id"
+                           " JOIN indicator i ON i.id = m.indicator_id WHERE i.code = 'C1' AND c.fy = 2025")[0]
+    assert value == by_hand == 24 + 28 + 18 + 15
+
+    (content,) = query(city, "SELECT content FROM publication WHERE fy = 2025")[0]
+    listed = {a["code"]: [h["id"] for h in a["hub_items"]] for a in json.loads(content)["actions"]}
+    assert sorted(listed["3-1-1"]) == [i[0] for i in group] and listed["2-2-1"] == [frog[0][0]]
+
+    pdca = Pdca(settings_for(f"sqlite:///{city / 'var' / 'pdca.sqlite3'}"))
+    try:
+        with TestClient(create_app(pdca)) as web:
+            page = web.get("/public/hub?fy=2025").text
+            feed = web.get("/public/hub/feed.atom").text
+            archive = web.get("/public/hub/occurrences.zip?fy=2025")
+    finally:
+        pdca.close()
+    for title in ("春の生きもの調査", "夏休み 親子生きもの調査", "秋のトンボ調査", "冬の野鳥調査", "ニホンアカガエル"):
+        assert title in page and title in feed
+    (tmp_path / "hub.zip").write_bytes(archive.content)
+    with DwCAReader(str(tmp_path / "hub.zip")) as reader:
+        names = [row.data["http://rs.tdwg.org/dwc/terms/scientificName"] for row in reader]
+    assert "Rana japonica" in names and len(names) == 4  # FY2025's four observations
+
+
+def test_the_sample_s_councils_met_and_the_exchange_was_used(city: Path) -> None:
+    """FY2025's two meetings convened on their calendar days with their packets, their
+    minutes recorded and approved; each June's topic answered by the division and closed."""
+    meetings = query(city, "SELECT body, fy, held_on, state, json_array_length(agenda), attendance IS NOT NULL"
+                           " FROM meeting ORDER BY held_on")
+    assert [(m[0], m[1], m[2], m[3]) for m in meetings] == [
+        ("internal", 2025, "2026-06-19", "published"), ("promotion", 2025, "2026-07-24", "published")]
+    assert all(m[4] > 0 and m[5] for m in meetings)
+    topics = query(city, "SELECT t.state, t.public, count(r.id) FROM exchange_topic t"
+                         " LEFT JOIN exchange_reply r ON r.topic_id = t.id GROUP BY t.id ORDER BY t.id")
+    assert topics == [("closed", 1, 1), ("closed", 1, 1)]

@@ -18,6 +18,7 @@ from engine.errors import Refused
 from engine.runtime import Actor, Workflow
 from workflows import bodies, service
 from workflows.action_cycle.spec import ACTION_CYCLE
+from workflows.hub import measures as hub_measures
 from workflows.models import Action, ActionOwner, Council, Cycle, Indicator, Membership, Person
 from workflows.tenants import Tenant
 
@@ -184,9 +185,10 @@ class Actors:
 
     def _report(self, conn: Connection, row: Any) -> dict[str, Any]:
         indicators = conn.execute(
-            select(Indicator.code, Indicator.baseline_value, Indicator.target_value)
+            select(Indicator.code, Indicator.baseline_value, Indicator.target_value, Indicator.hub_measure)
             .where(Indicator.action_id == row.action_id)
         ).all()
+        code = conn.execute(select(Action.code).where(Action.id == row.action_id)).scalar_one()
         progress = 0.2 + (row.id % 5) * 0.2
         fields: dict[str, Any] = {
             "status": "implemented" if progress >= 0.6 else "partly_implemented",
@@ -196,6 +198,9 @@ class Actors:
         for ind in indicators:
             base = ind.baseline_value or 0.0
             fields[f"indicators.{ind.code}"] = f"{base + (ind.target_value - base) * progress / 5:.1f}"
+            if ind.hub_measure:  # the form offers the hub's figure, and the owner takes it
+                hub = hub_measures.measured(conn, self.tenant, name=ind.hub_measure, action=code, fy=row.fy)
+                fields[f"indicators.{ind.code}"] = f"{hub['value']:g}"
         rank = 0 if progress >= 0.8 else 1 if progress >= 0.6 else 2
         for i, asked in enumerate(self.tenant.report_fields):  # what the strategy asks beyond the cycle's own
             key = f"details.{asked.key}"

@@ -58,6 +58,11 @@ YEAR = (
         "speciesGroup": "amphibians_reptiles", "decimalLatitude": "35.6588", "decimalLongitude": "139.4821",
         "coordinateUncertaintyInMeters": "10", "locality": "北部の谷戸 湧水池", "basisOfRecord": "HumanObservation",
         "occurrenceStatus": "present", "individualCount": "3", "actions": ["1-2-2"]}),
+    Sending((8, 23), "group", ACTIVITY, {
+        "title": "夏休み 親子生きもの調査", "locality": "みどり公園 じゃぶじゃぶ池", "decimalLatitude": "35.6209",
+        "decimalLongitude": "139.5214", "participants": "28",
+        "text": "親子14組で池と草地の生きものを調べ、カエル・トンボ・バッタなど21種を記録しました。",
+        "actions": ["3-1-1"]}),
     Sending((9, 15), "expert", OBSERVATION, {
         "vernacularName": "キンラン", "scientificName": "Cephalanthera falcata", "speciesGroup": "plants",
         "decimalLatitude": "35.6402", "decimalLongitude": "139.5011", "coordinateUncertaintyInMeters": "15",
@@ -72,8 +77,12 @@ YEAR = (
         "decimalLatitude": "35.5978", "decimalLongitude": "139.5633", "coordinateUncertaintyInMeters": "30",
         "locality": "南部の河川堤防", "basisOfRecord": "HumanObservation", "occurrenceStatus": "present",
         "individualCount": "30", "actions": ["1-2-1"], "remarks": "特定外来生物。堤防の法面に群生。"}),
+    Sending((1, 24), "group", ACTIVITY, {
+        "title": "冬の野鳥調査", "locality": "緑川 下流", "decimalLatitude": "35.6050", "decimalLongitude": "139.5590",
+        "participants": "15", "text": "カモ類を中心に24種の野鳥を数えました。", "actions": ["3-1-1"]}),
 )
-"""What the partners send each fiscal year, by month and day."""
+"""What the partners send each fiscal year, by month and day (the group runs its four surveys a
+year for action 3-1-1, whose indicator counts their participants)."""
 SENDERS = {"citizen": ("citizen",), "group": ("citizens_group",), "expert": ("local_expert", "research")}
 RETURNED_ONCE = (5, 3)
 """The sending a curator returns once each year, asking for a clearer place."""
