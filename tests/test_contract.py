@@ -151,7 +151,7 @@ CASES = [
         Step("take", ZOO), Step("verify", ADVISOR, {"identifiedAs": "Alcedo atthis"}), Step("accept", ZOO),
         Step("withdraw", ZOO, {"comment": "営巣地に近いため"}),
     ], intruder=OWNER, guard=(0, Step("take", MUSEUM))),
-    Case("partner_request", _partner_request, [Step("accept", SECRETARY)], intruder=OWNER),
+    Case("partner_request", _partner_request, [Step("confirm", ADMIN), Step("accept", SECRETARY)], intruder=OWNER),
     Case("meeting", _meeting, [
         Step("record_minutes", SECRETARY, {"present": [CHAIR], "minutes": "臨時会。外来種対策について協議した。"}),
         Step("approve_minutes", CHAIR),

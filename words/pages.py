@@ -244,8 +244,19 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
                    'Ask to be registered as a partner, so that you may send observations and activity reports to '
                    'the hub. The secretariat will look at your request and write to you; then sign in with this '
                    'address.'),
-    'join_sent': ('お申込みを受け付けました。事務局からのご連絡をお待ちください。',
-                  'Thank you: your request is with the secretariat, who will write to you.'),
+    'join_sent': ('確認のメールをお送りしました。メールのリンクを開いて、メールアドレスを確認してください。'
+                  '確認できたら、お申込みが事務局に届きます。',
+                  'We have sent you a message: open its link to confirm your address. Your request reaches the '
+                  'secretariat once it is confirmed.'),
+    'join_confirm': ('メールアドレスを確認する', 'Confirm my address'),
+    'join_confirm_text': ('ボタンを押すと、お申込みが事務局に届きます。', 'Press the button to send your request '
+                          'to the secretariat.'),
+    'join_confirmed': ('メールアドレスを確認しました。お申込みを受け付けました。事務局からのご連絡をお待ちください。',
+                       'Your address is confirmed and your request is with the secretariat, who will write to you.'),
+    'join_link_invalid': ('このリンクは使えません。期限（7日間）が過ぎたか、すでに使われています。'
+                          'もう一度お申し込みください。',
+                          'This link does not work: it is more than 7 days old, or was used already. '
+                          'Please ask again.'),
     'sent_saved': ('送りました。担当者が確認します。', 'Sent: a curator will look at it.'),
     'hub_records': ('数えた記録を見る', 'See the records counted'),
     'resolution_revised': ('見直しで対応', 'answered by a revision'),

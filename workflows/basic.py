@@ -139,7 +139,7 @@ class BasicStore(bodies.SeatedInTenant):
 
     def address(self, instance: Instance) -> dict[str, Any]:
         return {"key": str(instance.id), "path": f"/w/{self.spec.name}/{instance.id}",
-                "label": f"{self.spec.name} #{instance.id}"}
+                "label": f"#{instance.id} {instance.data.get('title') or ''}".strip()}
 
     def in_states(self, states: Sequence[str]) -> Any:
         return self.table.c.state.in_(list(states))
@@ -179,7 +179,8 @@ class BasicStore(bodies.SeatedInTenant):
         return {i: {"code": f"#{i}", "fy": None, "path": f"/w/{self.spec.name}/{i}"} for i in ids}
 
     def details(self, conn: Connection, instance: Instance, *, today: date | None) -> dict[str, Any]:
-        record = {k: (from_storage(v).isoformat() if isinstance(v, datetime) else v)
+        record = {k: (from_storage(v).isoformat() if isinstance(v, datetime) else
+                      v.isoformat() if isinstance(v, date) else v)
                   for k, v in instance.data.items() if k not in META}
         return {"title": instance.data.get("title"), "record": record}
 

@@ -101,8 +101,10 @@ def contexts(
     out: dict[int, dict[str, Any]] = {}
     for m in messages:
         person = people.get(m.recipient)
-        language = person.language if person else "ja"
-        name = (person.name_en or person.name) if person and language == "en" else (person.name if person else "")
+        given = m.payload or {}  # an address that is no person yet (an applicant) says its language and name
+        language = person.language if person else given.get("language", "ja")
+        name = ((person.name_en or person.name) if language == "en" else person.name) if person \
+            else given.get("name", "")
         tenant = tenants.get(conn, m.tenant_id) if m.tenant_id else None
         code = tenant.code if tenant else None
         fy = (m.payload or {}).get("fy")

@@ -420,6 +420,9 @@ class PartnerRequest(SQLModel, table=True):
     language: str = Field(default="ja", max_length=2)
     message: str | None = None
     declined_reason: str | None = None
+    confirm_digest: str | None = Field(default=None, max_length=64, index=True)
+    """The digest of the secret in the link mailed to the address (the secret is never kept)."""
+    confirmed_at: datetime | None = None
 
 
 class Meeting(SQLModel, table=True):

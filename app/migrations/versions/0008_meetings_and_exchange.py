@@ -1,4 +1,4 @@
-"""the councils' meetings and the promotion council's exchange of information
+"""the councils' meetings, the promotion council's exchange, and confirmed addresses
 
 Revision ID: 0008
 Revises: 0007
@@ -8,7 +8,9 @@ Each council meeting from the calendar (or an extra one the secretariat calls) i
 with its agenda, attendance, minutes and the decisions taken on its items (`meeting`, an
 instance of the meeting workflow). Partners, divisions and council members post topics to
 the promotion council's exchange, linked to actions, and reply to them (`exchange_topic`,
-`exchange_reply`); public topics and approved minutes are published.
+`exchange_reply`); public topics and approved minutes are published. Someone asking to
+become a partner confirms their address through a link mailed to it before the secretariat
+sees the request (`partner_request.confirm_digest`, `confirmed_at`).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -82,7 +84,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_exchange_reply_topic_id'), ['topic_id'], unique=False)
 
 
+    with op.batch_alter_table('partner_request', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('confirm_digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+        batch_op.add_column(sa.Column('confirmed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_partner_request_confirm_digest'), ['confirm_digest'], unique=False)
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('partner_request', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_partner_request_confirm_digest'))
+        batch_op.drop_column('confirmed_at')
+        batch_op.drop_column('confirm_digest')
     op.drop_table('exchange_reply')
     op.drop_table('exchange_topic')
     op.drop_table('meeting')
