@@ -43,6 +43,7 @@ from workflows.hub import spec as hub_spec
 from workflows.hub.store import HubStore
 from workflows.meeting import clock as meeting_clock
 from workflows.meeting import people as meeting_people
+from workflows.meeting import public as meeting_public
 from workflows.meeting.spec import MEETING
 from workflows.meeting.store import MeetingStore
 from workflows.opinion import clock as opinion_clock
@@ -78,7 +79,8 @@ def register(tenants: Tenants) -> list[Entry]:
               extras=action_cycle_mail.extras, people=action_cycle_people.Actors,
               options={"open_year": action_cycle_clock.open_cycles, "template": "action.html",
                        "results": action_cycle_results, "seat_kinds": action_cycle_mail.seat_kinds,
-                       "hub_items": hub_public.for_publication}),
+                       "hub_items": hub_public.for_publication,
+                       "meetings": partial(meeting_public.for_publication, store=meetings)}),
         Entry(opinions, clock=opinion_clock.clock, kinds=opinion_clock.KINDS, views=opinion_store.views,
               extras=opinion_store.extras, parent=cycles.spec.name, options={"segment": "opinions"}),
         Entry(Workflow(strategy_review.STRATEGY_REVIEW, strategies), clock=strategy_clock.clock,

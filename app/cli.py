@@ -1243,10 +1243,12 @@ def publish(
         results = pdca.registry.primary.options["results"]
         tenant = _tenant(pdca, conn)
         hub = pdca.registry.primary.options.get("hub_items")
+        meetings = pdca.registry.primary.options.get("meetings")
         publication, created = results.publish(conn, strategy_code=tenant.code, fy=fy,
                                                now=utc_now().astimezone(tenant.calendar.zone),
                                                note=note, on_track_ratio=tenant.rules.on_track_ratio,
-                                               hub=hub(conn, tenant, fy) if hub else {})
+                                               hub=hub(conn, tenant, fy) if hub else {},
+                                               meetings=meetings(conn, tenant, fy) if meetings else ())
         target = out or site_dir(pdca, fy, publication["version"], code=tenant.code)
         files = write_site(publication, target)
     pdf_path = None

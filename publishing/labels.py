@@ -38,6 +38,9 @@ WORDS: dict[str, dict[str, str]] = {
         "hub_items": "情報拠点に寄せられた記録", "hub_verified": "同定確認済み", "hub_people": "参加{n}人",
         "hub_count": "{n}個体",
         "opinions": "有識者の意見", "opinion_question": "照会内容", "opinion_answer": "意見",
+        "meetings": "この年度の会議", "meeting_items": "議題{n}件",
+        "meeting_present": "出席{present}名／委員{seated}名",
+        "meeting_regular": "定例会", "meeting_extra": "臨時会", "minutes": "議事録",
         "measures": "進捗率＝（今年度の値−基準値）÷（目標値−基準値）。100%で目標値に達します。"
                     "見込み値＝基準値と目標値を結ぶ直線上の今年度の値。",
         "legend": "□ 基準値・目標値　● 実績（大きい点が今年度）　┅ 見込み（基準値と目標値を結ぶ直線）"
@@ -68,6 +71,9 @@ WORDS: dict[str, dict[str, str]] = {
         "hub_items": "Records sent to the information hub", "hub_verified": "identification verified",
         "hub_people": "{n} taking part", "hub_count": "{n} individuals",
         "opinions": "Advisors' opinions", "opinion_question": "Asked", "opinion_answer": "Opinion",
+        "meetings": "The councils' meetings on this year", "meeting_items": "{n} items",
+        "meeting_present": "{present} of {seated} members present", "meeting_regular": "regular meeting",
+        "meeting_extra": "extra meeting", "minutes": "minutes",
         "measures": "Progress = (this year's value − baseline) ÷ (target − baseline); 100% means the target "
                     "is reached. Expected = this year's point on the straight line from baseline to target.",
         "legend": "□ baseline and target · ● measured (the large dot is this year) · ┅ expected "

@@ -234,7 +234,7 @@ def test_the_year_s_publication_lists_each_action_s_hub_records(hub: Year) -> No
     with db.writing(hub.engine) as conn:
         tenant = hub.tenant(conn)
         publication, _ = results.publish(conn, strategy_code=tenant.code, fy=2026, now=NOW,
-                                         hub=for_publication(conn, tenant, 2026))
+                                         hub=for_publication(conn, tenant, 2026), meetings=())
     listed = {a["code"]: a["hub_items"] for a in publication["actions"]}
     assert [h["title"] for h in listed["3-1-1"]] == ["秋のトンボ調査"] == [h["title"] for h in listed["1-1-1"]]
     assert listed["1-2-1"] == [] and listed["3-1-1"][0]["participants"] == 18

@@ -414,7 +414,8 @@ def test_an_action_links_to_its_page_in_the_year_s_published_results_where_there
     before = web.get(f"/public/hub/{city['survey']}?lang=ja").text
     assert "1-1-1 湿地の再生" in before and 'href="/public/2026/' not in before  # FY2026 is not published yet
     with db.writing(sqlite_year.engine) as conn:
-        results.publish(conn, strategy_code=sqlite_year.pdca.strategy_code, fy=2026, now=NOW, hub={})
+        results.publish(conn, strategy_code=sqlite_year.pdca.strategy_code, fy=2026, now=NOW, hub={},
+                        meetings=())
     page = web.get(f"/public/hub/{city['survey']}?lang=ja").text
     assert '<a href="/public/2026/v1/actions/1-1-1.html">1-1-1 湿地の再生</a>' in page
     assert '<a href="/public/2026/v1/actions/3-1-1.html">' in page

@@ -136,3 +136,25 @@ def test_published_minutes_are_public_in_words_and_escaped(web: TestClient, sqli
     assert CHAIR not in text and "@" not in text.split("<main")[1].split("</main>")[0]  # names, never addresses
     english = web.get(f"/public/meetings/{meeting['id']}?lang=en").text
     assert "Intra-office" in english and "present" in english
+
+
+def test_the_yearly_publication_lists_the_year_s_meetings_with_a_link_to_their_minutes(year: Year) -> None:
+    from publishing.site import render_pages
+    from workflows.action_cycle import results
+
+    to_internal_review(year, "1-1-2")
+    tick_on(year, MEETING_DAY)
+    meeting = next(m for m in meetings(year) if m["body"] == "internal")
+    fire(year, meeting["id"], "record_minutes", ADMIN, present=[CHAIR], minutes="議事録")
+    options = year.pdca.registry.primary.options
+    with db.reading(year.engine) as conn:
+        assert options["meetings"](conn, year.tenant(conn), 2026) == []  # not before the chair approves
+    fire(year, meeting["id"], "approve_minutes", CHAIR)
+    with db.writing(year.engine) as conn:
+        tenant = year.tenant(conn)
+        publication, _ = results.publish(conn, strategy_code=tenant.code, fy=2026, now=NOW, hub={},
+                                         meetings=options["meetings"](conn, tenant, 2026))
+    assert [(m["id"], m["held_on"], m["council_ja"], m["items"]) for m in publication["meetings"]] == [
+        (meeting["id"], "2027-06-18", "庁内推進会議", 1)]
+    index = render_pages(publication)["index.html"]
+    assert f'href="../../meetings/{meeting["id"]}"' in index and "この年度の会議" in index

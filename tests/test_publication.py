@@ -32,6 +32,11 @@ def hub_of(year: Year, conn: Any, fy: int) -> Any:
     return year.pdca.registry.primary.options["hub_items"](conn, year.tenant(conn), fy)
 
 
+def meetings_of(year: Year, conn: Any, fy: int) -> Any:
+    """The year's meetings with published minutes, as the calendar's publication takes them."""
+    return year.pdca.registry.primary.options["meetings"](conn, year.tenant(conn), fy)
+
+
 @pytest.fixture
 def year_done(sqlite_year: Year) -> Year:
     """The sample's FY2026, carried through a simulated year (published on 2027-09-30)."""
@@ -44,13 +49,14 @@ def test_a_publication_is_frozen_and_a_correction_is_a_new_version(year_done: Ye
     with db.writing(year_done.engine) as conn:
         first = results.latest(conn, strategy_code=code, fy=2026)
         assert first is not None and first["version"] == 1
-        hub = hub_of(year_done, conn, 2026)
-        again, created = results.publish(conn, strategy_code=code, fy=2026, now=NOW, hub=hub)
+        hub, meetings = hub_of(year_done, conn, 2026), meetings_of(year_done, conn, 2026)
+        again, created = results.publish(conn, strategy_code=code, fy=2026, now=NOW, hub=hub, meetings=meetings)
         assert not created and again["content_hash"] == first["content_hash"]
         conn.execute(update(Cycle).where(Cycle.fy == 2026).values(council_grade="A"))
         with pytest.raises(InvalidFields, match="say what this correction changes"):
-            results.publish(conn, strategy_code=code, fy=2026, now=NOW, hub=hub)
-        second, created = results.publish(conn, strategy_code=code, fy=2026, now=NOW, hub=hub, note="評価の誤記を訂正")
+            results.publish(conn, strategy_code=code, fy=2026, now=NOW, hub=hub, meetings=meetings)
+        second, created = results.publish(conn, strategy_code=code, fy=2026, now=NOW, hub=hub, meetings=(),
+                                          note="評価の誤記を訂正")
         assert created and second["version"] == 2 and second["note"] == "評価の誤記を訂正"
         still = results.version(conn, strategy_code=code, fy=2026, number=1)
     assert still == first  # the first version stays as it was
@@ -118,7 +124,7 @@ def test_pdca_compare_shows_what_changed_between_published_years(year_done: Year
     assert missing.exit_code == 1 and "not published: FY2025" in missing.output
     with db.writing(year_done.engine) as conn:  # FY2027 is implementing; publish it as it stands
         results.publish(conn, strategy_code=year_done.pdca.strategy_code, fy=2027, now=NOW,
-                        hub=hub_of(year_done, conn, 2027))
+                        hub=hub_of(year_done, conn, 2027), meetings=())
     shown = runner.invoke(cli, ["compare", "--fy", "2027"], env=env)
     assert shown.exit_code == 0, shown.output
     changes = json.loads(shown.stdout)["changes"]
@@ -150,7 +156,8 @@ def test_an_advisor_s_opinion_is_published_with_the_action_it_concerns(sqlite_ye
     with db.writing(year.engine) as conn:
         entry.workflow.fire_in(conn, asked, "answer", actor(conn, ADVISOR), {"answer": "7月の下草刈りは避けるべきです"},
                                now=NOW)
-        publication, _ = results.publish(conn, strategy_code=year.pdca.strategy_code, fy=2026, now=NOW, hub={})
+        publication, _ = results.publish(conn, strategy_code=year.pdca.strategy_code, fy=2026, now=NOW, hub={},
+                                         meetings=())
     by_code = {a["code"]: a for a in publication["actions"]}
     answer = "7月の下草刈りは避けるべきです"
     assert by_code["1-1-2"]["opinions"] == [{"advisor": "地元 植物研究家", "advisor_en": "Local botanist",

@@ -179,7 +179,8 @@ def test_the_published_report_and_its_files_show_them(reported: Year, tmp_path: 
     for trigger, who, fields in (("accept_report", CHAIR, {}),):
         reported.fire("1-1-2", trigger, who, **fields)
     with db.writing(reported.engine) as conn:
-        publication, _ = results.publish(conn, strategy_code=reported.pdca.strategy_code, fy=2026, now=NOW, hub={})
+        publication, _ = results.publish(conn, strategy_code=reported.pdca.strategy_code, fy=2026, now=NOW, hub={},
+                                          meetings=())
     action = next(a for a in publication["actions"] if a["code"] == "1-1-2")
     assert [d["text_ja"] for d in action["report_details"]][2:] == ["8,000 千円", "7,250.5 千円"]
     assert [f["key"] for f in publication["report_fields"]] == ["issues_outlook", "outlook", "budget", "spending"]

@@ -175,10 +175,11 @@ def _publish(t: TickContext, fy: int, day: date) -> None:
     of_strategy = Cycle.action_id.in_(select(Action.id).where(Action.strategy_id == t.tenant.id))  # type: ignore[attr-defined]
     if t.conn.execute(select(Cycle.id).where(Cycle.fy == fy, of_strategy)).first() is None:
         return  # nothing was done that year under this strategy
-    hub_items = t.entry.options.get("hub_items")
+    hub_items, meetings = t.entry.options.get("hub_items"), t.entry.options.get("meetings")
     publication, _ = results.publish(t.conn, strategy_code=code, fy=fy, now=t.now.astimezone(t.tenant.calendar.zone),
                                      on_track_ratio=t.tenant.rules.on_track_ratio,
-                                     hub=hub_items(t.conn, t.tenant, fy) if hub_items else {})
+                                     hub=hub_items(t.conn, t.tenant, fy) if hub_items else {},
+                                     meetings=meetings(t.conn, t.tenant, fy) if meetings else ())
     t.report.transitions["publish"] += 1
     t.to_people("publication_done", {"fy": fy}, day, f"v{publication['version']}", everyone(t.tenant.id), None)
 

@@ -10,7 +10,7 @@ again is a no-op, and a changed year becomes a new version that must say why.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,12 +37,14 @@ from workflows.report_fields import ReportFieldIn, shown
 
 
 def snapshot(conn: Connection, *, strategy_code: str, fy: int, on_track_ratio: float = 0.9,
-             hub: Mapping[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+             hub: Mapping[str, list[dict[str, Any]]] | None = None,
+             meetings: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The year's results as they stand. Where the strategy's report asks more than the
     cycle's own fields, each action carries what its report said in them, frozen with their
     words; a strategy that asks nothing more has the snapshot it always had. With `hub`
     (the information hub's accepted items of the year, by action), each action lists those
-    serving it."""
+    serving it; with `meetings` (the councils' meetings on the year whose minutes are
+    published), the year lists them."""
     s = conn.execute(
         select(Strategy.id, Strategy.code, Strategy.name_ja, Strategy.name_en, Strategy.grades,
                Strategy.report_fields)
@@ -113,6 +115,7 @@ def snapshot(conn: Connection, *, strategy_code: str, fy: int, on_track_ratio: f
           | ({"opinions": opinions[c.id]} if opinions.get(c.id) else {}))
     more = {"report_fields": [{"key": f.key, "label_ja": f.label_ja, "label_en": f.label_en, "unit": f.unit}
                               for f in report_fields]} if report_fields else {}
+    more |= {"meetings": [dict(m) for m in meetings]} if meetings else {}
     return more | {
         "strategy": {"code": s.code, "name_ja": s.name_ja, "name_en": s.name_en},
         "fy": fy, "fy_label": fy_label(fy), "version": 0, "published_at": None, "note": None,
@@ -140,14 +143,16 @@ def _opinions(conn: Connection, cycle_ids: list[int]) -> dict[int, list[dict[str
 
 def publish(
     conn: Connection, *, strategy_code: str, fy: int, now: datetime, hub: Mapping[str, list[dict[str, Any]]],
-    note: str | None = None, on_track_ratio: float = 0.9,
+    meetings: Sequence[Mapping[str, Any]], note: str | None = None, on_track_ratio: float = 0.9,
 ) -> tuple[dict[str, Any], bool]:
     """Freeze the year's results; (the publication, whether a new version was made). The
     publication date is shown as `now` is given: pass it in the city's time zone. `hub`:
     the information hub's accepted items of the year by action (the registry's `hub_items`
-    option; empty where there is no hub), asked of every caller, so that publishing the
-    same results again is recognised as the same."""
-    content = snapshot(conn, strategy_code=strategy_code, fy=fy, on_track_ratio=on_track_ratio, hub=hub)
+    option; empty where there is no hub) and `meetings`: the councils' meetings on the year
+    whose minutes are published (the `meetings` option), asked of every caller, so that
+    publishing the same results again is recognised as the same."""
+    content = snapshot(conn, strategy_code=strategy_code, fy=fy, on_track_ratio=on_track_ratio, hub=hub,
+                       meetings=meetings)
     strategy_id = conn.execute(select(Strategy.id).where(Strategy.code == strategy_code)).scalar_one()
     digest = content_hash(content)
     last = latest(conn, strategy_code=strategy_code, fy=fy)

@@ -157,3 +157,12 @@ def _lines(values: list[dict[str, str]]) -> dict[str, str]:
 
 def _when(value: Any) -> str | None:
     return from_storage(value).isoformat() if isinstance(value, datetime) else value
+
+
+def for_publication(conn: Connection, tenant: Any, fy: int, *, store: MeetingStore) -> list[dict[str, Any]]:
+    """The councils' meetings on the year whose minutes are published, oldest first, as the
+    yearly publication freezes them (each links to its minutes on the public pages)."""
+    return [{"id": m["id"], "held_on": m["held_on"], "council_ja": m["council"]["ja"],
+             "council_en": m["council"]["en"], "regular": m["regular"], "items": len(m["agenda"]),
+             "present": m["present"], "seated": len(m["attendance"])}
+            for m in reversed(published(conn, store, tenant.id, fy=fy))]
