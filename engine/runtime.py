@@ -433,12 +433,13 @@ class Workflow:
         self, conn: Connection, instance: Instance, trigger: Trigger, actor: Actor
     ) -> str | None:
         """Return `on_behalf` ('system' when a person stands in for the clock), or raise
-        WrongRole naming who may."""
+        WrongRole naming who may. A person who holds one of the trigger's own roles acts in
+        it, not for the clock (a secretary calling an extra meeting the calendar also calls)."""
         roles: set[str] = set() if actor.is_system else self.store.roles_of(conn, instance, actor)
+        if roles.intersection(r for r in trigger.roles if r != SYSTEM):
+            return None
         if SYSTEM in trigger.roles and (actor.is_system or STAND_IN in roles):
             return None if actor.is_system else SYSTEM
-        if roles.intersection(trigger.roles):
-            return None
         holders = self.store.holders(conn, instance, trigger.roles)
         who = ", ".join(holders) if holders else "nobody holds it now"
         roles_text = " or ".join(trigger.roles)

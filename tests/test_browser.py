@@ -541,3 +541,128 @@ def test_a_partner_sends_an_observation_from_a_phone_and_the_public_reads_it(bro
     no_sideways_scroll(public)
     screenshot(public, "30-public-hub-item-phone")
     public_context.close()
+
+
+def test_a_meeting_s_minutes_go_from_the_secretariat_to_the_chair_to_the_public_on_a_phone(
+        browser: Browser, site: Site) -> None:
+    """The secretariat calls an extra meeting of the internal council, ticks who came and
+    writes the minutes; the chair approves them (ticking that it cannot be undone); the
+    public reads them on a phone, the chair's name there and nobody's address."""
+    desk = person_context(browser, viewport={"width": 1280, "height": 900})
+    secretariat = site.sign_in(desk, ADMIN, "/w/meeting/new")
+    form = secretariat.locator("#step-convene")
+    form.get_by_label("会議").select_option("internal")
+    form.get_by_label("審議する年度").fill("2026")
+    form.get_by_label("開催日").fill("2026-10-30")
+    form.get_by_role("button", name="会議を招集する").click()
+    expect(secretariat.locator("main")).to_contain_text("議事録の作成待ち")
+    record = secretariat.locator("#step-record_minutes")
+    record.get_by_label("副市長 一郎（会長）").check()
+    record.get_by_label("議事録（議事の経過と主な意見）").fill("外来種対策の進め方について協議した。<b>次回</b>は1月。")
+    screenshot(secretariat, "31-minutes-recorded")
+    record.get_by_role("button", name="出席者と議事録を記録する").click()
+    expect(secretariat.locator("main")).to_contain_text("会長の確認待ち")
+    meeting = secretariat.url.split("?")[0].rsplit("/", 1)[-1]
+    desk.close()
+
+    chair_context = person_context(browser, viewport={"width": 1280, "height": 900})
+    chair = site.sign_in(chair_context, CHAIR, f"/w/meeting/{meeting}")
+    approve = chair.locator("#step-approve_minutes")
+    approve.locator('input[name="confirm"]').check()
+    approve.get_by_role("button", name="議事録を承認して公開する").click()
+    expect(chair.locator("main")).to_contain_text("議事録公開済")
+    chair_context.close()
+
+    phone = person_context(browser, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    public = phone.new_page()
+    public.goto(f"{site.base}/public")
+    public.get_by_role("link", name="会議録").click()
+    public.get_by_role("link", name=re.compile("2026-10-30 庁内推進会議")).click()
+    main = public.locator("main")
+    expect(main).to_contain_text("<b>次回</b>は1月")  # shown as written, never as markup
+    expect(main).to_contain_text("副市長 一郎（会長）出席")
+    assert "@" not in main.inner_text()
+    no_sideways_scroll(public)
+    screenshot(public, "32-public-minutes-phone")
+    phone.close()
+
+
+def test_a_partner_raises_a_topic_on_a_phone_and_a_division_answers(browser: Browser, site: Site) -> None:
+    """The group raises a public topic on an action from My work on a phone; the division
+    owning it replies on the topic's page; the public reads both, on a phone."""
+    phone = dict(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    partner_context = person_context(browser, **phone)
+    partner = site.sign_in(partner_context, "npo.tombo@example.org", "/")
+    partner.get_by_role("link", name="話題を出す").click()
+    form = partner.locator("#step-post")
+    form.get_by_label("話題").fill("ため池の外来魚の駆除に参加したい")
+    form.get_by_label("内容").fill("かいぼりの日程が決まれば会員で参加します。")
+    form.get_by_label("関係する取組（番号）").fill("1-1-2")
+    form.get_by_label("公開").select_option("yes")
+    no_sideways_scroll(partner)
+    form.get_by_role("button", name="話題を出す").click()
+    expect(partner.locator("main")).to_contain_text("意見交換中")
+    topic = partner.url.split("?")[0].rsplit("/", 1)[-1]
+    partner_context.close()
+
+    owner_context = person_context(browser, viewport={"width": 1280, "height": 900})
+    owner = site.sign_in(owner_context, OWNER, f"/w/exchange_topic/{topic}")
+    reply = owner.locator("#step-reply")
+    reply.get_by_label("返信").fill("2月のかいぼりにご参加ください。詳細は後日お知らせします。")
+    reply.get_by_role("button", name="返信する").click()
+    expect(owner.locator("main")).to_contain_text("2月のかいぼりにご参加ください")
+    owner_context.close()
+
+    public_context = person_context(browser, **phone)
+    public = public_context.new_page()
+    public.goto(f"{site.base}/public/exchange")
+    public.get_by_role("link", name="ため池の外来魚の駆除に参加したい").click()
+    expect(public.locator("main")).to_contain_text("2月のかいぼりにご参加ください")
+    expect(public.locator("main")).to_contain_text("農林 三郎（農政課）")
+    no_sideways_scroll(public)
+    screenshot(public, "33-public-topic-phone")
+    public_context.close()
+
+
+def test_the_public_hub_s_filters_feed_and_downloads_in_the_browser(browser: Browser, site: Site,
+                                                                    tmp_path: Path) -> None:
+    """A reader narrows the hub to activity reports with the filter form; the downloads
+    then carry the same filter: the feed lists only the activity, the CSV is the one line,
+    the Darwin Core Archive (of observations) holds the dragonfly record when unfiltered."""
+    from dwca.read import DwCAReader
+
+    from tests.test_hub import ACTIVITY, CURATOR, GROUP, OBSERVATION, send, step
+
+    for trigger, fields in (("send_observation", OBSERVATION), ("send_activity", ACTIVITY)):
+        item = send(site.year, GROUP, trigger, fields)
+        step(site.year, item, "take", CURATOR)
+        step(site.year, item, "accept", CURATOR)
+    context = person_context(browser, viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{site.base}/public/hub")
+    expect(page.get_by_role("status")).to_contain_text("2件")
+    page.get_by_label("種類").select_option("activity")
+    page.get_by_role("button", name="絞り込む").click()
+    expect(page).to_have_url(re.compile(r"kind=activity"))
+    expect(page.get_by_role("status")).to_contain_text("1件")
+    expect(page.locator("main")).to_contain_text("秋のトンボ調査")
+    expect(page.locator("main")).not_to_contain_text("アキアカネ（")
+    screenshot(page, "34-public-hub-filtered")
+
+    feed = page.request.get(site.base + str(page.get_by_role("link", name="更新情報（Atom フィード）")
+                                            .get_attribute("href")))
+    assert feed.ok and "秋のトンボ調査" in feed.text() and "アキアカネ" not in feed.text()
+    with page.expect_download() as csv_download:
+        page.get_by_role("link", name="一覧（CSV、Excel で開けます）").click()
+    rows = Path(csv_download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert len(rows) == 2 and "秋のトンボ調査" in rows[1]
+
+    page.get_by_role("link", name="条件を外す").click()
+    expect(page.get_by_role("status")).to_contain_text("2件")
+    with page.expect_download() as archive:
+        page.get_by_role("link", name="観察記録（Darwin Core Archive、GBIF 形式）").click()
+    path = tmp_path / "hub.zip"
+    archive.value.save_as(path)
+    with DwCAReader(str(path)) as reader:
+        assert [r.data["http://rs.tdwg.org/dwc/terms/scientificName"] for r in reader] == ["Sympetrum frequens"]
+    context.close()

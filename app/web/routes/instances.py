@@ -245,7 +245,8 @@ def _by_id(site: Site, conn: Connection, visitor: auth.Visitor, entry: Entry, in
 
 def _raw(values: dict[str, str], entry: Entry, instance: Instance | None, trigger: str) -> dict[str, Any]:
     """The form's fields as the trigger takes them (a `lines` field, one per line)."""
-    raw: dict[str, Any] = {k: v for k, v in values.items() if k not in ("csrf", "trigger", "version", "save_draft")}
+    raw: dict[str, Any] = {k: v for k, v in values.items()
+                           if k not in ("csrf", "trigger", "version", "save_draft", "confirm")}
     spec_trigger = entry.spec.trigger(trigger, instance.state) if instance else None
     for f in spec_trigger.fields if spec_trigger else ():
         if f.type == "lines" and f.name in raw:
