@@ -76,6 +76,9 @@ def test_the_public_reads_public_topics_escaped_and_never_the_others(
     private = post(year, CITIZEN, TOPIC | {"title": "委員だけに相談", "public": "no"})
     fire(year, topic, "reply", OWNER, text="<script>x()</script>作業日は11月です。")
 
+    index = web.get("/public").text
+    assert "<" not in index.split("<title>")[1].split("</title>")[0]  # words in the title, not links
+    assert 'href="/public/exchange"' in index and 'href="/public/meetings"' in index and 'href="/public/hub"' in index
     listing = web.get("/public/exchange")
     assert listing.status_code == 200 and "委員だけに相談" not in listing.text
     assert "&lt;img src=x" in listing.text and "<img src=x" not in listing.text

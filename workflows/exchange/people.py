@@ -15,9 +15,9 @@ from sqlalchemy import Connection, Engine, select
 
 from engine import db
 from engine.clock import from_storage
-from engine.errors import Refused
 from engine.runtime import Workflow
 from workflows import bodies, service
+from workflows.acting import take_step
 from workflows.exchange.store import reply_table, topic_table
 from workflows.models import Action, ActionOwner, Council, Membership, Person
 from workflows.tenants import Tenant
@@ -63,7 +63,7 @@ class Actors:
         t = topic_table.c
         with db.writing(self.engine) as conn:
             if (day.month, day.day) == RAISED_ON:
-                self._step(month, lambda: [self.workflow.open(
+                take_step(month, lambda: [self.workflow.open(
                     conn, "post", service.actor_for(conn, self.group), TOPIC | {"actions": [ACTION]}, now=now,
                     tenant=self.tenant.id)])
             for topic_id, posted_at in conn.execute(select(t.id, t.posted_at).where(
@@ -71,18 +71,9 @@ class Actors:
                 raised = from_storage(posted_at).astimezone(zone).date()
                 replied = conn.execute(select(reply_table.c.id).where(reply_table.c.topic_id == topic_id)).first()
                 if replied is None and day >= raised + REPLY_AFTER:
-                    self._step(month, lambda topic=topic_id: self.workflow.fire_in(
+                    take_step(month, lambda topic=topic_id: self.workflow.fire_in(
                         conn, topic, "reply", service.actor_for(conn, self.owner), {"text": REPLY}, now=now))
                 elif replied is not None and day >= raised + CLOSE_AFTER:
-                    self._step(month, lambda topic=topic_id: self.workflow.fire_in(
+                    take_step(month, lambda topic=topic_id: self.workflow.fire_in(
                         conn, topic, "close", service.actor_for(conn, self.group), {}, now=now))
 
-    @staticmethod
-    def _step(month: Any, step: Any) -> None:
-        try:
-            events = step()
-        except Refused:
-            month.refused += 1
-            return
-        for event in events:
-            month.transitions[event.trigger] += 1

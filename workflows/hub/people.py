@@ -18,9 +18,9 @@ from sqlalchemy import Connection, Engine, select
 
 from engine import db
 from engine.clock import from_storage
-from engine.errors import Refused
 from engine.runtime import Workflow
 from workflows import bodies, service
+from workflows.acting import take_step
 from workflows.hub.spec import ACTIVITY, OBSERVATION
 from workflows.models import Action, Council, HubItem, Membership, Person
 from workflows.tenants import Tenant
@@ -129,7 +129,7 @@ class Actors:
         fields = dict(sending.fields) | {"eventDate": (now.date() - timedelta(days=1)).isoformat(),
                                          "actions": [c for c in sending.fields["actions"] if c in known]}
         trigger = "send_observation" if sending.kind == OBSERVATION else "send_activity"
-        self._step(month, lambda: [self.workflow.open(conn, trigger, service.actor_for(conn, email), fields,
+        take_step(month, lambda: [self.workflow.open(conn, trigger, service.actor_for(conn, email), fields,
                                                       now=now, tenant=self.tenant.id)])
 
     def _curate(self, conn: Connection, day: date, now: datetime, month: Any) -> None:
@@ -184,15 +184,6 @@ class Actors:
 
     def _fire(self, conn: Connection, item: int, trigger: str, email: str, fields: dict[str, Any], now: datetime,
               month: Any) -> None:
-        self._step(month, lambda: self.workflow.fire_in(conn, item, trigger, service.actor_for(conn, email), fields,
+        take_step(month, lambda: self.workflow.fire_in(conn, item, trigger, service.actor_for(conn, email), fields,
                                                         now=now))
 
-    @staticmethod
-    def _step(month: Any, step: Any) -> None:
-        try:
-            events = step()
-        except Refused:
-            month.refused += 1
-            return
-        for event in events:
-            month.transitions[event.trigger] += 1

@@ -14,9 +14,9 @@ from sqlalchemy import Connection, Engine, select
 
 from engine import db
 from engine.clock import from_storage
-from engine.errors import Refused
 from engine.runtime import Workflow
 from workflows import bodies, service
+from workflows.acting import take_step
 from workflows.fiscal import wareki
 from workflows.meeting.store import MeetingStore, meeting_table
 from workflows.tenants import Tenant
@@ -63,10 +63,5 @@ class Actors:
 
     def _fire(self, conn: Connection, meeting: int, trigger: str, email: str, fields: dict[str, Any],
               now: datetime, month: Any) -> None:
-        try:
-            events = self.workflow.fire_in(conn, meeting, trigger, service.actor_for(conn, email), fields, now=now)
-        except Refused:
-            month.refused += 1
-            return
-        for event in events:
-            month.transitions[event.trigger] += 1
+        take_step(month, lambda: self.workflow.fire_in(conn, meeting, trigger, service.actor_for(conn, email), fields,
+                                                      now=now))
