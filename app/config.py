@@ -144,9 +144,9 @@ class Settings(Directory):
 
     def tenant_setups(self) -> list[TenantSetup]:
         return [TenantSetup(self.strategy.code, self.calendar, self.revision, self.strategy.grade_meanings,
-                            self.review, frozenset(self.hub.sensitive))] + [
+                            self.review, frozenset(self.hub.sensitive), self.hub.outline)] + [
             TenantSetup(s.code, s.calendar or self.calendar, s.revision or self.revision, s.grade_meanings,
-                        s.review or self.review, frozenset(s.hub.sensitive))
+                        s.review or self.review, frozenset(s.hub.sensitive), s.hub.outline)
             for s in self.strategies]
 
     def admins(self) -> set[str]:
@@ -187,6 +187,27 @@ def _anchor(url: str, base: Path) -> str:
     return parsed.set(database=str(base / parsed.database)).render_as_string(hide_password=False)
 
 
+def _anchored_hub(hub: HubIn, base: Path) -> HubIn:
+    """The hub's map outline file as an absolute path: relative to the config file."""
+    return hub.model_copy(update={"outline": str(base / hub.outline)}) if hub.outline else hub
+
+
+def _outline_problem(hub: HubIn, base: Path) -> str | None:
+    """Why the configured outline cannot draw a map (missing, not GeoJSON, no polygon), if it cannot."""
+    if not hub.outline:
+        return None
+    from publishing.hub_map import load_outline
+
+    path = base / hub.outline
+    try:
+        load_outline(path)
+    except FileNotFoundError:
+        return f"{path} does not exist"
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError) as exc:
+        return f"{path} is not a GeoJSON outline of the city (a Polygon or MultiPolygon): {exc}"
+    return None
+
+
 def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     source = Path(path or env.get("PDCA_CONFIG") or DEFAULT_CONFIG)
@@ -213,6 +234,13 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         raise ConfigError(str(source), problems) from None
     base = source.resolve().parent
     database = DatabaseSettings(url=_anchor(settings.database.url, base))
+    hubs = {"hub": settings.hub, **{f"strategies[{i}].hub": s.hub for i, s in enumerate(settings.strategies)}}
+    problems = [f"{where}.outline: {why}" for where, hub in hubs.items() if (why := _outline_problem(hub, base))]
+    if problems:
+        raise ConfigError(str(source), problems)
+    settings = settings.model_copy(update={
+        "hub": _anchored_hub(settings.hub, base),
+        "strategies": [s.model_copy(update={"hub": _anchored_hub(s.hub, base)}) for s in settings.strategies]})
     return settings.model_copy(update={
         "database": database,
         "mail": settings.mail.model_copy(update={"dir": str(base / settings.mail.dir)}),

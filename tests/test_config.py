@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,38 @@ def test_a_grade_meaning_must_name_a_grade() -> None:
     assert StrategyIn(**base, grade_meanings={"A": ("良い", "good")}).grade_meanings["A"] == ("良い", "good")
     with pytest.raises(ValidationError, match="grade_meanings: Z is not one of the grades"):
         StrategyIn(**base, grade_meanings={"Z": ("?", "?")})
+
+
+HUB = 'sensitive = ["Hynobius tokyoensis", "Cypripedium japonicum", "Pseudobagrus tokiensis"]'
+
+
+def test_the_hub_s_map_outline_is_read_beside_the_config_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    """A deployment draws its public maps on its own city: `[hub] outline`, relative to the
+    config file; a file that is missing or draws no city is a config error (exit 2)."""
+    from app.bootstrap import Pdca
+    from app.web.routes.hub_public import outline
+    from engine import db
+
+    town = {"type": "Feature", "properties": {"name_ja": "みなみ町", "name_en": "Minami Town"},
+            "geometry": {"type": "Polygon", "coordinates": [[[139.5, 35.6], [139.6, 35.6], [139.6, 35.7],
+                                                             [139.5, 35.6]]]}}
+    (tmp_path / "town.geojson").write_text(json.dumps(town), encoding="utf-8")
+    settings = load_settings(write(tmp_path, SAMPLE.replace(HUB, f'{HUB}\noutline = "town.geojson"')), env={})
+    assert settings.hub.outline == str(tmp_path / "town.geojson")
+    pdca = Pdca(settings)
+    try:
+        pdca.migrate()
+        pdca.sync()
+        with db.reading(pdca.engine) as conn:
+            assert outline(pdca.tenants.get(conn, pdca.sync())).name_en == "Minami Town"
+    finally:
+        pdca.close()
+
+    (tmp_path / "lines.geojson").write_text(json.dumps({**town, "geometry": {
+        "type": "LineString", "coordinates": [[139.5, 35.6], [139.6, 35.7]]}}), encoding="utf-8")
+    for name, said in (("nowhere.geojson", "does not exist"), ("lines.geojson", "no Polygon")):
+        with pytest.raises(ConfigError) as error:
+            load_settings(write(tmp_path, SAMPLE.replace(HUB, f'{HUB}\noutline = "{name}"')), env={})
+        assert "hub.outline" in str(error.value) and said in str(error.value)
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "config.toml"), "actions"])
+    assert result.exit_code == 2 and "hub.outline" in result.output

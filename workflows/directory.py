@@ -115,12 +115,14 @@ class HubIn(_Strict):
     """The strategy's information hub (`[hub]`): who curates what partners send (the
     environment division, the museum, the zoo, the environment centre), the experts who
     verify species identifications, the partners who may send, and the species whose exact
-    places are never shown in public (scientific names)."""
+    places are never shown in public (scientific names), and the city's outline its public
+    maps are drawn on (a GeoJSON file, relative to the config file; unset: the sample city's)."""
 
     curators: list[str] = Field(default_factory=list)
     experts: list[str] = Field(default_factory=list)
     partners: list[str] = Field(default_factory=list)
     sensitive: list[str] = Field(default_factory=list)
+    outline: str | None = None
 
     def bodies(self) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
         named = ((CURATORS, "情報拠点の担当者", "Curators of the hub", self.curators),

@@ -45,6 +45,8 @@ class Tenant:
     """What the strategy's yearly report asks beyond the cycle's own fields (stored with it)."""
     sensitive: frozenset[str] = frozenset()
     """The hub's sensitive species (scientific names, as configured): generalised in public."""
+    outline: str | None = None
+    """The GeoJSON file of the city's outline for the hub's maps (None: the sample city's)."""
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" else self.name_ja
@@ -61,6 +63,8 @@ class TenantSetup:
     review: ReviewIn = field(default_factory=ReviewIn)
     sensitive: frozenset[str] = frozenset()
     """The hub's sensitive species (scientific names): their places are generalised in public."""
+    outline: str | None = None
+    """The hub's map outline (a GeoJSON file's absolute path), if configured."""
 
 
 class Tenants:
@@ -113,7 +117,7 @@ class Tenants:
                 first_fy=row.first_fy, target_fy=row.target_fy, review=setup.review if setup else ReviewIn(),
                 predecessor_id=row.predecessor_id,
                 report_fields=tuple(ReportFieldIn(**f) for f in row.report_fields or []),
-                sensitive=setup.sensitive if setup else frozenset(),
+                sensitive=setup.sensitive if setup else frozenset(), outline=setup.outline if setup else None,
             )
             by_id[row.id], by_code[row.code] = tenant, tenant
         with self._lock:

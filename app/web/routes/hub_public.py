@@ -45,15 +45,21 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 FEED_SIZE = 50
 OUTLINE = Path(__file__).resolve().parents[2] / "sample" / "midori_outline.geojson"
-"""The city's outline the maps are drawn on (the sample city's, until a deployment configures its own)."""
+"""The city's outline the maps are drawn on where `[hub] outline` names none: the sample city's."""
 LICENSE = dwca.CC_BY
 MAP_WIDTH = 640
 
 
+def outline(tenant: Tenant) -> Outline:
+    """The strategy's configured outline, else the sample city's."""
+    return _outline(tenant.outline or str(OUTLINE))
+
+
 @cache
-def outline() -> Outline:
-    """Read on the first map asked for, then kept: it is small and never changes while running."""
-    return load_outline(OUTLINE)
+def _outline(path: str) -> Outline:
+    """Read on the first map asked for, then kept: it is small and never changes while running
+    (the config checked it could be read)."""
+    return load_outline(Path(path))
 
 
 # -- what a request asks ---------------------------------------------------------------------
@@ -237,7 +243,8 @@ def the_map(hub: Hub, items: Sequence[PublicItem], *, title: str) -> str:
     legend = {"observation": hub.say("kind.observation"), "activity": hub.say("kind.activity"),
               "river": hub.say("legend.river"), "cell": hub.say("legend.cell"),
               "uncertainty": hub.say("legend.uncertainty")}
-    return hub_map(outline(), points, title=title, legend=legend, width=MAP_WIDTH, description=hub.say("map_desc"))
+    return hub_map(outline(hub.tenant), points, title=title, legend=legend, width=MAP_WIDTH,
+                   description=hub.say("map_desc"))
 
 
 def _one(conn: Connection, hub: Hub, item_id: int) -> PublicItem:
@@ -267,7 +274,7 @@ def dataset(conn: Connection, hub: Hub, observations: Sequence[PublicItem], *, i
     observation was accepted, in the city's time, and their count: "2026-11-02.12")."""
     tenant = hub.tenant
     name, email, division = secretariat(conn, tenant)
-    city = outline()
+    city = outline(tenant)
     latest = max((i.accepted_at for i in observations), default=None)
     day = latest.astimezone(tenant.calendar.zone).date().isoformat() if latest else "0"
     west, south, east, north = city.bounds()
