@@ -126,7 +126,14 @@ class Delivery:
                     break
                 if len(outgoing) == self.policy.batch:
                     upcoming = asyncio.ensure_future(asyncio.to_thread(self._claim_and_render, run))
-                self._record(await sender.send(outgoing), run, report)
+                told: set[int] = set()
+
+                def done(result: Result, told: set[int] = told) -> None:
+                    self._record_one(result, run, report)
+                    told.add(result.id)
+
+                results = await sender.send(outgoing, done)
+                self._record([r for r in results if r.id not in told], run, report)  # a sender that never told
         except BaseException as exc:
             if upcoming is not None:
                 await asyncio.gather(upcoming, return_exceptions=True)
@@ -217,8 +224,24 @@ class Delivery:
         )
         return [{"id": r.id, "kind": r.kind, "recipient": r.recipient, "error": r.last_error or ""} for r in rows]
 
+    def _record_one(self, result: Result, run: _Run, report: DrainReport) -> None:
+        """Write one outcome as its reply arrives, so that a crash re-sends only what was on
+        the wire: a delivery in one statement, the rarer outcomes as `_record` writes them."""
+        if not result.delivered:
+            self._record([result], run, report)
+            return
+        with db.writing(self.engine) as conn:
+            sent = conn.execute(
+                update(outbox_table).where(outbox_table.c.id == result.id, outbox_table.c.status == "sending",
+                                           outbox_table.c.claimed_by == run.token)
+                .values(status="sent", sent_at=to_storage(run.now()), last_error=None, claimed_at=None,
+                        claimed_by=None), execution_options={"preserve_rowcount": True}).rowcount
+        report.sent += sent
+
     def _record(self, results: Sequence[Result], run: _Run, report: DrainReport) -> None:
         """Write each outcome, only where this run still holds the claim."""
+        if not results:
+            return
         now = run.now()
         at = to_storage(now)
         mine = and_(outbox_table.c.status == "sending", outbox_table.c.claimed_by == run.token)

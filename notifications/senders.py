@@ -2,7 +2,10 @@
 
 Every sender takes a batch of rendered messages and says, for each, whether it was
 delivered, failed for now (worth retrying: 4xx replies, dropped or refused connections,
-time-outs) or failed for good (5xx replies, a refused recipient).
+time-outs) or failed for good (5xx replies, a refused recipient). It says so through `done`
+as each reply arrives, before the next message goes on that connection, so the outbox can
+record it at once: a crash then leaves at most the messages in flight (one per connection)
+unrecorded, and only those are sent again.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import asyncio
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.header import decode_header, make_header
@@ -38,8 +41,12 @@ class Result:
     error: str | None = None
 
 
+Done = Callable[[Result], None]
+"""Told each outcome as it is known (the outbox records it before the sender goes on)."""
+
+
 class Sender(Protocol):
-    async def send(self, batch: Sequence[Outgoing]) -> list[Result]: ...
+    async def send(self, batch: Sequence[Outgoing], done: Done | None = None) -> list[Result]: ...
 
     async def close(self) -> None: ...
 
@@ -51,15 +58,15 @@ class FileSender:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
 
-    async def send(self, batch: Sequence[Outgoing]) -> list[Result]:
+    async def send(self, batch: Sequence[Outgoing], done: Done | None = None) -> list[Result]:
         self.folder.mkdir(parents=True, exist_ok=True)
-        results = []
+        results: list[Result] = []
         for message in batch:
             name = re.sub(r"[^A-Za-z0-9._-]", "_", message.message_id.strip("<>")) + ".eml"
             partial = self.folder / f".{name}.part"
             partial.write_bytes(message.raw)
             os.replace(partial, self.folder / name)
-            results.append(Result(message.id, True))
+            _tell(results, done, Result(message.id, True))
         return results
 
     async def close(self) -> None:
@@ -70,7 +77,8 @@ class ConsoleSender:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
 
-    async def send(self, batch: Sequence[Outgoing]) -> list[Result]:
+    async def send(self, batch: Sequence[Outgoing], done: Done | None = None) -> list[Result]:
+        results: list[Result] = []
         for message in batch:
             parsed = message_from_bytes(message.raw)
             subject = str(make_header(decode_header(parsed["Subject"])))
@@ -80,7 +88,8 @@ class ConsoleSender:
                     payload = part.get_payload(decode=True)
                     assert isinstance(payload, bytes)
                     self.stream.write(payload.decode(part.get_content_charset() or "utf-8") + "\n")
-        return [Result(m.id, True) for m in batch]
+            _tell(results, done, Result(message.id, True))
+        return results
 
     async def close(self) -> None:
         return None
@@ -133,7 +142,8 @@ class SmtpSender:
                 await client.login(self.settings.username, self.settings.password or "")
         return client
 
-    async def _worker(self, slot: int, queue: asyncio.Queue[Outgoing], results: list[Result]) -> None:
+    async def _worker(self, slot: int, queue: asyncio.Queue[Outgoing], results: list[Result],
+                      done: Done | None) -> None:
         while not queue.empty():
             message = queue.get_nowait()
             try:
@@ -141,22 +151,22 @@ class SmtpSender:
             except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
                 # Connecting, greeting or logging in failed: the server's trouble, not the
                 # message's, whatever the code. Try again later on a fresh connection.
-                results.append(Result(message.id, False, False, f"connection: {type(exc).__name__}: {exc}"))
+                _tell(results, done, Result(message.id, False, False, f"connection: {type(exc).__name__}: {exc}"))
                 await self._drop(slot)
                 continue
             try:
                 errors, _ = await client.sendmail(message.sender, [message.recipient], message.raw)
             except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
-                results.append(_classify(message, exc))
+                _tell(results, done, _classify(message, exc))
                 if not isinstance(exc, aiosmtplib.SMTPRecipientsRefused | aiosmtplib.SMTPResponseException) or \
                         isinstance(exc, aiosmtplib.SMTPServerDisconnected):
                     await self._drop(slot)
                 continue
             if errors:  # a partly refused recipient list comes back as a value, not an exception
                 code, text = errors[message.recipient]
-                results.append(Result(message.id, False, 500 <= code < 600, f"recipient refused: {code} {text}"))
+                _tell(results, done, Result(message.id, False, 500 <= code < 600, f"recipient refused: {code} {text}"))
             else:
-                results.append(Result(message.id, True))
+                _tell(results, done, Result(message.id, True))
 
     async def _drop(self, slot: int) -> None:
         client = self._clients[slot]
@@ -164,13 +174,13 @@ class SmtpSender:
             client.close()
         self._clients[slot] = self._client()
 
-    async def send(self, batch: Sequence[Outgoing]) -> list[Result]:
+    async def send(self, batch: Sequence[Outgoing], done: Done | None = None) -> list[Result]:
         queue: asyncio.Queue[Outgoing] = asyncio.Queue()
         for message in batch:
             queue.put_nowait(message)
         results: list[Result] = []
         workers = max(1, min(self.settings.connections, len(batch)))
-        await asyncio.gather(*(self._worker(slot, queue, results) for slot in range(workers)))
+        await asyncio.gather(*(self._worker(slot, queue, results, done) for slot in range(workers)))
         return results
 
     async def close(self) -> None:
@@ -181,3 +191,10 @@ class SmtpSender:
                 except (aiosmtplib.SMTPException, OSError):
                     client.close()
         self._clients.clear()
+
+
+def _tell(results: list[Result], done: Done | None, result: Result) -> None:
+    """Keep an outcome, and tell it at once to whoever records it."""
+    results.append(result)
+    if done is not None:
+        done(result)

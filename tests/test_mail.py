@@ -297,7 +297,7 @@ def test_two_senders_share_the_outbox_on_postgresql(year: Year, smtp: SmtpServer
 class Exploding:
     """A sender that fails in a way nobody planned for."""
 
-    async def send(self, batch: Any) -> Any:
+    async def send(self, batch: Any, done: Any = None) -> Any:
         raise RuntimeError("the network card caught fire")
 
     async def close(self) -> None:
@@ -333,3 +333,51 @@ def test_an_outcome_is_recorded_only_by_the_run_holding_the_claim(sqlite_year: Y
     report = DrainReport()
     d._record([Result(m.id, False, True, "550 late news") for m in outbox(sqlite_year)], stale, report)
     assert report.dead == 0 and {m.status for m in outbox(sqlite_year)} == {"sent"}
+
+
+class Dying:
+    """A sender whose process dies after the server has accepted `survives` messages: each
+    accepted message is told as its reply arrives, then the process stops dead (the
+    exception stands for the kill: nothing of the drain's own clean-up counts, see below)."""
+
+    def __init__(self, year: Year, survives: int) -> None:
+        self.year, self.survives, self.accepted = year, survives, 0
+
+    async def send(self, batch: Any, done: Any = None) -> Any:
+        from notifications.senders import Result
+
+        for message in batch:
+            sent_before = len(outbox(self.year, status="sent"))
+            assert sent_before == self.accepted  # every earlier reply is already recorded
+            if self.accepted == self.survives:
+                raise KeyboardInterrupt("killed")
+            self.accepted += 1
+            done(Result(message.id, True))
+        return []
+
+    async def close(self) -> None:
+        return None
+
+
+def test_a_crash_mid_batch_leaves_only_the_message_in_flight_to_send_again(sqlite_year: Year) -> None:
+    """Each delivery is recorded as its reply arrives: killed after the server accepted 3 of
+    a batch, the outbox has those 3 as sent; only what was on the wire (one message per
+    connection) is sent again, with the same Message-ID, once the claim's lease runs out."""
+    tick_at(sqlite_year, "2027-01-15")
+    queued = outbox(sqlite_year, kind="plan_requested")
+    assert len(queued) > 4
+    d = delivery(sqlite_year.pdca, sender=lambda: Dying(sqlite_year, survives=3))
+    moment = at("2027-01-15", 6, 1)
+    with pytest.raises(KeyboardInterrupt):
+        d.drain(moment)
+    with db.writing(sqlite_year.engine) as conn:  # a SIGKILL runs no clean-up: put the claims back as they were
+        conn.execute(update(OutboxMessage).where(OutboxMessage.status == "queued", OutboxMessage.attempts > 0)
+                     .values(status="sending", claimed_at=moment, next_attempt_at=None))
+    assert len(outbox(sqlite_year, status="sent")) == 3
+    ids = {m.id: m.message_id for m in outbox(sqlite_year, kind="plan_requested") if m.status == "sent"}
+    later = moment + timedelta(minutes=11)  # past the claim's lease (10 minutes)
+    folder = Path(sqlite_year.pdca.settings.mail.dir) / "after"
+    resent = delivery(sqlite_year.pdca, sender=lambda: FileSender(folder)).drain(later)
+    assert resent.sent == len(queued) - 3  # the rest, none of the three again
+    assert {m.id: m.message_id for m in outbox(sqlite_year, kind="plan_requested")
+            if m.id in ids} == ids
