@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from app.web import auth
+from app.web.bounds import FY, OptionalFY, plausible_id
 from engine import db
 from engine.errors import GuardRefused, InvalidFields, NotAllowedNow, NotFound, Refused, Stale, WrongRole
 from workflows import bodies, service
@@ -68,6 +69,8 @@ def refusal(exc: Refused) -> JSONResponse:
 
 
 class FireRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     trigger: str
     fields: dict[str, Any] = Field(default_factory=dict)
     expected_version: int | None = None
@@ -137,7 +140,7 @@ def _fire(request: Request, visitor: auth.Visitor, entry: Entry, body: FireReque
 
 def _instance_tenant(request: Request, conn: Connection, visitor: auth.Visitor, entry: Entry,
                      instance_id: int) -> Tenant:
-    if not 0 < instance_id < 2**63:
+    if not plausible_id(instance_id):
         raise NotFound(f"there is no {entry.name} {instance_id}")
     instance = entry.store.load(conn, instance_id)
     if instance is None or instance.tenant is None:
@@ -148,33 +151,33 @@ def _instance_tenant(request: Request, conn: Connection, visitor: auth.Visitor, 
 
 
 @router.get("/cycles")
-def list_cycles(request: Request, visitor: Visitor, fy: int | None = None, state: str | None = None) -> Any:
+def list_cycles(request: Request, visitor: Visitor, fy: OptionalFY = None, state: str | None = None) -> Any:
     return _cycles(request, visitor, None, fy, state)
 
 
 @router.get("/cycles/{code}/{fy}")
-def show_cycle(request: Request, visitor: Visitor, code: str, fy: int) -> Any:
+def show_cycle(request: Request, visitor: Visitor, code: str, fy: FY) -> Any:
     return _show(request, visitor, None, code, fy)
 
 
 @router.post("/cycles/{code}/{fy}/fire")
-def fire(request: Request, visitor: Visitor, code: str, fy: int, body: FireRequest) -> Any:
+def fire(request: Request, visitor: Visitor, code: str, fy: FY, body: FireRequest) -> Any:
     return _fire(request, visitor, request.app.state.pdca.registry.primary, body, code=code, fy=fy)
 
 
 @router.get("/strategies/{strategy}/cycles")
-def list_strategy_cycles(request: Request, visitor: Visitor, strategy: str, fy: int | None = None,
+def list_strategy_cycles(request: Request, visitor: Visitor, strategy: str, fy: OptionalFY = None,
                          state: str | None = None) -> Any:
     return _cycles(request, visitor, strategy, fy, state)
 
 
 @router.get("/strategies/{strategy}/cycles/{code}/{fy}")
-def show_strategy_cycle(request: Request, visitor: Visitor, strategy: str, code: str, fy: int) -> Any:
+def show_strategy_cycle(request: Request, visitor: Visitor, strategy: str, code: str, fy: FY) -> Any:
     return _show(request, visitor, strategy, code, fy)
 
 
 @router.post("/strategies/{strategy}/cycles/{code}/{fy}/fire")
-def fire_strategy_cycle(request: Request, visitor: Visitor, strategy: str, code: str, fy: int,
+def fire_strategy_cycle(request: Request, visitor: Visitor, strategy: str, code: str, fy: FY,
                         body: FireRequest) -> Any:
     return _fire(request, visitor, request.app.state.pdca.registry.primary, body, strategy=strategy, code=code, fy=fy)
 

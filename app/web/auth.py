@@ -54,6 +54,12 @@ def _person(conn: Connection, *, email: str | None = None, person_id: int | None
     return Session(bind=conn).scalars(query).first()
 
 
+def same_secret(expected: str, given: str | None) -> bool:
+    """Whether a secret someone sent is the one expected, in constant time; any text may be
+    sent (a form with `csrf=é` is simply wrong, never an error)."""
+    return secrets.compare_digest(expected.encode("utf-8", "replace"), (given or "").encode("utf-8", "replace"))
+
+
 def _visitor(person: Person, csrf: str = "") -> Visitor:
     name = (person.name_en or person.name) if person.language == "en" else person.name
     return Visitor(person.id or 0, person.email, name, person.language, person.admin, csrf)

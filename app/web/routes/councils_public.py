@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.web.bounds import plausible_id
 from app.web.routes.public import _code
 from app.web.site import Site
 from engine import db
@@ -79,7 +80,8 @@ def meeting(request: Request, meeting_id: int, strategy: str | None = None) -> R
     """One meeting's agenda, attendance, minutes and decisions; a meeting not published is the 404 page."""
     p = _public(request, strategy)
     with db.reading(p.site.pdca.engine) as conn:
-        found = meeting_public.one(conn, p.store("meeting"), p.tenant.id, meeting_id)
+        found = meeting_public.one(conn, p.store("meeting"), p.tenant.id, meeting_id) \
+            if plausible_id(meeting_id) else None
     if found is None:
         raise NotFound(f"no published minutes {meeting_id}")
     return p.site.page(request, "meeting.html", None, tenant=p.tenant, c=p.say, m=_in_language(found, p.lang),
@@ -107,7 +109,8 @@ def exchange_topic(request: Request, topic_id: int, strategy: str | None = None)
     """One public topic with its replies; a topic not public, or hidden, is the 404 page."""
     p = _public(request, strategy)
     with db.reading(p.site.pdca.engine) as conn:
-        found = exchange_public.one(conn, p.store("exchange_topic"), p.tenant.id, topic_id)
+        found = exchange_public.one(conn, p.store("exchange_topic"), p.tenant.id, topic_id) \
+            if plausible_id(topic_id) else None
     if found is None:
         raise NotFound(f"no public topic {topic_id}")
     return p.site.page(request, "topic.html", None, tenant=p.tenant, c=p.say, topic=_topic_in_language(found, p.lang),

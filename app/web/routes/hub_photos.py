@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection, select
 
+from app.web.bounds import plausible_id
 from app.web.routes.hub_public import _hub
 from app.web.routes.instances import _by_id
 from app.web.site import Site
@@ -22,7 +23,8 @@ CACHE = "public, max-age=86400"
 
 def _photo(conn: Connection, item_id: int, seq: int) -> Response:
     row = conn.execute(select(HubPhoto.content_type, HubPhoto.data).where(
-        HubPhoto.item_id == item_id, HubPhoto.seq == seq)).first()
+        HubPhoto.item_id == item_id, HubPhoto.seq == seq)).first() if plausible_id(item_id) and plausible_id(seq) \
+        else None
     if row is None:
         raise NotFound(f"no photo {seq} of hub item {item_id}")
     return Response(row.data, media_type=row.content_type,
@@ -33,7 +35,7 @@ def _photo(conn: Connection, item_id: int, seq: int) -> Response:
 def public_photo(request: Request, item_id: int, seq: int, strategy: str | None = None) -> Response:
     hub = _hub(request, strategy)
     with db.reading(hub.site.pdca.engine) as conn:
-        if one(conn, hub.tenant, item_id) is None:
+        if not plausible_id(item_id) or one(conn, hub.tenant, item_id) is None:
             raise NotFound(f"no public hub item {item_id}")
         return _photo(conn, item_id, seq)
 

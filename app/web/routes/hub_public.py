@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection, select
 
+from app.web.bounds import plausible_id
 from app.web.routes.public import _code
 from app.web.site import Site
 from engine import db
@@ -250,7 +251,7 @@ def the_map(hub: Hub, items: Sequence[PublicItem], *, title: str) -> str:
 def _one(conn: Connection, hub: Hub, item_id: int) -> PublicItem:
     """An accepted item of this strategy, or the 404 page: read through `accepted` like every
     other public output, so a submitted, rejected or withdrawn item is simply not there."""
-    found = one(conn, hub.tenant, item_id)
+    found = one(conn, hub.tenant, item_id) if plausible_id(item_id) else None
     if found is None:
         raise NotFound(f"no public hub item {item_id}")
     return found

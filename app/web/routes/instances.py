@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection
 
 from app.web import auth, drafts
+from app.web.bounds import FY, plausible_id
 from app.web.i18n import translator
 from app.web.site import Site, people_named, sentence
 from engine import db
@@ -233,7 +234,7 @@ def _locate(site: Site, conn: Connection, visitor: auth.Visitor, strategy: str |
 
 
 def _by_id(site: Site, conn: Connection, visitor: auth.Visitor, entry: Entry, instance_id: int) -> tuple[Tenant, int]:
-    if not 0 < instance_id < 2**63:
+    if not plausible_id(instance_id):
         raise NotFound(f"there is no {entry.name} {instance_id}")
     instance = entry.store.load(conn, instance_id)
     if instance is None or instance.tenant is None:
@@ -365,7 +366,7 @@ def _cycle(request: Request, strategy: str | None, code: str, fy: int
 
 
 @router.get("/actions/{code}/{fy}", response_class=HTMLResponse)
-def action(request: Request, code: str, fy: int, strategy: str | None = None) -> Response:
+def action(request: Request, code: str, fy: FY, strategy: str | None = None) -> Response:
     found = _cycle(request, strategy, code, fy)
     if isinstance(found, Response):
         return found
@@ -374,7 +375,7 @@ def action(request: Request, code: str, fy: int, strategy: str | None = None) ->
 
 
 @router.post("/actions/{code}/{fy}/fire", response_class=HTMLResponse)
-async def fire(request: Request, code: str, fy: int, strategy: str | None = None) -> Response:
+async def fire(request: Request, code: str, fy: FY, strategy: str | None = None) -> Response:
     values = await _form(request)
     found = _cycle(request, strategy, code, fy)
     if isinstance(found, Response):
@@ -385,7 +386,7 @@ async def fire(request: Request, code: str, fy: int, strategy: str | None = None
 
 
 @router.post("/actions/{code}/{fy}/{child}", response_class=HTMLResponse)
-async def open_child(request: Request, code: str, fy: int, child: str, strategy: str | None = None) -> Response:
+async def open_child(request: Request, code: str, fy: FY, child: str, strategy: str | None = None) -> Response:
     """Open an instance of a workflow that hangs from this cycle (its segment names it)."""
     site = _site(request)
     visitor = site.visitor(request)

@@ -39,7 +39,7 @@ def _forged(request: Request, site: Site) -> Response:
 def sign_in(request: Request, email: str = Form(...), csrf: str = Form(""), next: str = Form("/")) -> Response:
     site = _site(request)
     t = translator(site.language(request))
-    if not secrets.compare_digest(request.cookies.get(CSRF_COOKIE, ""), csrf):
+    if not auth.same_secret(request.cookies.get(CSRF_COOKIE, ""), csrf):
         return _forged(request, site)
     now = site.clock()
     web = site.pdca.settings.web
@@ -58,7 +58,7 @@ def sign_in_with_password(request: Request, email: str = Form(...), password: st
                           csrf: str = Form(""), next: str = Form("/")) -> Response:
     site = _site(request)
     t = translator(site.language(request))
-    if not secrets.compare_digest(request.cookies.get(CSRF_COOKIE, ""), csrf):
+    if not auth.same_secret(request.cookies.get(CSRF_COOKIE, ""), csrf):
         return _forged(request, site)
     web = site.pdca.settings.web
     with db.writing(site.pdca.engine) as conn:

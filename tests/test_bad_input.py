@@ -1,0 +1,58 @@
+"""Hostile and broken input refused cleanly: a clear answer with the right status, nothing
+stored, never a 500 (the cases an independent API fuzzer and an operator found)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import OWNER, Year
+from tests.test_web import clock, token_for, web  # noqa: F401  (the fixtures)
+
+TOO_BIG = "9223372036854775808"  # one past the largest 64-bit integer
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    (f"/api/cycles?fy={TOO_BIG}", 422), (f"/api/cycles/1-1-2/{TOO_BIG}", 422), ("/api/cycles/1-1-2/-1", 422),
+    (f"/api/strategies/biodiversity-2026/cycles?fy={TOO_BIG}", 422),
+    (f"/api/workflows/hub_item/{TOO_BIG}", 404), ("/api/workflows/meeting/0", 404),
+])
+def test_a_number_beyond_what_the_database_holds_is_refused_in_json(web: TestClient, sqlite_year: Year,  # noqa: F811
+                                                                   path: str, status: int) -> None:
+    """A fiscal year outside 1-9999 is not one (422); an id beyond 64 bits is no record (404)."""
+    answer = web.get(path, headers=token_for(sqlite_year, OWNER))
+    assert answer.status_code == status and answer.headers["content-type"].startswith("application/json")
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    (f"/actions/1-1-2/{TOO_BIG}", 422), (f"/public/hub/{TOO_BIG}", 404), (f"/public/meetings/{TOO_BIG}", 404),
+    (f"/public/exchange/{TOO_BIG}", 404), (f"/public/hub/{TOO_BIG}/photos/1", 404),
+    (f"/public/hub/1/photos/{TOO_BIG}", 404)])
+def test_a_page_address_with_such_a_number_is_a_page_in_words(web: TestClient, path: str,  # noqa: F811
+                                                              status: int) -> None:
+    answer = web.get(path)
+    assert answer.status_code == status, path
+    assert "text/html" in answer.headers["content-type"] and "Traceback" not in answer.text
+
+
+def test_a_firing_with_its_fields_to_the_fire_path_with_a_huge_year_is_refused(web: TestClient,  # noqa: F811
+                                                                            sqlite_year: Year) -> None:
+    answer = web.post(f"/api/cycles/1-1-2/{TOO_BIG}/fire", headers=token_for(sqlite_year, OWNER),
+                      json={"trigger": "submit_plan", "fields": {"plan": "x"}})
+    assert answer.status_code == 422
+
+
+def test_a_misspelt_key_in_an_api_body_is_named_and_nothing_fires(web: TestClient, sqlite_year: Year) -> None:  # noqa: F811
+    """`expected_verison` used to be ignored, so the stale-version check was skipped."""
+    before = sqlite_year.story("1-1-2")
+    answer = web.post("/api/cycles/1-1-2/2026/fire", headers=token_for(sqlite_year, OWNER),
+                      json={"trigger": "submit_plan", "fields": {"plan": "里山林の間伐"}, "expected_verison": 1})
+    assert answer.status_code == 422 and "expected_verison" in answer.text
+    after = sqlite_year.story("1-1-2")
+    assert (after["state"], after["version"]) == (before["state"], before["version"])
+
+
+@pytest.mark.parametrize("csrf", ["é", "日本語", "\x00", "a" * 5000])
+def test_a_sign_in_form_with_any_csrf_text_is_refused_not_a_500(web: TestClient, csrf: str) -> None:  # noqa: F811
+    answer = web.post("/sign-in", data={"email": "nourin@city.example.jp", "csrf": csrf, "next": "/"})
+    assert answer.status_code == 403 and "Traceback" not in answer.text
