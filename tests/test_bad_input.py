@@ -56,3 +56,24 @@ def test_a_misspelt_key_in_an_api_body_is_named_and_nothing_fires(web: TestClien
 def test_a_sign_in_form_with_any_csrf_text_is_refused_not_a_500(web: TestClient, csrf: str) -> None:  # noqa: F811
     answer = web.post("/sign-in", data={"email": "nourin@city.example.jp", "csrf": csrf, "next": "/"})
     assert answer.status_code == 403 and "Traceback" not in answer.text
+
+
+def test_the_openapi_document_declares_every_refusal_with_its_shape(web: TestClient) -> None:  # noqa: F811
+    """A client generated from /openapi.json knows the 401, 403, 404, 409 and 422 answers and
+    reads each as one `Refusal` object."""
+    document = web.get("/openapi.json").json()
+    assert "Refusal" in document["components"]["schemas"]
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            declared = set(operation["responses"])
+            assert {"401", "403", "404", "409", "422"} <= declared, (method, path, declared)
+            assert operation["responses"]["409"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/Refusal"}
+
+
+def test_a_request_the_api_cannot_read_answers_in_the_same_shape(web: TestClient, sqlite_year: Year) -> None:  # noqa: F811
+    answer = web.post("/api/cycles/1-1-2/2026/fire", headers=token_for(sqlite_year, OWNER),
+                      json={"trigger": "submit_plan", "expected_verison": 1})
+    body = answer.json()
+    assert answer.status_code == 422 and body["error"] == "invalid_field"
+    assert [p["field"] for p in body["problems"]] == ["body.expected_verison"] and body["message"]

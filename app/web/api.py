@@ -26,7 +26,37 @@ from workflows import bodies, service
 from workflows.registry import Entry
 from workflows.tenants import Tenant
 
-router = APIRouter(prefix="/api", tags=["cycles"])
+
+class Problem(BaseModel):
+    field: str
+    problem: str
+
+
+class Refusal(BaseModel):
+    """Every refusal the API answers, in one shape: `error` is stable for scripts, `message`
+    is for people; the rest says more where it applies."""
+
+    error: str = Field(description="unauthorized, wrong_role, not_found, stale, not_allowed_now, guard, "
+                                   "invalid_field")
+    message: str
+    state: str | None = Field(default=None, description="not_allowed_now: the state it is in")
+    allowed: list[str] | None = Field(default=None, description="not_allowed_now: what may be fired now")
+    problems: list[Problem] | None = Field(default=None, description="invalid_field: each field and its problem")
+    by: list[str] | None = Field(default=None, description="wrong_role: who may")
+    reasons: list[str] | None = Field(default=None, description="guard: why not, in words")
+    detail: list[dict[str, Any]] | None = Field(default=None, description="invalid_field from reading the "
+                                                                          "request itself: each error as read")
+
+
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Refusal, "description": "no API token, or an unknown or revoked one"},
+    403: {"model": Refusal, "description": "this token's person may not do this"},
+    404: {"model": Refusal, "description": "no such strategy, action, cycle, workflow or instance"},
+    409: {"model": Refusal, "description": "changed by someone else since (stale), not possible in its state, "
+                                           "or refused by a guard"},
+    422: {"model": Refusal, "description": "a field, a key or a value that is not what the route takes"},
+}
+router = APIRouter(prefix="/api", tags=["cycles"], responses=REFUSALS)
 STATUS = {WrongRole: 403, Stale: 409, NotAllowedNow: 409, GuardRefused: 409, InvalidFields: 422, NotFound: 404}
 
 

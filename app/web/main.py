@@ -15,7 +15,8 @@ from datetime import datetime
 
 import swagger_ui_bundle
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -106,7 +107,10 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
     async def _unreadable(request: Request, exc: RequestValidationError) -> Response:
         """An address with a value that is not what the page takes (?fy=abc): said in words."""
         if _is_api(request):
-            return await request_validation_exception_handler(request, exc)
+            problems = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()]
+            return JSONResponse({"error": "invalid_field", "message": "; ".join(
+                f"{p['field']}: {p['problem']}" for p in problems), "problems": problems,
+                "detail": jsonable_encoder(exc.errors())}, status_code=422)
         return site.error_page(request, 422)
 
     @app.exception_handler(Exception)
