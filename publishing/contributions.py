@@ -10,6 +10,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from publishing import tables
+from publishing.cells import safe_rows
 from publishing.labels import word
 
 COLUMNS: tuple[str, ...] = (
@@ -38,7 +39,7 @@ def csv_bytes(table: list[dict[str, Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows(table))
+    writer.writerows(safe_rows(rows(table)))
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -23,14 +23,13 @@ from typing import Any, Protocol
 
 from feedgen.feed import FeedGenerator
 
+from publishing.cells import safe
 from publishing.dwca import coordinate, number
 
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 """What XML 1.0 cannot hold: lxml refuses it, so a stray control character a partner pasted
 would otherwise break the whole feed."""
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-"""How a cell that Excel would evaluate begins (OWASP's list for CSV injection)."""
 
 
 class Square(Protocol):
@@ -156,9 +155,7 @@ def _cell(value: Any) -> Any:
         return "1" if value else ""
     if isinstance(value, float):
         return number(value)  # 30 m, not 30.0
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    return safe(value)
 
 
 __all__ = ["ATOM_TYPE", "FeedItem", "FeedWords", "atom", "csv_bytes"]

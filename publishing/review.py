@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from openpyxl import Workbook
 
 from publishing import tables
+from publishing.cells import safe_rows
 from publishing.charts import VERDICT_ORDER, forecast_svg, method_words, verdict_bars_svg
 from publishing.labels import LANGUAGES, format_date, format_year, word
 from publishing.site import STYLESHEET
@@ -103,7 +104,7 @@ def write_site(package: dict[str, Any], out_dir: Path) -> list[Path]:
     with (out_dir / "review.csv").open("w", encoding="utf-8-sig", newline="") as f:  # BOM: Excel in Japan
         writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(data)
+        writer.writerows(safe_rows(data))
     written.append(out_dir / "review.csv")
     book = Workbook()
     tables._fill(book.active, COLUMNS, data, {"title_ja": 36, "title_en": 36, "basic_policy": 28, "series": 36,

@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
+from publishing.cells import safe_rows
 from publishing.labels import PENDING, rule_words, word
 from words.numbers import plain
 
@@ -130,7 +131,7 @@ def write_csv(snapshot: dict[str, Any], path: Path) -> Path:
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns(snapshot), lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(rows(snapshot))
+        writer.writerows(safe_rows(rows(snapshot)))
     return path
 
 

@@ -3,6 +3,8 @@ stored, never a 500 (the cases an independent API fuzzer and an operator found).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -77,3 +79,33 @@ def test_a_request_the_api_cannot_read_answers_in_the_same_shape(web: TestClient
     body = answer.json()
     assert answer.status_code == 422 and body["error"] == "invalid_field"
     assert [p["field"] for p in body["problems"]] == ["body.expected_verison"] and body["message"]
+
+
+def test_every_csv_keeps_a_formula_looking_cell_as_text(sqlite_year: Year, tmp_path: Path) -> None:
+    """An action titled like a formula (or an owner's report beginning with @ or -) is text in
+    the yearly CSV, as in the hub's; a lone "-" (a grade) and numbers stay as they are."""
+    import csv
+
+    from sqlalchemy import update
+
+    from engine import db
+    from publishing import contributions, tables
+    from publishing.cells import safe
+    from workflows.action_cycle import results
+    from workflows.models import Action
+
+    with db.writing(sqlite_year.engine) as conn:
+        conn.execute(update(Action).where(Action.code == "1-1-2").values(title_ja='=HYPERLINK("http://x","y")'))
+        snapshot = results.snapshot(conn, strategy_code=sqlite_year.pdca.strategy_code, fy=2026)
+    written = tables.write_csv(snapshot, tmp_path / "results.csv")
+    with written.open(encoding="utf-8-sig", newline="") as f:
+        titles = [row["title_ja"] for row in csv.DictReader(f)]
+    assert "'=HYPERLINK(\"http://x\",\"y\")" in titles and not any(t.startswith("=") for t in titles)
+    assert [safe(v) for v in ("@SUM(A1)", "-2+3", "+1", "\t=1", "-", "里山", 5.0)] == [
+        "'@SUM(A1)", "'-2+3", "'+1", "'\t=1", "-", "里山", 5.0]
+    table = [{"framework_ja": "昆明・モントリオール", "target": "T3", "label_ja": "目標3", "title_ja": "30by30",
+              "title_en": "30x30", "verified": False, "serving": [{
+                  "action": "1-1-2", "title_ja": "=cmd|' /C calc'!A0", "title_en": "", "indicator": "S1",
+                  "indicator_name_ja": "@SUM(1)", "council_grade": "-", "status": None}]}]
+    body = contributions.csv_bytes(table).decode("utf-8-sig")
+    assert "'=cmd" in body and "'@SUM(1)" in body and ",-," in body
