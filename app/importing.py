@@ -12,14 +12,17 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import Connection, insert, select, update
 
 from engine.clock import from_storage
@@ -127,11 +130,16 @@ def _cell(value: Any) -> str:
 def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     """(row number, column -> text) for every non-empty row; raises on an unusable file."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        workbook = load_workbook(path, read_only=True, data_only=True)
         try:
-            rows = [[_cell(v) for v in row] for row in workbook.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            workbook.close()
+            workbook = load_workbook(path, read_only=True, data_only=True)
+            try:
+                rows = [[_cell(v) for v in row] for row in workbook.worksheets[0].iter_rows(values_only=True)]
+            finally:
+                workbook.close()
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, EOFError, IndexError,
+                ElementTree.ParseError) as exc:  # corrupt, truncated, or no workbook at all
+            raise ImportRefused([Said(f"{path.name}: not a readable Excel workbook ({type(exc).__name__})",
+                                      "import.not_workbook", file=path.name)]) from None
     else:
         raw = path.read_bytes()
         for encoding in ("utf-8-sig", "cp932"):

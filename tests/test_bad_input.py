@@ -109,3 +109,52 @@ def test_every_csv_keeps_a_formula_looking_cell_as_text(sqlite_year: Year, tmp_p
                   "indicator_name_ja": "@SUM(1)", "council_grade": "-", "status": None}]}]
     body = contributions.csv_bytes(table).decode("utf-8-sig")
     assert "'=cmd" in body and "'@SUM(1)" in body and ",-," in body
+
+
+def _workbook_bytes() -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["code", "title_ja"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("content", [b"not a workbook at all", _workbook_bytes()[:600], b"PK\x03\x04" + b"\x00" * 40,
+                                     b""])
+def test_a_corrupt_or_truncated_workbook_is_refused_in_words_and_imports_nothing(
+        sqlite_year: Year, tmp_path: Path, content: bytes) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from tests.conftest import CONFIG
+
+    path = tmp_path / "actions.xlsx"
+    path.write_bytes(content)
+    before = sqlite_year.actions()
+    url = str(sqlite_year.pdca.settings.database.url)
+    result = CliRunner().invoke(cli, ["--config", str(CONFIG), "import", str(path)], env={"PDCA_DATABASE_URL": url})
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "actions.xlsx" in result.output
+    assert sqlite_year.actions() == before
+
+
+def test_a_form_sent_in_shift_jis_is_refused_and_nothing_is_stored(web: TestClient, sqlite_year: Year) -> None:  # noqa: F811
+    from urllib.parse import quote
+
+    from tests.test_web import csrf_of, sign_in
+
+    sign_in(web, sqlite_year, OWNER)
+    page = web.get("/actions/1-1-2/2026").text
+    body = (f"csrf={csrf_of(page)}&trigger=submit_plan&version=1&plan=" + quote("里山林の間伐".encode("cp932")))
+    answer = web.post("/actions/1-1-2/2026/fire", content=body.encode("ascii"),
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 400 and "UTF-8" in answer.text
+    assert sqlite_year.state("1-1-2") == "plan.drafting"
+    utf8 = body.replace(quote("里山林の間伐".encode("cp932")), quote("里山林の間伐"))
+    fine = web.post("/actions/1-1-2/2026/fire", content=utf8.encode("ascii"),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert fine.status_code == 303 and sqlite_year.state("1-1-2") == "plan.review"

@@ -125,6 +125,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "import.unreadable": ("{file}: ファイルを読み取れませんでした。", "{file}: the file could not be read."),
     "import.encoding": ("{file}: UTF-8でもShift_JISでもありません", "{file}: neither UTF-8 nor Shift_JIS text"),
     "import.empty": ("{file}: ファイルが空です", "{file}: the file is empty"),
+    "import.not_workbook": ("{file}: Excel のブックとして読めません（壊れているか、途中で切れているか、別の形式です）",
+                            "{file}: not a readable Excel workbook (damaged, cut short, or another kind of file)"),
     "import.missing_column": ("1行目: 列「{column}」がありません", "row 1: missing column “{column}”"),
     "import.unknown_column": ("1行目: 「{column}」という列はありません（使える列: {columns}）",
                               "row 1: unknown column “{column}” (columns: {columns})"),

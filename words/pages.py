@@ -238,6 +238,10 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
                         'There is nothing you may send here (partners of the hub may).'),
     'you_may_send': ('送る', 'Send'),
     'photo': ('写真', 'Photo'),
+    'not_utf8': ('送られた文字が読めません', 'The form could not be read'),
+    'not_utf8_text': ('フォームの文字コードが UTF-8 ではありません。ページを読み込み直して、もう一度送ってください。'
+                      '何も保存していません。',
+                      'The form was not sent in UTF-8. Reload the page and send it again; nothing was saved.'),
     'join_title': ('情報拠点の連携主体に申し込む', 'Become a partner of the hub'),
     'join_intro': ('観察記録や活動報告を情報拠点に送れるよう、連携主体として登録を申し込めます。事務局が確認し、'
                    '登録できたらメールでお知らせします。その後は、このメールアドレスでサインインしてください。',

@@ -22,9 +22,12 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from app.bootstrap import Pdca
 from app.web import api
+from app.web.encoding import Utf8Forms
+from app.web.i18n import translator
 from app.web.routes import (
     admin,
     admin_people,
@@ -78,6 +81,17 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
                    public.router, openings.router, instances.router):  # /w/NAME/new before /w/NAME/ID
         app.include_router(router)
         app.include_router(router, prefix=STRATEGY)
+
+    async def not_utf8(scope: Scope, receive: Receive, send: Send) -> None:
+        """A form whose bytes are not UTF-8: refused before any route reads it, nothing stored."""
+        request = Request(scope, receive)
+        t = translator(site.language(request))
+        response: Response = JSONResponse({"error": "not_utf8", "message": t("not_utf8_text")}, status_code=400) \
+            if _is_api(request) else site.page(request, "message.html", None, 400, heading=t("not_utf8"),
+                                               error=True, text=t("not_utf8_text"))
+        await response(scope, receive, send)
+
+    app.add_middleware(Utf8Forms, refuse=not_utf8)
 
     @app.exception_handler(api.Unauthorized)
     async def _no_token(_request: Request, exc: api.Unauthorized) -> Response:
