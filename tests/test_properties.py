@@ -35,8 +35,8 @@ TRIGGERS = sorted({t for t, _ in EXPECTED})
 OWNER_TRIGGERS = {"submit_plan", "submit_report", "submit_revision", "post_progress"}
 OWNER_OR_CHAIR = {"request_revision"}
 PROMOTION_TRIGGERS = {"approve_evaluation", "return_evaluation"}
-SYSTEM_TRIGGERS = {"start", "open_check"}
-TAKES_NOTHING_REQUIRED = {"submit_plan", "approve_plan", "start", "open_check", "accept_report",
+SYSTEM_TRIGGERS = {"start", "open_check", "flag_late"}
+TAKES_NOTHING_REQUIRED = {"submit_plan", "approve_plan", "start", "open_check", "flag_late", "accept_report",
                           "decide_continue", "decide_complete", "approve_revision", "approve_midyear_revision"}
 STATES = {s.name for s in ACTION_CYCLE.states}
 _codes = itertools.count(1)

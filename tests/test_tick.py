@@ -260,7 +260,11 @@ def test_a_report_long_overdue_is_flagged_by_the_tick(year: Year) -> None:
     tick_daily(year, "2027-04-09", "2027-06-27")  # due 05-28: 30 days late on 06-27
     report(year, "1-1-2", "2027-06-20")
     assert all(not year.story(c)["flags"] for c in ("1-1-1", "1-1-2"))
+    version = year.story("1-1-1")["version"]
     assert tick_at(year, "2027-06-28").transitions["flag"] == 11  # all still missing but 1-1-2's
+    flagged = year.story("1-1-1")  # a step like any other: the version moves, the audit says when
+    assert flagged["version"] == version + 1 and flagged["state"] == "check.self_assessment"
+    assert [(h["trigger"], h["actor"]) for h in flagged["history"]][-1] == ("flag_late", "system")
     assert tick_at(year, "2027-06-29").transitions["flag"] == 0  # once
     with db.reading(year.engine) as conn:
         from workflows import service

@@ -18,12 +18,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, literal, select, union, update
+from sqlalchemy import Integer, literal, select, union
 
 from engine.audit import AuditEvent
 from engine.calendar import reminder_step, repeating_step
+from engine.runtime import SYSTEM_ACTOR
 from workflows import bodies
-from workflows.action_cycle import results, revision
+from workflows.action_cycle import results
 from workflows.action_cycle.mail import to_owners
 from workflows.action_cycle.spec import ACTION_CYCLE, INTERNAL_CHAIR, OWNER
 from workflows.models import Action, Cycle, Person
@@ -31,6 +32,7 @@ from workflows.tick import TickContext
 
 SPEC = ACTION_CYCLE
 OPENING_TRIGGER = SPEC.openings[0].name
+LATE_TRIGGER = "flag_late"
 
 
 def _due_at(milestone: str, role: str | None = None) -> tuple[str, ...]:
@@ -155,13 +157,11 @@ def _flag_late_reports(t: TickContext, fy: int, due: date, today: date) -> None:
         AuditEvent.workflow == SPEC.name, AuditEvent.instance_id == Cycle.id,
         AuditEvent.trigger == "submit_report").exists()
     rows = t.conn.execute(select(Cycle.id, Cycle.flags).where(
-        Cycle.fy == fy, Cycle.state.in_(REPORTING), _active(t), ~submitted))  # type: ignore[attr-defined]
-    flag = revision.Flag("late", f"実施状況報告が期限から{rules.late_days}日を過ぎても提出されていません",
-                         f"the report is more than {rules.late_days} days late")
+        Cycle.fy == fy, Cycle.state.in_(REPORTING), _active(t), ~submitted)).all()  # type: ignore[attr-defined]
     for cycle_id, flags in rows:
         if any(f["rule"] == "late" for f in flags or []):
             continue
-        t.conn.execute(update(Cycle).where(Cycle.id == cycle_id).values(flags=revision.merge(flags or [], [flag])))  # type: ignore[arg-type]
+        t.entry.workflow.fire_in(t.conn, cycle_id, LATE_TRIGGER, SYSTEM_ACTOR, {}, now=t.now)
         t.report.transitions["flag"] += 1
 
 

@@ -280,6 +280,16 @@ def record_progress(ctx: FireContext) -> Changes:
     return Changes({"interim": posted, "flags": revision.merge(list(cycle["flags"] or []), found)})
 
 
+def record_late(ctx: FireContext) -> Changes:
+    """A report long past its date flags the cycle for adaptive revision, through a step of
+    its own: the version moves and the audit says when, so a step taken at the same moment
+    cannot overwrite it unseen."""
+    days = _store(ctx).rules(ctx.conn, ctx.instance.data["strategy_id"]).late_days
+    flag = revision.Flag("late", f"実施状況報告が期限から{days}日を過ぎても提出されていません",
+                         f"the report is more than {days} days late")
+    return Changes({"flags": revision.merge(list(ctx.instance.data["flags"] or []), [flag])})
+
+
 def record_check_opened(ctx: FireContext | BulkContext) -> Changes:
     return Changes({"check_opened_at": to_storage(ctx.now)})
 
@@ -366,6 +376,9 @@ TRIGGERS = (
             guards=(ACTIVE,), record=record_progress, optional=True),
     Trigger("open_check", "do.implementing", "check.self_assessment", (SYSTEM,),
             Label("点検を開始", "Open the check"), guards=(ACTIVE,), record=record_check_opened),
+    Trigger("flag_late", "check.self_assessment", "check.self_assessment", (SYSTEM,),
+            Label("報告の遅れを見直し対象にする", "Flag the late report for revision"), guards=(ACTIVE,),
+            record=record_late, optional=True),
     Trigger("submit_report", "check.self_assessment", "check.internal_review", (OWNER,),
             Label("実施状況を報告", "Submit the report"),
             fields=(
