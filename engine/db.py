@@ -4,12 +4,13 @@ IMMEDIATE) so two writers queue on the busy timeout instead of failing mid-trans
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 BUSY_TIMEOUT_MS = 5000
@@ -67,3 +68,13 @@ def writing(engine: Engine) -> Iterator[Connection]:
 def reading(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn, conn.begin():
         yield conn
+
+
+def take_turns(conn: Connection, name: str) -> None:
+    """Hold `name` until this transaction ends, so that two runs of the same work (the
+    scheduler's tick and a manual one, or two nodes') take turns instead of colliding: the
+    later waits, then finds the work done. On PostgreSQL a transaction-level advisory lock;
+    SQLite's write transactions take turns already."""
+    if conn.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

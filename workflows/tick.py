@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Integer, String, literal, null, select
 
+from engine import db
 from engine.bulk import fire_all, open_all
 from engine.clock import to_storage
 from engine.outbox import attach_items, dedupe_key, queue, queue_returning_ids
@@ -107,7 +108,9 @@ class TickContext:
 def tick(conn: Connection, registry: Registry, tenants: Tenants, *, now: datetime,
          strategy: int | None = None) -> TickReport:
     """Do everything the calendar says is due by `now`, once: for every configured strategy
-    (or only `strategy`), every workflow's clock."""
+    (or only `strategy`), every workflow's clock. Ticks that overlap take turns: the later
+    one finds the day's work done."""
+    db.take_turns(conn, "pdca.tick")
     chosen = [t for t in tenants.configured(conn) if strategy is None or t.id == strategy]
     report = TickReport(chosen[0].calendar.today(now) if chosen else now.date())
     for tenant in chosen:
