@@ -1110,6 +1110,42 @@ def token_create(
     sys.stdout.write(secret + "\n")
 
 
+@token_cli.command("list")
+def token_list(
+    email: Annotated[str | None, typer.Argument(help="only this person's tokens")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON: id, email, name, created_at, last_used_at, "
+                                                          "revoked_at")] = False,
+) -> None:
+    """List API tokens (never their secrets): whose, what for, when created, last used, revoked."""
+    from app.web.auth import list_tokens
+
+    with _pdca() as pdca, db.reading(pdca.engine) as conn:
+        rows = list_tokens(conn, email=email)
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table(*(_say(f"col_{c}") for c in ("id", "whose", "token_name", "created", "last_used", "revoked")))
+    for r in rows:
+        table.add_row(str(r["id"]), r["email"], r["name"], (r["created_at"] or "")[:16],
+                      (r["last_used_at"] or "")[:16], (r["revoked_at"] or "")[:16])
+    out.print(table)
+
+
+@token_cli.command("revoke")
+def token_revoke(ids: Annotated[list[int], typer.Argument(help="the tokens' ids (`pdca token list`)")]) -> None:
+    """End tokens at once: a script using one is refused (401) from its next request."""
+    from app.web.auth import revoke_token
+
+    with _pdca() as pdca, db.writing(pdca.engine) as conn:
+        now = utc_now()
+        ended = [i for i in ids if revoke_token(conn, i, now=now)]
+    out.print(_say("tokens_revoked", count=len(ended)))
+    missing = sorted(set(ids) - set(ended))
+    if missing:
+        err.print(_say("tokens_not_revoked", ids=", ".join(map(str, missing))))
+        raise typer.Exit(1)
+
+
 @cli.command()
 def password(email: Annotated[str, typer.Argument(help="an admin's email")]) -> None:
     """Set an admin's password for the web sign-in (argon2; others sign in by emailed link)."""

@@ -151,3 +151,30 @@ def test_show_as_a_person_says_what_they_may_do_and_why_not(pdca) -> None:  # ty
     theirs = json.loads(pdca("show", "1-1-2", "--fy", fy, "--as", CHAIR, "--json"))["may"]["submit_plan"]
     assert theirs["fire"] is False and OWNER in theirs["why_not"]
     assert "not you: " in pdca("show", "1-1-2", "--fy", fy, "--as", CHAIR)
+
+
+def test_tokens_are_listed_without_their_secrets_and_a_revoked_one_is_refused_at_once(pdca, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from app.bootstrap import Pdca
+    from app.web.main import create_app
+    from tests.conftest import settings_for
+
+    first = pdca("token", "create", "nourin@city.example.jp", "--name", "nightly export").strip().splitlines()[-1]
+    pdca("token", "create", "kankyo.admin@city.example.jp")
+    listed = json.loads(pdca("token", "list", "--json"))
+    assert [(t["email"], t["name"], t["revoked_at"]) for t in listed] == [
+        ("kankyo.admin@city.example.jp", "script", None), ("nourin@city.example.jp", "nightly export", None)]
+    assert first not in json.dumps(listed)  # only the digest is kept
+    assert "nightly export" in pdca("token", "list", "nourin@city.example.jp")
+    app = Pdca(settings_for(f"sqlite:///{tmp_path}/pdca.sqlite3"))
+    try:
+        with TestClient(create_app(app)) as web:
+            headers = {"Authorization": f"Bearer {first}"}
+            assert web.get("/api/cycles", headers=headers).status_code == 200
+            mine = next(t["id"] for t in listed if t["email"] == "nourin@city.example.jp")
+            assert "1" in pdca("token", "revoke", str(mine))
+            assert web.get("/api/cycles", headers=headers).status_code == 401
+    finally:
+        app.close()
+    assert str(mine) in pdca("token", "revoke", str(mine), "999", code=1)

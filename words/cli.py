@@ -175,6 +175,13 @@ CLI_WORDS: dict[str, tuple[str, str]] = {
     "ids_or_all_dead": ("メッセージの番号か --all-dead を指定してください", "give message ids or --all-dead"),
     "requeued": ("{count}通を送信待ちに戻しました", "{count} message(s) queued again"),
     # -- tokens, passwords, the web server ----------------------------------------------------------
+    "col_whose": ("持ち主", "whose"),
+    "col_token_name": ("用途", "for"),
+    "col_created": ("作成", "created"),
+    "col_last_used": ("最後の利用", "last used"),
+    "col_revoked": ("失効", "revoked"),
+    "tokens_revoked": ("{count}件のトークンを失効させました", "{count} token(s) revoked"),
+    "tokens_not_revoked": ("トークン {ids} はないか、すでに失効しています", "no token {ids}, or revoked already"),
     "password_prompt": ("パスワード", "password"),
     "password_short": ("12文字以上にしてください", "use at least 12 characters"),
     "not_an_admin": ("{email} は設定にある管理者ではありません", "{email} is not an admin in the config"),

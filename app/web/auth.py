@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
@@ -147,6 +148,26 @@ class TokenUse:
         serialise all of them behind the database's write lock."""
         last = self.last_used_at
         return last is None or to_storage(last) < to_storage(now) - TOKEN_USE_RESOLUTION
+
+
+def list_tokens(conn: Connection, *, email: str | None = None) -> list[dict[str, Any]]:
+    """Every API token (never its secret: only its digest is kept), newest first; for one
+    person with `email`."""
+    query = (select(ApiToken.id, Person.email, ApiToken.name, ApiToken.created_at, ApiToken.last_used_at,
+                    ApiToken.revoked_at).join(Person, Person.id == ApiToken.person_id)
+             .order_by(ApiToken.id.desc()))  # type: ignore[union-attr]
+    if email:
+        query = query.where(Person.email == email.strip().lower())
+    return [{k: (to_storage(v).isoformat() if isinstance(v, datetime) else v) for k, v in r._mapping.items()}
+            for r in conn.execute(query)]
+
+
+def revoke_token(conn: Connection, token_id: int, *, now: datetime) -> bool:
+    """End a token at once (a lost laptop, a script retired); False if there is no such
+    token or it was revoked already."""
+    ended = conn.execute(update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+                         .values(revoked_at=to_storage(now)), execution_options={"preserve_rowcount": True})
+    return ended.rowcount == 1
 
 
 def find_token(conn: Connection, secret: str | None) -> TokenUse | None:
