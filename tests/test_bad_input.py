@@ -158,3 +158,14 @@ def test_a_form_sent_in_shift_jis_is_refused_and_nothing_is_stored(web: TestClie
     fine = web.post("/actions/1-1-2/2026/fire", content=utf8.encode("ascii"),
                     headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert fine.status_code == 303 and sqlite_year.state("1-1-2") == "plan.review"
+
+
+@pytest.mark.parametrize("path", ["/sign-in", "/public", "/public/hub", "/public/meetings", "/api/workflows",
+                                  "/no-such-page", "/static/pdca.css"])
+def test_every_answer_carries_the_security_headers(web: TestClient, path: str) -> None:  # noqa: F811
+    headers = web.get(path).headers
+    policy = headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+    assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "same-origin"
+    assert headers["x-frame-options"] == "DENY"

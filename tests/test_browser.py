@@ -575,6 +575,8 @@ def test_a_meeting_s_minutes_go_from_the_secretariat_to_the_chair_to_the_public_
 
     phone = person_context(browser, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
     public = phone.new_page()
+    refused: list[str] = []  # what the Content-Security-Policy blocked, as Chromium reports it
+    public.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     public.goto(f"{site.base}/public")
     public.get_by_role("link", name="会議録").click()
     public.get_by_role("link", name=re.compile("2026-10-30 庁内推進会議")).click()
@@ -584,6 +586,9 @@ def test_a_meeting_s_minutes_go_from_the_secretariat_to_the_chair_to_the_public_
     assert "@" not in main.inner_text()
     no_sideways_scroll(public)
     screenshot(public, "32-public-minutes-phone")
+    public.goto(f"{site.base}/public/hub")
+    expect(public.locator("main svg")).to_have_count(0)  # no accepted items yet: no map, but the page works
+    assert refused == []
     phone.close()
 
 

@@ -27,6 +27,7 @@ from starlette.types import Receive, Scope, Send
 from app.bootstrap import Pdca
 from app.web import api
 from app.web.encoding import Utf8Forms
+from app.web.headers import SecurityHeaders
 from app.web.i18n import translator
 from app.web.routes import (
     admin,
@@ -92,6 +93,7 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
         await response(scope, receive, send)
 
     app.add_middleware(Utf8Forms, refuse=not_utf8)
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(api.Unauthorized)
     async def _no_token(_request: Request, exc: api.Unauthorized) -> Response:
