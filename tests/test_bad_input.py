@@ -4,6 +4,7 @@ stored, never a 500 (the cases an independent API fuzzer and an operator found).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -169,3 +170,58 @@ def test_every_answer_carries_the_security_headers(web: TestClient, path: str) -
     assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
     assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "same-origin"
     assert headers["x-frame-options"] == "DENY"
+
+
+def test_sign_in_requests_and_passwords_are_limited_per_address(web: TestClient, sqlite_year: Year,  # noqa: F811
+                                                                clock: Any) -> None:  # noqa: F811
+    """Five links an address in a quarter of an hour; a sixth is refused with 429 and sent
+    nothing (an address that is no person's the same); five wrong passwords, then even the
+    right one waits; after the window, all is well again. Counted in the database, so every
+    process and node shares the count."""
+    import re
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from app.web.auth import set_password
+    from engine import db
+    from engine.outbox import OutboxMessage
+
+    def ask(email: str) -> Any:
+        form = web.get("/sign-in").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert csrf
+        return web.post("/sign-in", data={"email": email, "csrf": csrf[1], "next": "/"})
+
+    def links() -> int:
+        with db.reading(sqlite_year.engine) as conn:
+            return conn.execute(select(func.count()).select_from(OutboxMessage)
+                                .where(OutboxMessage.kind == "sign_in_link")).scalar_one()
+
+    for _ in range(5):
+        assert ask(OWNER).status_code == 200
+    assert links() == 5
+    refused = ask(OWNER)
+    assert refused.status_code == 429 and "分ほどたってから" in refused.text and refused.headers["retry-after"]
+    assert links() == 5
+    for _ in range(5):
+        ask("nobody@example.net")
+    assert ask("nobody@example.net").status_code == 429  # the same answer for an address that is no one's
+    assert ask("kasen@city.example.jp").status_code == 200
+
+    with db.writing(sqlite_year.engine) as conn:
+        set_password(conn, email="kankyo.admin@city.example.jp", password="correct horse battery", now=clock())
+
+    def password(secret: str) -> Any:
+        form = web.get("/sign-in").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert csrf
+        return web.post("/sign-in/password", data={"email": "kankyo.admin@city.example.jp", "password": secret,
+                                                    "csrf": csrf[1], "next": "/"})
+
+    for _ in range(5):
+        assert password("wrong guess").status_code == 401
+    assert password("correct horse battery").status_code == 429
+    clock.now = clock.now + timedelta(minutes=16)
+    assert password("correct horse battery").status_code == 303
+    assert ask(OWNER).status_code == 200

@@ -238,6 +238,10 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
                         'There is nothing you may send here (partners of the hub may).'),
     'you_may_send': ('送る', 'Send'),
     'photo': ('写真', 'Photo'),
+    'too_many': ('しばらくお待ちください', 'Please wait a while'),
+    'too_many_text': ('短い間にログインの試みが続いたため、受け付けを止めています。{minutes}分ほどたってから、'
+                      'もう一度お試しください。', 'Too many sign-in attempts came in a short time, so they are paused. '
+                      'Please try again in about {minutes} minutes.'),
     'not_utf8': ('送られた文字が読めません', 'The form could not be read'),
     'not_utf8_text': ('フォームの文字コードが UTF-8 ではありません。ページを読み込み直して、もう一度送ってください。'
                       '何も保存していません。',

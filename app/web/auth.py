@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
-from app.web.models import ApiToken, Password, SignInLink, WebSession, digest
+from app.web.models import ApiToken, Password, SignInAttempt, SignInLink, WebSession, digest
 from engine.clock import to_storage
 from engine.runtime import Actor
 from workflows.bodies import administers_any
@@ -53,6 +53,36 @@ def _person(conn: Connection, *, email: str | None = None, person_id: int | None
     query = select(Person).where(Person.active)
     query = query.where(Person.email == email.strip().lower()) if email else query.where(Person.id == person_id)
     return Session(bind=conn).scalars(query).first()
+
+
+WINDOW = timedelta(minutes=15)
+LIMITS = {"link": (5, 60), "password": (5, 30)}
+"""Per kind, (per address, per client) within `WINDOW`: sign-in links asked for, and failed
+passwords. Past a limit the request is refused (429) until the window has moved on; an
+address that is no person's counts the same, so the answer tells nobody who has an account.
+Behind a reverse proxy the client is the proxy unless uvicorn is told to trust its
+forwarded address (`--proxy-headers`), so the per-client limit is generous."""
+
+
+def too_many(conn: Connection, *, kind: str, address: str, client: str, now: datetime) -> bool:
+    """Whether this address or this client is past its limit of `kind` right now."""
+    per_address, per_client = LIMITS[kind]
+    since = to_storage(now - WINDOW)
+    counted = SignInAttempt.failed.is_(True) if kind == "password" else true()  # type: ignore[attr-defined]
+    a = SignInAttempt
+    by_address = conn.execute(select(func.count()).select_from(a).where(
+        a.kind == kind, a.address == address.strip().lower(), a.at >= since, counted)).scalar_one()
+    by_client = conn.execute(select(func.count()).select_from(a).where(
+        a.kind == kind, a.client == client, a.at >= since, counted)).scalar_one()
+    return by_address >= per_address or by_client >= per_client
+
+
+def note_attempt(conn: Connection, *, kind: str, address: str, client: str, now: datetime,
+                 failed: bool = False) -> None:
+    """Count one attempt (and forget those older than a day)."""
+    conn.execute(delete(SignInAttempt).where(SignInAttempt.at < to_storage(now - timedelta(days=1))))  # type: ignore[arg-type]
+    conn.execute(insert(SignInAttempt).values(kind=kind, address=address.strip().lower()[:320],
+                                              client=client[:64], failed=failed, at=to_storage(now)))
 
 
 def same_secret(expected: str, given: str | None) -> bool:

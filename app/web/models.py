@@ -10,7 +10,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 
@@ -76,3 +76,20 @@ class Draft(SQLModel, table=True):
     values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     saved_by: str = Field(max_length=320)
     saved_at: datetime
+
+
+class SignInAttempt(SQLModel, table=True):
+    """A request for a sign-in link or a password attempt, kept a day so that limits hold
+    across every process and node that shares the database."""
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (Index("ix_sign_in_attempt_address_at", "address", "at"),
+                      Index("ix_sign_in_attempt_client_at", "client", "at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    """link | password"""
+    address: str = Field(max_length=320)
+    client: str = Field(max_length=64)
+    failed: bool = False
+    at: datetime

@@ -1,4 +1,4 @@
-"""the councils' meetings, the promotion council's exchange, and confirmed addresses
+"""the councils' meetings, the promotion council's exchange, confirmed addresses, sign-in limits
 
 Revision ID: 0008
 Revises: 0007
@@ -10,7 +10,9 @@ instance of the meeting workflow). Partners, divisions and council members post 
 the promotion council's exchange, linked to actions, and reply to them (`exchange_topic`,
 `exchange_reply`); public topics and approved minutes are published. Someone asking to
 become a partner confirms their address through a link mailed to it before the secretariat
-sees the request (`partner_request.confirm_digest`, `confirmed_at`).
+sees the request (`partner_request.confirm_digest`, `confirmed_at`). Sign-in link requests
+and password attempts are counted for a day, so their limits hold across processes
+(`sign_in_attempt`).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -90,7 +92,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_partner_request_confirm_digest'), ['confirm_digest'], unique=False)
 
 
+    op.create_table(
+        'sign_in_attempt',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column('address', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+        sa.Column('client', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('failed', sa.Boolean(), nullable=False),
+        sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    with op.batch_alter_table('sign_in_attempt', schema=None) as batch_op:
+        batch_op.create_index('ix_sign_in_attempt_address_at', ['address', 'at'], unique=False)
+        batch_op.create_index('ix_sign_in_attempt_client_at', ['client', 'at'], unique=False)
+
+
 def downgrade() -> None:
+    op.drop_table('sign_in_attempt')
     with op.batch_alter_table('partner_request', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_partner_request_confirm_digest'))
         batch_op.drop_column('confirmed_at')

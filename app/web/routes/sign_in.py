@@ -29,6 +29,20 @@ def sign_in_form(request: Request, next: str = "/") -> Response:
     return response
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _too_many(request: Request, site: Site) -> Response:
+    """Past a sign-in limit: said in words, with when to try again; nothing is sent."""
+    t = translator(site.language(request))
+    minutes = int(auth.WINDOW.total_seconds() // 60)
+    response = site.page(request, "message.html", None, 429, heading=t("too_many"), error=True,
+                         text=t("too_many_text").format(minutes=minutes))
+    response.headers["Retry-After"] = str(int(auth.WINDOW.total_seconds()))
+    return response
+
+
 def _forged(request: Request, site: Site) -> Response:
     t = translator(site.language(request))
     return site.page(request, "message.html", None, 403, heading=t("forbidden"), error=True,
@@ -43,7 +57,11 @@ def sign_in(request: Request, email: str = Form(...), csrf: str = Form(""), next
         return _forged(request, site)
     now = site.clock()
     web = site.pdca.settings.web
+    client = _client(request)
     with db.writing(site.pdca.engine) as conn:
+        if auth.too_many(conn, kind="link", address=email, client=client, now=now):
+            return _too_many(request, site)
+        auth.note_attempt(conn, kind="link", address=email, client=client, now=now)
         created = auth.create_link(conn, email=email, next_url=next, now=now, minutes=web.sign_in_minutes)
         if created is not None:
             secret, visitor = created
@@ -61,9 +79,13 @@ def sign_in_with_password(request: Request, email: str = Form(...), password: st
     if not auth.same_secret(request.cookies.get(CSRF_COOKIE, ""), csrf):
         return _forged(request, site)
     web = site.pdca.settings.web
+    now, client = site.clock(), _client(request)
     with db.writing(site.pdca.engine) as conn:
-        session = auth.password_session(conn, email=email, password=password, now=site.clock(),
+        if auth.too_many(conn, kind="password", address=email, client=client, now=now):
+            return _too_many(request, site)
+        session = auth.password_session(conn, email=email, password=password, now=now,
                                         session_days=web.session_days)
+        auth.note_attempt(conn, kind="password", address=email, client=client, now=now, failed=session is None)
     if session is None:
         return site.page(request, "message.html", None, 401, heading=t("link_invalid"), error=True,
                          text=t("wrong_password"), next_step=("/sign-in", t("go_sign_in")))
