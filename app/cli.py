@@ -1146,6 +1146,18 @@ def token_revoke(ids: Annotated[list[int], typer.Argument(help="the tokens' ids 
         raise typer.Exit(1)
 
 
+@cli.command("sign-out")
+def sign_out(email: Annotated[str, typer.Argument(help="whose sessions to end")]) -> None:
+    """Sign a person out everywhere: every open web session of theirs and every unused
+    sign-in link ends now (their API tokens stay: `pdca token revoke`)."""
+    from app.web.auth import end_sessions_of
+
+    with _pdca() as pdca, db.writing(pdca.engine) as conn:
+        _actor(conn, email)  # a person pdca knows, else refused in words
+        ended = end_sessions_of(conn, email=email, now=utc_now())
+    out.print(_say("signed_out", email=email, count=ended))
+
+
 @cli.command()
 def password(email: Annotated[str, typer.Argument(help="an admin's email")]) -> None:
     """Set an admin's password for the web sign-in (argon2; others sign in by emailed link)."""

@@ -755,3 +755,20 @@ def test_admins_import_the_actions_file_and_see_every_bad_row_in_words(web: Test
     assert wrong.status_code == 422 and "CSV（.csv）か Excel（.xlsx）" in wrong.text
     owner = sign_in(TestClient(web.app, follow_redirects=False), year, OWNER)
     assert owner.get("/admin/import").status_code == 403
+
+
+def test_a_person_signed_out_everywhere_must_sign_in_again(web: TestClient, sqlite_year: Year) -> None:
+    """`pdca sign-out EMAIL` ends every open session of theirs (and their unused links)."""
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from tests.conftest import CONFIG
+
+    sign_in(web, sqlite_year, OWNER)
+    assert web.get("/").status_code == 200
+    env = {"PDCA_DATABASE_URL": str(sqlite_year.pdca.settings.database.url)}
+    result = CliRunner().invoke(cli, ["--config", str(CONFIG), "sign-out", OWNER], env=env)
+    assert result.exit_code == 0 and "1" in result.output
+    assert web.get("/").headers["location"].startswith("/sign-in")
+    unknown = CliRunner().invoke(cli, ["--config", str(CONFIG), "sign-out", "nobody@example.net"], env=env)
+    assert unknown.exit_code == 1 and "nobody@example.net" in unknown.output

@@ -175,6 +175,7 @@ CLI_WORDS: dict[str, tuple[str, str]] = {
     "ids_or_all_dead": ("メッセージの番号か --all-dead を指定してください", "give message ids or --all-dead"),
     "requeued": ("{count}通を送信待ちに戻しました", "{count} message(s) queued again"),
     # -- tokens, passwords, the web server ----------------------------------------------------------
+    "signed_out": ("{email} のログインを{count}件終了しました", "{email}: {count} session(s) ended"),
     "col_whose": ("持ち主", "whose"),
     "col_token_name": ("用途", "for"),
     "col_created": ("作成", "created"),

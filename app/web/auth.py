@@ -143,6 +143,19 @@ def session_visitor(conn: Connection, secret: str | None, *, now: datetime) -> V
     return _visitor(person, session.csrf) if person else None
 
 
+def end_sessions_of(conn: Connection, *, email: str, now: datetime) -> int:
+    """Sign a person out everywhere (a lost phone, someone leaving): every open session of
+    theirs ends now, and their unused sign-in links with them. Returns how many sessions."""
+    person = _person(conn, email=email)
+    if person is None:
+        return 0
+    at = to_storage(now)
+    conn.execute(update(SignInLink).where(SignInLink.person_id == person.id, SignInLink.used_at.is_(None))  # type: ignore[union-attr]
+                 .values(used_at=at))
+    return conn.execute(update(WebSession).where(WebSession.person_id == person.id, WebSession.ended_at.is_(None))  # type: ignore[union-attr]
+                        .values(ended_at=at), execution_options={"preserve_rowcount": True}).rowcount
+
+
 def end_session(conn: Connection, secret: str | None, *, now: datetime) -> None:
     if secret:
         conn.execute(update(WebSession).where(WebSession.digest == digest(secret)).values(ended_at=to_storage(now)))
