@@ -31,13 +31,14 @@ from engine.fields import parse_number
 from words.catalogue import say
 from workflows import actions
 from workflows.hub.measures import HUB_MEASURES
+from workflows.indicators import value_range
 from workflows.models import Action, Indicator, Person
 
 REQUIRED = ("code", "basic_policy", "title_ja", "division", "owners")
 ACTION_COLUMNS = (*REQUIRED, "basic_policy_en", "title_en", "plan")
 INDICATOR_COLUMNS = (
     "indicator_code", "indicator_name_ja", "indicator_name_en", "unit", "direction",
-    "baseline_value", "baseline_year", "target_value", "target_year", "hub_measure",
+    "baseline_value", "baseline_year", "target_value", "target_year", "hub_measure", "minimum", "maximum",
 )
 COLUMNS = ACTION_COLUMNS + INDICATOR_COLUMNS
 CODE = re.compile(r"^\d+(-\d+){0,4}$")
@@ -216,7 +217,7 @@ def _indicator(number: int, row: dict[str, str], problems: list[Said]) -> dict[s
                              row=number, value=out["direction"]))
     for column, parse in (
         ("baseline_value", _number), ("target_value", _number),
-        ("baseline_year", _year), ("target_year", _year),
+        ("baseline_year", _year), ("target_year", _year), ("minimum", _number), ("maximum", _number),
     ):
         try:
             out[column] = parse(row.get(column, ""))
@@ -228,6 +229,15 @@ def _indicator(number: int, row: dict[str, str], problems: list[Said]) -> dict[s
     if out.get("target_value") is None:
         problems.append(Said(f"{where}: target_value is empty (a numerical target is required)",
                              "import.no_target", row=number))
+    low, high = value_range(out["unit"], out.get("minimum"), out.get("maximum"))
+    if low is not None and high is not None and high < low:
+        problems.append(Said(f"{where}: maximum {high:g} is below minimum {low:g}", "import.range_order",
+                             row=number, low=f"{low:g}", high=f"{high:g}"))
+    for column in ("baseline_value", "target_value"):
+        value = out.get(column)
+        if value is not None and ((low is not None and value < low) or (high is not None and value > high)):
+            problems.append(Said(f"{where}: {column} {value:g} is outside what the indicator can be",
+                                 "import.out_of_range", row=number, column=column, value=f"{value:g}"))
     by, ty = out.get("baseline_year"), out.get("target_year")
     if by is not None and ty is not None and ty < by:
         problems.append(Said(f"{where}: target_year {ty} is before baseline_year {by}", "import.years_order",
@@ -291,7 +301,7 @@ action_table = Action.__table__  # type: ignore[attr-defined]
 indicator_table = Indicator.__table__  # type: ignore[attr-defined]
 ACTION_FIELDS = ("basic_policy", "basic_policy_en", "title_ja", "title_en", "division", "plan")
 INDICATOR_FIELDS = ("name_ja", "name_en", "unit", "direction", "baseline_value", "baseline_year",
-                    "target_value", "target_year", "hub_measure")
+                    "target_value", "target_year", "hub_measure", "minimum", "maximum")
 
 
 class _Merge:

@@ -117,6 +117,7 @@ def validate(
             values = _measures(field, raw, items(field.items or field.name), problems)
             if values or field.required:
                 clean[field.name] = values
+                checked.append((field, field.name, values))
             continue
         if field.type == "fieldset":
             group: dict[str, Any] = {}

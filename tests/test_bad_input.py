@@ -225,3 +225,43 @@ def test_sign_in_requests_and_passwords_are_limited_per_address(web: TestClient,
     clock.now = clock.now + timedelta(minutes=16)
     assert password("correct horse battery").status_code == 303
     assert ask(OWNER).status_code == 200
+
+
+def test_an_indicator_value_it_cannot_take_is_refused_and_nothing_is_stored(sqlite_year: Year) -> None:
+    """No -5 ha of woodland and no -100 volunteers (a count or area is never below 0, a share
+    never above 100 %), in the report and in interim progress alike; a declared range holds
+    in the import too."""
+    from engine.errors import InvalidFields
+    from tests.test_action_cycle import REPORT
+
+    year = sqlite_year
+    year.fire("1-1-2", "submit_plan", OWNER, plan="計画")
+    year.fire("1-1-2", "approve_plan", "fukushichou@city.example.jp")
+    with pytest.raises(InvalidFields) as refused:
+        year.fire("1-1-2", "post_progress", OWNER, **{"indicators.S1": "-5", "indicators.S2.reason": "集計中"})
+    assert "S1: -5" in str(refused.value) and "at least 0" in str(refused.value)
+    version = year.story("1-1-2")["version"]
+    year.fire("1-1-2", "open_check", "kankyo.admin@city.example.jp")
+    with pytest.raises(InvalidFields):
+        year.fire("1-1-2", "submit_report", OWNER, **(REPORT | {"indicators.S1": "-100"}))
+    story = year.story("1-1-2")
+    assert story["state"] == "check.self_assessment" and story["version"] == version + 1
+    assert all(i["value"] is None for i in story["indicators"])
+    year.fire("1-1-2", "submit_report", OWNER, **REPORT)  # 45 ha is fine
+
+
+def test_an_import_names_a_baseline_or_target_the_indicator_cannot_take(sqlite_year: Year, tmp_path: Path) -> None:
+    from app.importing import ImportRefused, import_actions
+    from engine import db
+    from tests.conftest import NOW, SAMPLE
+
+    text = SAMPLE.read_text(encoding="utf-8")
+    assert "ha,up,2.0,2025,4.5,2030" in text
+    broken = tmp_path / "actions.csv"
+    broken.write_text(text.replace("ha,up,2.0,2025,4.5,2030", "%,up,2.0,2025,120,2030"), encoding="utf-8")
+    before = sqlite_year.actions()
+    with pytest.raises(ImportRefused) as refused, db.writing(sqlite_year.engine) as conn:
+        import_actions(conn, strategy=sqlite_year.strategy, path=broken, now=NOW)
+    assert any(p.key == "import.out_of_range" and p.params["column"] == "target_value"
+               for p in refused.value.problems)
+    assert sqlite_year.actions() == before

@@ -125,6 +125,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "import.unreadable": ("{file}: ファイルを読み取れませんでした。", "{file}: the file could not be read."),
     "import.encoding": ("{file}: UTF-8でもShift_JISでもありません", "{file}: neither UTF-8 nor Shift_JIS text"),
     "import.empty": ("{file}: ファイルが空です", "{file}: the file is empty"),
+    "import.range_order": ("{row}行目: maximum {high} が minimum {low} より小さくなっています",
+                           "row {row}: maximum {high} is below minimum {low}"),
+    "import.out_of_range": ("{row}行目: {column} {value} は、この指標が取りうる値の範囲外です（minimum・maximum、"
+                            "または単位から0以上・100%以下）",
+                            "row {row}: {column} {value} is outside what the indicator can be (minimum and "
+                            "maximum, or from its unit: not below 0, not above 100 %)"),
     "import.not_workbook": ("{file}: Excel のブックとして読めません（壊れているか、途中で切れているか、別の形式です）",
                             "{file}: not a readable Excel workbook (damaged, cut short, or another kind of file)"),
     "import.missing_column": ("1行目: 列「{column}」がありません", "row 1: missing column “{column}”"),

@@ -97,3 +97,16 @@ def share_of_expected(t: Target, value: float | None, fy: int) -> float | None:
     if due == 0:
         return None
     return (value - t.baseline_value) / due
+
+
+SIGNED_UNITS = frozenset({"℃", "°C", "増減", "差", "pt", "ポイント"})
+"""Units of a quantity that may fall below zero (a change, a temperature)."""
+PERCENT_UNITS = frozenset({"%", "％"})
+
+
+def value_range(unit: str, minimum: float | None, maximum: float | None) -> tuple[float | None, float | None]:
+    """The least and most an indicator's value can be: as declared, else what its unit says
+    (no count, area or length below zero; no share above 100 %)."""
+    low = minimum if minimum is not None else (None if unit.strip() in SIGNED_UNITS else 0.0)
+    high = maximum if maximum is not None else (100.0 if unit.strip() in PERCENT_UNITS else None)
+    return low, high

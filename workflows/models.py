@@ -128,6 +128,9 @@ class Indicator(SQLModel, table=True):
     target_year: int | None = None
     hub_measure: str | None = Field(default=None, max_length=32,
                                     description="the hub's measure its yearly value comes from (hub.measures)")
+    minimum: float | None = Field(default=None, description="the least value it can take (unset: 0, or none "
+                                                            "for a signed unit)")
+    maximum: float | None = Field(default=None, description="the most it can take (unset: 100 for %, else none)")
     imported: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True), description="what the last import wrote")
     target_basis: dict[str, Any] | None = Field(

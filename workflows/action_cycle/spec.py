@@ -280,6 +280,29 @@ def record_progress(ctx: FireContext) -> Changes:
     return Changes({"interim": posted, "flags": revision.merge(list(cycle["flags"] or []), found)})
 
 
+def within_range(value: Any, ctx: FireContext) -> str | None:
+    """An indicator's value must be one it can take: no -5 ha of woodland, no 120 % (its
+    declared least and most, or what its unit implies)."""
+    wrong = _store(ctx).out_of_range(ctx.conn, ctx.instance, value or {})
+    if not wrong:
+        return None
+    said = [(code, f"{v:g}", _bounds(low, high, unit)) for code, v, low, high, unit in wrong]
+    return Said("; ".join(f"{code}: {v} must be {en}" for code, v, (_, en) in said),
+                ja="、".join(f"{code}: {v} は{ja}の値です" for code, v, (ja, _) in said))
+
+
+def _bounds(low: float | None, high: float | None, unit: str) -> tuple[str, str]:
+    """'0ha以上、100ha以下' / 'at least 0ha and at most 100ha'."""
+    ja, en = [], []
+    if low is not None:
+        ja.append(f"{low:g}{unit}以上")
+        en.append(f"at least {low:g}{unit}")
+    if high is not None:
+        ja.append(f"{high:g}{unit}以下")
+        en.append(f"at most {high:g}{unit}")
+    return "、".join(ja), " and ".join(en)
+
+
 def record_late(ctx: FireContext) -> Changes:
     """A report long past its date flags the cycle for adaptive revision, through a step of
     its own: the version moves and the audit says when, so a step taken at the same moment
@@ -372,7 +395,7 @@ TRIGGERS = (
     Trigger("post_progress", "do.implementing", "do.implementing", (OWNER,),
             Label("途中経過を報告", "Post interim progress"),
             fields=(Field("indicators", "measures", Label("指標の途中の値", "Indicator values so far"),
-                          items="indicators"), OPTIONAL_COMMENT),
+                          items="indicators", check=within_range), OPTIONAL_COMMENT),
             guards=(ACTIVE,), record=record_progress, optional=True),
     Trigger("open_check", "do.implementing", "check.self_assessment", (SYSTEM,),
             Label("点検を開始", "Open the check"), guards=(ACTIVE,), record=record_check_opened),
@@ -386,7 +409,7 @@ TRIGGERS = (
                       choices=REPORT_STATUSES, labels=STATUS_LABELS),
                 Field("content", "longtext", Label("実施内容", "What was done")),
                 Field("indicators", "measures", Label("指標の実績", "Indicator values"),
-                      items="indicators"),
+                      items="indicators", check=within_range),
                 Field("self_grade", "choice", Label("自己評価", "Self grade"), choices="grades"),
                 Field("details", "fieldset", Label("報告事項", "Report details"), items="report_fields",
                       required=False),

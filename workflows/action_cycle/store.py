@@ -229,6 +229,19 @@ class CycleStore(bodies.SeatedInTenant):
             return tuple(code for code, _ in conn.execute(self._indicators, {"action": instance.data["action_id"]}))
         raise KeyError(source)
 
+    def out_of_range(self, conn: Connection, instance: Instance, values: Mapping[str, Any]
+                     ) -> list[tuple[str, float, float | None, float | None, str]]:
+        """(code, value, least, most, unit) for each value outside what its indicator can be."""
+        rows = conn.execute(select(Indicator.code, Indicator.unit, Indicator.minimum, Indicator.maximum)
+                            .where(Indicator.action_id == instance.data["action_id"])).all()
+        out = []
+        for code, unit, minimum, maximum in rows:
+            value = (values.get(code) or {}).get("value")
+            low, high = indicator_math.value_range(unit or "", minimum, maximum)
+            if value is not None and ((low is not None and value < low) or (high is not None and value > high)):
+                out.append((code, value, low, high, unit or ""))
+        return out
+
     def fieldset(self, conn: Connection, instance: Instance, source: str) -> tuple[Field, ...]:
         """What the strategy's report asks beyond the cycle's own fields (`[[strategy.report_fields]]`)."""
         if source == "report_fields":

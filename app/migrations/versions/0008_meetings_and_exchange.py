@@ -1,4 +1,4 @@
-"""the councils' meetings, the promotion council's exchange, confirmed addresses, sign-in limits
+"""meetings, the exchange, confirmed addresses, sign-in limits, indicator ranges
 
 Revision ID: 0008
 Revises: 0007
@@ -12,7 +12,8 @@ the promotion council's exchange, linked to actions, and reply to them (`exchang
 become a partner confirms their address through a link mailed to it before the secretariat
 sees the request (`partner_request.confirm_digest`, `confirmed_at`). Sign-in link requests
 and password attempts are counted for a day, so their limits hold across processes
-(`sign_in_attempt`).
+(`sign_in_attempt`). An indicator may declare the least and most value it can take
+(`indicator.minimum`, `maximum`).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -107,7 +108,15 @@ def upgrade() -> None:
         batch_op.create_index('ix_sign_in_attempt_client_at', ['client', 'at'], unique=False)
 
 
+    with op.batch_alter_table('indicator', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('minimum', sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column('maximum', sa.Float(), nullable=True))
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('indicator', schema=None) as batch_op:
+        batch_op.drop_column('maximum')
+        batch_op.drop_column('minimum')
     op.drop_table('sign_in_attempt')
     with op.batch_alter_table('partner_request', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_partner_request_confirm_digest'))
