@@ -22,7 +22,7 @@ from datetime import datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, func, literal, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine import db
@@ -84,6 +84,13 @@ class _Run:
         return self.started + timedelta(seconds=time_module.monotonic() - self._mono)
 
 
+SENT = (update(outbox_table)
+        .where(outbox_table.c.id == bindparam("row_id"), outbox_table.c.status == "sending",
+               outbox_table.c.claimed_by == bindparam("token"))
+        .values(status="sent", sent_at=bindparam("at"), last_error=None, claimed_at=None, claimed_by=None))
+"""One delivery recorded, where this run still holds the claim."""
+
+
 class Delivery:
     def __init__(
         self,
@@ -114,6 +121,7 @@ class Delivery:
         self._notice_dead(now)
         run = _Run(now)
         sender = self.new_sender()
+        recorder = self.engine.connect().execution_options(pdca_write=True)
         # While one batch is on the wire, the next is claimed and rendered in a thread:
         # rendering is the larger cost, and the sends mostly wait on the network.
         upcoming: asyncio.Future[list[Outgoing]] | None = asyncio.ensure_future(
@@ -129,7 +137,7 @@ class Delivery:
                 told: set[int] = set()
 
                 def done(result: Result, told: set[int] = told) -> None:
-                    self._record_one(result, run, report)
+                    self._record_one(result, run, report, recorder)
                     told.add(result.id)
 
                 results = await sender.send(outgoing, done)
@@ -140,6 +148,7 @@ class Delivery:
             self._release(run, f"{type(exc).__name__}: {exc}")
             raise
         finally:
+            recorder.close()
             await sender.close()
         return report
 
@@ -175,13 +184,23 @@ class Delivery:
                 .values(status="sending", claimed_at=to_storage(now), claimed_by=run.token,
                         attempts=outbox_table.c.attempts + 1)
             )
-            session = Session(bind=conn, expire_on_commit=False)
+        # Rendering is the long part: done in a read transaction, so the outcomes being
+        # recorded meanwhile (one write each, as replies arrive) never wait behind it; the
+        # bytes are then kept in a short write of their own, before anything is sent.
+        with db.reading(self.engine) as conn:
+            session = Session(bind=conn, expire_on_commit=False, autoflush=False)
             claimed = select(OutboxMessage).where(OutboxMessage.id.in_(ids))  # type: ignore[union-attr]
             rows = list(session.scalars(claimed.order_by(OutboxMessage.id)))  # type: ignore[arg-type]
-            self._render(conn, session, [r for r in rows if r.raw is None], now)
-            session.flush()
-            return [Outgoing(r.id, self.renderer.identity.from_address, r.recipient, r.message_id or "", r.raw or b"")  # type: ignore[arg-type]
-                    for r in rows]
+            fresh = [r for r in rows if r.raw is None]
+            self._render(conn, session, fresh, now)
+            session.expunge_all()
+        if fresh:
+            with db.writing(self.engine) as conn:
+                conn.execute(update(outbox_table).where(outbox_table.c.id == bindparam("row_id"))
+                             .values(raw=bindparam("raw_bytes"), message_id=bindparam("mid")),
+                             [{"row_id": r.id, "raw_bytes": r.raw, "mid": r.message_id} for r in fresh])
+        return [Outgoing(r.id, self.renderer.identity.from_address, r.recipient, r.message_id or "", r.raw or b"")  # type: ignore[arg-type]
+                for r in rows]
 
     def _render(self, conn: Connection, session: Session, rows: list[OutboxMessage], now: datetime) -> None:
         if not rows:
@@ -224,18 +243,17 @@ class Delivery:
         )
         return [{"id": r.id, "kind": r.kind, "recipient": r.recipient, "error": r.last_error or ""} for r in rows]
 
-    def _record_one(self, result: Result, run: _Run, report: DrainReport) -> None:
+    def _record_one(self, result: Result, run: _Run, report: DrainReport, recorder: Connection) -> None:
         """Write one outcome as its reply arrives, so that a crash re-sends only what was on
-        the wire: a delivery in one statement, the rarer outcomes as `_record` writes them."""
+        the wire: a delivery in one statement of its own transaction on the drain's recording
+        connection (kept open for the drain: one commit a message is the cost), the rarer
+        outcomes as `_record` writes them."""
         if not result.delivered:
             self._record([result], run, report)
             return
-        with db.writing(self.engine) as conn:
-            sent = conn.execute(
-                update(outbox_table).where(outbox_table.c.id == result.id, outbox_table.c.status == "sending",
-                                           outbox_table.c.claimed_by == run.token)
-                .values(status="sent", sent_at=to_storage(run.now()), last_error=None, claimed_at=None,
-                        claimed_by=None), execution_options={"preserve_rowcount": True}).rowcount
+        with recorder.begin():
+            sent = recorder.execute(SENT, {"row_id": result.id, "token": run.token, "at": to_storage(run.now())},
+                                    execution_options={"preserve_rowcount": True}).rowcount
         report.sent += sent
 
     def _record(self, results: Sequence[Result], run: _Run, report: DrainReport) -> None:

@@ -61,13 +61,18 @@ class Actors:
         now = datetime.combine(day, ACTING_HOUR, self.tenant.calendar.zone)
         zone = self.tenant.calendar.zone
         t = topic_table.c
+        open_topics = select(t.id, t.posted_at).where(t.tenant_id == self.tenant.id, t.state == "open",
+                                                      t.title == TOPIC["title"])
+        if (day.month, day.day) != RAISED_ON:
+            with db.reading(self.engine) as conn:  # most days there is nothing to answer or close
+                if conn.execute(open_topics.limit(1)).first() is None:
+                    return
         with db.writing(self.engine) as conn:
             if (day.month, day.day) == RAISED_ON:
                 take_step(month, lambda: [self.workflow.open(
                     conn, "post", service.actor_for(conn, self.group), TOPIC | {"actions": [ACTION]}, now=now,
                     tenant=self.tenant.id)])
-            for topic_id, posted_at in conn.execute(select(t.id, t.posted_at).where(
-                    t.tenant_id == self.tenant.id, t.state == "open", t.title == TOPIC["title"])).all():
+            for topic_id, posted_at in conn.execute(open_topics).all():
                 raised = from_storage(posted_at).astimezone(zone).date()
                 replied = conn.execute(select(reply_table.c.id).where(reply_table.c.topic_id == topic_id)).first()
                 if replied is None and day >= raised + REPLY_AFTER:

@@ -34,22 +34,24 @@ def clock(t: TickContext) -> None:
 
 
 def _convene(t: TickContext, store: MeetingStore) -> None:
+    """The calendar is asked first (no query on the days no meeting is due); then the
+    meetings already convened."""
     today, cal = t.today, t.tenant.calendar
     years = [fy for fy in (today.year - 2, today.year - 1) if t.tenant.first_fy <= fy <= t.tenant.target_fy]
+    due = [(body, fy, cal.due(fy, store.milestone(body))) for fy in years for body in store.councils()
+           if store.milestone(body) in MILESTONES]
+    due = [(body, fy, day) for body, fy, day in due if day <= today <= cal.due(fy, "publication")]
+    if not due:
+        return
     m = meeting_table.c
     held = set(t.conn.execute(select(m.body, m.fy).where(
         m.tenant_id == t.tenant.id, m.regular.is_(True), m.fy.in_(years))).all())
-    for fy in years:
-        for body in store.councils():
-            milestone = store.milestone(body)
-            if milestone not in MILESTONES or (body, fy) in held:
-                continue
-            day = cal.due(fy, milestone)
-            if day <= today <= cal.due(fy, "publication"):
-                t.entry.workflow.open(t.conn, "convene", SYSTEM_ACTOR,
-                                      {"body": body, "fy": str(fy), "held_on": day.isoformat()},
-                                      now=t.now, tenant=t.tenant.id)
-                t.report.transitions["convene"] += 1
+    for body, fy, day in due:
+        if (body, fy) not in held:
+            t.entry.workflow.open(t.conn, "convene", SYSTEM_ACTOR,
+                                  {"body": body, "fy": str(fy), "held_on": day.isoformat()},
+                                  now=t.now, tenant=t.tenant.id)
+            t.report.transitions["convene"] += 1
 
 
 def _remind(t: TickContext, store: MeetingStore) -> None:

@@ -45,9 +45,13 @@ class Actors:
         store: MeetingStore = self.workflow.store  # type: ignore[assignment]
         m = meeting_table.c
         zone = self.tenant.calendar.zone
+        waiting = select(m.id, m.state, m.held_on, m.updated_at, m.fy, m.agenda).where(
+            m.tenant_id == self.tenant.id, m.state.in_(["convened", "minutes_review"]))
+        with db.reading(self.engine) as conn:  # most days no meeting waits: nothing to write
+            if conn.execute(waiting.limit(1)).first() is None:
+                return
         with db.writing(self.engine) as conn:
-            for row in conn.execute(select(m.id, m.state, m.held_on, m.updated_at, m.fy, m.agenda).where(
-                    m.tenant_id == self.tenant.id, m.state.in_(["convened", "minutes_review"]))).all():
+            for row in conn.execute(waiting).all():
                 if row.state == "convened" and day >= row.held_on + RECORD_AFTER:
                     instance = store.load(conn, row.id)
                     members = list(store.choices(conn, instance, "members")) if instance else []
