@@ -86,16 +86,19 @@ def published(conn: Connection, store: ExchangeStore, tenant: int) -> list[dict[
     t = topic_table.c
     replies = (select(func.count()).select_from(ExchangeReply)
                .where(ExchangeReply.topic_id == t.id).scalar_subquery())
-    rows = conn.execute(select(topic_table, replies.label("reply_count")).where(
-        t.tenant_id == tenant, t.public.is_(True), t.state.in_(SHOWN)).order_by(t.posted_at.desc(), t.id.desc()))
+    rows = conn.execute(
+        select(t.id, t.title, t.posted_at, t.state, t.actions, replies.label("reply_count"),
+               Person.name, Person.name_en, Person.organisation, Person.division)
+        .outerjoin(Person, Person.id == t.created_by)  # type: ignore[arg-type]
+        .where(t.tenant_id == tenant, t.public.is_(True), t.state.in_(SHOWN))
+        .order_by(t.posted_at.desc(), t.id.desc()))
     out = []
-    for row in rows.mappings():
-        author = conn.execute(select(Person.name, Person.name_en, Person.organisation, Person.division)
-                              .where(Person.id == row["created_by"])).first()
-        posted = _when(row["posted_at"])
-        out.append({"id": row["id"], "title": row["title"], "by": who(*author) if author else {"ja": "", "en": ""},
-                    "day": (posted or "")[:10], "reply_count": row["reply_count"],
-                    "closed": row["state"] == "closed", "codes": list(row["actions"] or [])})
+    for r in rows:
+        posted = _when(r.posted_at)
+        out.append({"id": r.id, "title": r.title,
+                    "by": who(r.name, r.name_en, r.organisation, r.division) if r.name else {"ja": "", "en": ""},
+                    "day": (posted or "")[:10], "reply_count": r.reply_count, "closed": r.state == "closed",
+                    "codes": list(r.actions or [])})
     return out
 
 
