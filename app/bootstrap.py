@@ -157,6 +157,10 @@ class Pdca:
         """Create or upgrade the schema to the newest revision."""
         command.upgrade(alembic_config(self.engine), "head")
 
+    def known_revisions(self) -> set[str]:
+        """The schema releases this pdca can read or upgrade from."""
+        return {rev.revision for rev in ScriptDirectory.from_config(alembic_config(self.engine)).walk_revisions()}
+
     def schema_state(self) -> Literal["current", "missing", "behind", "unknown"]:
         """Whether the database holds this release's schema: `missing` before `pdca init`,
         `behind` when an upgrade is due, `unknown` for a revision this release does not know
@@ -168,8 +172,7 @@ class Pdca:
             return "missing"
         if current == script.get_current_head():
             return "current"
-        known = {rev.revision for rev in script.walk_revisions()}
-        return "behind" if current in known else "unknown"
+        return "behind" if current in self.known_revisions() else "unknown"
 
     def sync(self) -> int:
         """People, strategies and bodies from the config over what it wrote itself, and

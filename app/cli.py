@@ -1347,6 +1347,9 @@ def diagram(
         sys.stdout.write(mermaid(_entry(pdca, workflow).spec))
 
 
+from app import cli_records as _records  # noqa: E402,F401  (audit verify, backup, restore)
+
+
 def main() -> None:
     cli()
 

@@ -3,15 +3,26 @@
 This module is the only writer of audit rows: `record` for one step, `record_from` for the
 rows of a set-based step (the clock's), given as a SELECT. A row names its workflow, its
 instance and, where there is one, its tenant (the strategy it belongs to).
+
+The rows of each tenant form a hash chain (`engine.chain`): a row carries its place in its
+tenant's chain (`seq`), the hash of the row before it (`prev_hash`) and the hash of its own
+content with that link (`hash`, see `link`). A row edited, inserted, deleted or moved
+after it was written no longer fits, and `engine.chain.verify` names it. Each chain is written under a
+lock of its own (`db.take_turns`), so rows take their places in the order they are written.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Index, Select, insert
+from sqlalchemy import JSON, Column, Connection, Index, Select, bindparam, insert, select, text, update
 from sqlmodel import Field, SQLModel
+
+from engine import db
+from engine.clock import from_storage, to_storage
 
 
 class AuditEvent(SQLModel, table=True):
@@ -19,6 +30,9 @@ class AuditEvent(SQLModel, table=True):
     __table_args__ = (
         Index("ix_audit_event_instance", "workflow", "instance_id", "id"),
         Index("ix_audit_event_tenant", "tenant_id", "id"),
+        Index("ix_audit_event_chain", "tenant_id", "seq"),
+        Index("ix_audit_event_unsealed", "tenant_id", "id", sqlite_where=text("hash IS NULL"),
+              postgresql_where=text("hash IS NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -36,6 +50,9 @@ class AuditEvent(SQLModel, table=True):
     version: int = Field(description="the instance's version after this event")
     comment: str | None = None
     fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    seq: int | None = Field(default=None, description="its place in its tenant's chain, from 1")
+    prev_hash: str | None = Field(default=None, max_length=64, description="the hash of the row before it")
+    hash: str | None = Field(default=None, max_length=64, description="SHA-256 of prev_hash and its content")
 
 
 audit_table = AuditEvent.__table__  # type: ignore[attr-defined]
@@ -43,6 +60,69 @@ COLUMNS = ("workflow", "instance_id", "tenant_id", "at", "actor", "on_behalf", "
            "to_state", "version", "comment", "fields")
 
 _insert = insert(audit_table)
+GENESIS = "0" * 64  # the link of a chain's first row
+HASHED = ("seq", *COLUMNS)  # what a row's hash covers, with the link before it
+
+
+def link(prev_hash: str, row: Any) -> str:
+    """The hash of a row: SHA-256 of the previous row's hash and of the row's place and
+    content as canonical JSON (its time as aware UTC in ISO form, keys sorted). `row` is a
+    mapping, as written or as read back: both give the same text."""
+    values = [row[name] for name in HASHED]
+    values[HASHED.index("at")] = from_storage(to_storage(row["at"])).isoformat(timespec="microseconds")
+    body = json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+def chain_of(tenant_id: int | None) -> Any:
+    """The WHERE clause of a tenant's chain (rows of no tenant form one chain of their own)."""
+    column = audit_table.c.tenant_id
+    return column.is_(None) if tenant_id is None else column == tenant_id
+
+
+def _lock(conn: Connection, tenant_id: int | None) -> None:
+    """Write a tenant's chain one transaction at a time, so each row takes the next place."""
+    db.take_turns(conn, f"audit:{'-' if tenant_id is None else tenant_id}")
+
+
+def head(conn: Connection, tenant_id: int | None) -> tuple[int, str]:
+    """The place and hash of a tenant's last row: (0, GENESIS) for an empty chain. What a
+    publication records, so that the published year can be checked against the log later."""
+    row = conn.execute(
+        select(audit_table.c.seq, audit_table.c.hash)
+        .where(chain_of(tenant_id), audit_table.c.hash.is_not(None))
+        .order_by(audit_table.c.seq.desc()).limit(1)
+    ).first()
+    return (row.seq, row.hash) if row else (0, GENESIS)
+
+
+_seal_row = (update(audit_table).where(audit_table.c.id == bindparam("_id"))
+             .values(seq=bindparam("_seq"), prev_hash=bindparam("_prev"), hash=bindparam("_hash")))
+
+
+def _seal(conn: Connection, tenant_id: int | None) -> int:
+    """Give the tenant's rows written without a place (a set-based step's) theirs, in the
+    order they were written; return how many."""
+    seq, prev = head(conn, tenant_id)
+    rows = conn.execute(
+        select(audit_table.c.id, *(audit_table.c[name] for name in COLUMNS))
+        .where(chain_of(tenant_id), audit_table.c.hash.is_(None)).order_by(audit_table.c.id)
+    ).mappings().all()
+    sealed = []
+    for row in rows:
+        seq += 1
+        digest = link(prev, {**row, "seq": seq})
+        sealed.append({"_id": row["id"], "_seq": seq, "_prev": prev, "_hash": digest})
+        prev = digest
+    if sealed:
+        conn.execute(_seal_row, sealed)
+    return len(sealed)
+
+
+def seal_all(conn: Connection) -> int:
+    """Seal every tenant's unsealed rows (a database from before the chain: the migration)."""
+    tenants = conn.execute(select(audit_table.c.tenant_id).where(audit_table.c.hash.is_(None)).distinct()).scalars()
+    return sum(_seal(conn, tenant) for tenant in sorted(tenants, key=lambda t: -1 if t is None else t))
 
 
 def json_safe(value: Any) -> Any:
@@ -74,20 +154,30 @@ def record(
     on_behalf: str | None = None,
     tenant_id: int | None = None,
 ) -> None:
-    """Write one audit row in the caller's transaction: the step and its record commit or
-    roll back together."""
-    conn.execute(_insert, {
+    """Write one audit row in the caller's transaction, at the end of its tenant's chain:
+    the step and its record commit or roll back together."""
+    row = {
         "workflow": workflow, "instance_id": instance_id, "tenant_id": tenant_id, "at": at, "actor": actor,
         "on_behalf": on_behalf, "trigger": trigger, "from_state": from_state, "to_state": to_state,
         "version": version, "comment": comment, "fields": json_safe(fields or {}),
-    })
+    }
+    _lock(conn, tenant_id)
+    seq, prev = head(conn, tenant_id)
+    row["seq"], row["prev_hash"] = seq + 1, prev
+    row["hash"] = link(prev, row)
+    conn.execute(_insert, row)
 
 
-def record_from(conn: Connection, rows: Select[Any], *, cte: Any = None) -> int:
+def record_from(conn: Connection, rows: Select[Any], *, tenant_id: int | None, cte: Any = None) -> int:
     """Write the audit rows `rows` selects, its columns in the order of `COLUMNS` (a set-based
-    step: one statement whatever the number of instances); return how many. `cte`: a
-    data-modifying CTE the SELECT reads from, run in the same statement."""
+    step: one statement whatever the number of instances), every one of tenant `tenant_id`,
+    then seal them onto its chain; return how many. `cte`: a data-modifying CTE the SELECT
+    reads from, run in the same statement."""
+    _lock(conn, tenant_id)
     statement = insert(audit_table).from_select(list(COLUMNS), rows)
     if cte is not None:
         statement = statement.add_cte(cte)
-    return conn.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
+    written = conn.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
+    if written:
+        _seal(conn, tenant_id)
+    return written

@@ -89,8 +89,10 @@ def fire_all(
 
     if conn.dialect.name == "postgresql":
         moved = update(table).where(chosen).values(moves).returning(table.c.id, table.c.version).cte("moved")
-        return audit.record_from(conn, audit_rows(moved.c.id, moved.c.version).select_from(moved), cte=moved)
-    audit.record_from(conn, audit_rows(table.c.id, (table.c.version + 1).cast(Integer)).where(chosen))
+        return audit.record_from(conn, audit_rows(moved.c.id, moved.c.version).select_from(moved),
+                                 tenant_id=tenant, cte=moved)
+    audit.record_from(conn, audit_rows(table.c.id, (table.c.version + 1).cast(Integer)).where(chosen),
+                      tenant_id=tenant)
     return conn.execute(update(table).where(chosen).values(moves)).rowcount
 
 
@@ -135,11 +137,11 @@ def open_all(
 
     if conn.dialect.name == "postgresql":
         made = insert(table).from_select(names, source).returning(table.c.id).cte("made")
-        return audit.record_from(conn, audit_rows(made.c.id).select_from(made), cte=made)
+        return audit.record_from(conn, audit_rows(made.c.id).select_from(made), tenant_id=tenant, cte=made)
     # Under SQLite's write lock the new instances are exactly those above the highest id before.
     before = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
     created = conn.execute(insert(table).from_select(names, source),
                            execution_options={"preserve_rowcount": True}).rowcount
     if created:
-        audit.record_from(conn, audit_rows(table.c.id).where(table.c.id > before))
+        audit.record_from(conn, audit_rows(table.c.id).where(table.c.id > before), tenant_id=tenant)
     return created

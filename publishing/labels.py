@@ -18,7 +18,8 @@ PENDING = "pending"  # a flag that has not been resolved yet (resolution is null
 WORDS: dict[str, dict[str, str]] = {
     "ja": {
         "report": "進行管理の結果（公表）", "other_language": "English", "home": "一覧へ戻る",
-        "published": "公表日", "version_n": "第{n}版", "correction": "訂正",
+        "published": "公表日", "version_n": "第{n}版",
+        "audit_head": "監査記録の連鎖の先頭（公表時）: 第{seq}行 sha256 {hash}", "correction": "訂正",
         "summary": "評価の集計", "by_grade": "生物多様性推進会議の評価", "by_status": "指標の状況",
         "grade": "評価", "status": "状況", "count": "件数",
         "actions": "取組の一覧", "code": "番号", "title": "取組", "division": "担当課",
@@ -48,7 +49,8 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "en": {
         "report": "Progress report (publication)", "other_language": "日本語", "home": "Back to the list",
-        "published": "Published", "version_n": "version {n}", "correction": "Correction",
+        "published": "Published", "version_n": "version {n}",
+        "audit_head": "Head of the audit chain when published: row {seq}, sha256 {hash}", "correction": "Correction",
         "summary": "Summary", "by_grade": "Grades by the promotion council", "by_status": "Indicators by status",
         "grade": "Grade", "status": "Status", "count": "Count",
         "actions": "Actions", "code": "Code", "title": "Action", "division": "Division",

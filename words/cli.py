@@ -174,6 +174,66 @@ CLI_WORDS: dict[str, tuple[str, str]] = {
                 "sent {sent}, retrying {retrying}, dead {dead}, folded into digests {folded}"),
     "ids_or_all_dead": ("メッセージの番号か --all-dead を指定してください", "give message ids or --all-dead"),
     "requeued": ("{count}通を送信待ちに戻しました", "{count} message(s) queued again"),
+    # -- the audit trail, backups --------------------------------------------------------------
+    "audit_row_what": ("{step} [{workflow} {instance}]", "{step} [{workflow} {instance}]"),
+    "audit_no_strategy": ("どの戦略にも属さない記録", "rows of no strategy"),
+    "audit_intact": ("{strategy}: 監査記録 {rows}行、連鎖は無傷です（先頭 第{seq}行 sha256 {hash}…）",
+                     "{strategy}: {rows} audit rows, the chain is whole (head: row {seq}, sha256 {hash}...)"),
+    "audit_broken": ("{strategy}: 監査記録 {rows}行のうち、{count}件の問題が見つかりました:",
+                     "{strategy}: {count} problem(s) in {rows} audit rows:"),
+    "audit_altered": ("記録 {row}（第{seq}行、{what}）: 書かれた後に内容か位置が変えられています",
+                      "row {row} (place {seq}, {what}): its content or its place was changed "
+                      "after it was written"),
+    "audit_deleted": ("記録 {row}（第{seq}行、{what}）の前の第{missing_from}〜{missing_to}行が削除されています",
+                      "the rows at places {missing_from}-{missing_to}, before row {row} (place {seq}, {what}), "
+                      "were deleted"),
+    "audit_inserted": ("記録 {row}（{what}）: 後から差し込まれた行です（第{seq}行はすでにあります）",
+                       "row {row} ({what}) was inserted: place {seq} was taken already"),
+    "audit_unsealed": ("記録 {row}（{what}）: pdca を通さずに書き込まれた行です"
+                       "（連鎖の中に位置がありません）",
+                       "row {row} ({what}) was written around pdca: it has no place in the chain"),
+    "audit_relinked": ("記録 {row}（第{seq}行、{what}）: 直前の行につながりません。直前の行が差し替えられたか、"
+                       "行が消されて番号が付け直されています",
+                       "row {row} (place {seq}, {what}) does not follow the row before it: that row was replaced, "
+                       "or rows were removed and the places renumbered"),
+    "audit_moved": ("記録 {row}（第{seq}行、{what}）: それより前に書かれた記録 {after_row} より前へ"
+                    "並べ替えられています",
+                    "row {row} (place {seq}, {what}) is listed before row {after_row}, which was written before it: "
+                    "the rows were reordered"),
+    "audit_anchor": ("公表 {anchor} が記録した連鎖の先頭（第{seq}行）が、今の記録と一致しません。"
+                     "公表の後に記録が書き換えられています",
+                     "the chain head publication {anchor} recorded (place {seq}) is not in the log any more: "
+                     "the log was rewritten after it was published"),
+    "backed_up": ("データベースの写しを作りました: {path}（{size}バイト）",
+                  "backed up the database to {path} ({size} bytes)"),
+    "restored": ("写し {path} からデータベースを戻しました", "restored the database from {path}"),
+    "restored_upgraded": ("（古い版の写しだったため、この版の形に更新しました）",
+                          "(the copy was of an older release: it was upgraded to this one)"),
+    "restore_needs_yes": ("restore はデータベースの中身をすべて写し {path} で置き換えます。"
+                          "よければ --yes を付けて実行してください（先にスケジューラとウェブを止めてください）",
+                          "restore replaces everything in the database by the copy {path}: run it again with --yes "
+                          "(stop the scheduler and the web first)"),
+    "backup_memory": ("メモリ上のデータベースは写せません", "a database in memory cannot be backed up"),
+    "backup_exists": ("{path} はすでにあります。置き換えるなら --force を付けてください",
+                      "{path} exists already: add --force to replace it"),
+    "backup_is_directory": ("{path} はフォルダです。写しのファイル名を指定してください",
+                            "{path} is a folder: name the copy's file"),
+    "backup_no_database": ("データベース {path} がありません", "there is no database {path}"),
+    "backup_no_copy": ("写し {path} がありません", "there is no copy {path}"),
+    "backup_damaged": ("{path} は壊れています（SQLite の検査に通りません）。何も変えていません",
+                       "{path} is damaged (it fails SQLite's check): nothing was changed"),
+    "backup_not_pdca": ("{path} は pdca のデータベースの写しではありません。何も変えていません",
+                        "{path} is not a copy of a pdca database: nothing was changed"),
+    "backup_not_pg_dump": ("{path} は pg_dump の写し（custom 形式）ではありません。何も変えていません",
+                           "{path} is not a pg_dump copy (custom format): nothing was changed"),
+    "backup_newer": ("{path} はこれより新しい版の pdca の写しです（{revision}）。"
+                     "pdca を更新してください。何も変えていません",
+                     "{path} is a copy from a newer release of pdca ({revision}): upgrade pdca; nothing was changed"),
+    "backup_no_tool": ("{tool} がありません。PostgreSQL のクライアント"
+                       "（Debian では postgresql-client）を入れてください",
+                       "{tool} is not installed: install PostgreSQL's client tools (Debian: postgresql-client)"),
+    "backup_tool_failed": ("{tool} が失敗しました。何も変えていません: {detail}",
+                           "{tool} failed, nothing was changed: {detail}"),
     # -- tokens, passwords, the web server ----------------------------------------------------------
     "signed_out": ("{email} のログインを{count}件終了しました", "{email}: {count} session(s) ended"),
     "col_whose": ("持ち主", "whose"),

@@ -4,7 +4,9 @@
 done, the councils' grades, evaluations, proposals and answers, the decision, each
 indicator against its target, and the adaptive-revision flags. `publish` freezes it:
 stored with the SHA-256 of its canonical JSON, never updated; publishing unchanged results
-again is a no-op, and a changed year becomes a new version that must say why.
+again is a no-op, and a changed year becomes a new version that must say why. Each version
+records the head of its strategy's audit chain when it was made (`audit_head`), so anyone
+can later check the published year against the log (`pdca audit verify`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session
 
+from engine import audit
 from engine.clock import to_storage
 from engine.errors import InvalidFields, NotFound
 from workflows import indicators
@@ -162,8 +165,9 @@ def publish(
         raise InvalidFields([("note", f"FY{fy} was published as version {last['version']}; "
                                       "say what this correction changes")])
     version = (last["version"] if last else 0) + 1
+    seq, head = audit.head(conn, strategy_id)
     frozen = content | {"version": version, "published_at": now.isoformat(), "note": note,
-                        "source_hash": digest}
+                        "source_hash": digest, "audit_head": {"seq": seq, "hash": head}}
     conn.execute(insert(Publication).values(
         strategy_id=strategy_id, fy=fy, version=version, published_at=to_storage(now), note=note,
         content=frozen, content_hash=content_hash(frozen),
