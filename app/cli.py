@@ -1354,5 +1354,7 @@ def main() -> None:
     cli()
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m app.cli: the commands as registered on app.cli, not on a copy
+    from app.cli import main as _registered_main
+
+    _registered_main()

@@ -17,7 +17,7 @@ from engine import db
 from engine.clock import from_storage
 from engine.runtime import Workflow
 from workflows import bodies, service
-from workflows.acting import take_step
+from workflows.acting import done_on, take_step
 from workflows.exchange.store import reply_table, topic_table
 from workflows.models import Action, ActionOwner, Council, Membership, Person
 from workflows.tenants import Tenant
@@ -68,7 +68,8 @@ class Actors:
                 if conn.execute(open_topics.limit(1)).first() is None:
                     return
         with db.writing(self.engine) as conn:
-            if (day.month, day.day) == RAISED_ON:
+            if (day.month, day.day) == RAISED_ON and not done_on(
+                    conn, workflow=self.workflow.spec.name, trigger="post", actor=self.group, now=now):
                 take_step(month, lambda: [self.workflow.open(
                     conn, "post", service.actor_for(conn, self.group), TOPIC | {"actions": [ACTION]}, now=now,
                     tenant=self.tenant.id)])

@@ -20,7 +20,7 @@ from engine import db
 from engine.clock import from_storage
 from engine.runtime import Workflow
 from workflows import bodies, service
-from workflows.acting import take_step
+from workflows.acting import done_on, take_step
 from workflows.hub.spec import ACTIVITY, OBSERVATION
 from workflows.models import Action, Council, HubItem, Membership, Person
 from workflows.tenants import Tenant
@@ -129,6 +129,8 @@ class Actors:
         fields = dict(sending.fields) | {"eventDate": (now.date() - timedelta(days=1)).isoformat(),
                                          "actions": [c for c in sending.fields["actions"] if c in known]}
         trigger = "send_observation" if sending.kind == OBSERVATION else "send_activity"
+        if done_on(conn, workflow=self.workflow.spec.name, trigger=trigger, actor=email, now=now):
+            return  # a replayed day: sent already
         take_step(month, lambda: [self.workflow.open(conn, trigger, service.actor_for(conn, email), fields,
                                                       now=now, tenant=self.tenant.id)])
 
