@@ -5,9 +5,13 @@ UniqueViolation opening the plan window's cycles; on SQLite write transactions q
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time as clock_time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +20,7 @@ from sqlalchemy import func, select, text
 from engine import db
 from engine.audit import AuditEvent
 from engine.outbox import OutboxMessage
-from tests.conftest import Year
+from tests.conftest import CONFIG, SAMPLE, Year, _empty_pg
 from workflows.models import Cycle
 from workflows.tick import tick
 
@@ -68,3 +72,53 @@ def test_two_ticks_for_one_day_take_turns_and_do_the_work_once(year: Year) -> No
     with db.writing(year.engine) as conn:  # a third, later, changes nothing either
         tick(conn, year.pdca.registry, year.pdca.tenants, now=PLAN_WINDOW)
     assert counts(year) == once
+
+
+def test_three_pdca_tick_processes_at_once_on_postgresql_all_exit_0_with_the_result_of_one(
+    pg_url: str, tmp_path: Path,
+) -> None:
+    """Three `pdca tick` commands for the same day (a scheduler on each of three nodes, or a
+    manual run beside them), held at the tick's lock until all three wait there, then let
+    go together: each exits 0 without a traceback, and the database is as one tick leaves it."""
+    _empty_pg(pg_url)
+    env = {**os.environ, "PDCA_CONFIG": str(CONFIG), "PDCA_DATABASE_URL": pg_url, "PDCA_LANG": "en"}
+    pdca = [sys.executable, "-m", "app.cli"]
+    for args in (["init"], ["import", str(SAMPLE), "--open-fy", "2026"]):
+        subprocess.run([*pdca, *args], env=env, check=True, capture_output=True, cwd=tmp_path)
+    at = ["tick", "--at", PLAN_WINDOW.isoformat()]
+    engine = db.open_engine(pg_url)
+    try:
+        with db.writing(engine) as conn:
+            db.take_turns(conn, "pdca.tick")  # the lock every tick takes first: held here
+            ticks = [subprocess.Popen([*pdca, *at], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True) for _ in range(3)]
+            deadline = clock_time.monotonic() + 60
+            while True:
+                with engine.connect() as probe:
+                    waiting = probe.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                                 "AND NOT granted")).scalar_one()
+                if waiting == 3:
+                    break
+                assert clock_time.monotonic() < deadline, "the three ticks never all reached the lock"
+                assert all(t.poll() is None for t in ticks), [t.communicate() for t in ticks]
+                clock_time.sleep(0.05)  # waiting for other processes to start, not setting the time
+        results = [t.communicate(timeout=120) for t in ticks]
+        with db.reading(engine) as conn:
+            after = (conn.execute(select(func.count()).select_from(Cycle).where(Cycle.fy == 2027)).scalar_one(),
+                     conn.execute(select(func.count()).select_from(AuditEvent)).scalar_one(),
+                     conn.execute(select(func.count()).select_from(OutboxMessage)).scalar_one())
+    finally:
+        engine.dispose()
+    assert [t.returncode for t in ticks] == [0, 0, 0], results
+    assert not any("Traceback" in out + err for out, err in results), results
+    said = sorted("transitions: none; messages queued: none" in out for out, _ in results)
+    assert said == [False, True, True], results  # one did the day's work; two found it done
+    assert after[0] == 12, after  # FY2027's twelve cycles, opened once
+    once = subprocess.run([*pdca, *at], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert once.returncode == 0
+    with db.reading(db.open_engine(pg_url)) as conn:
+        again = (conn.execute(select(func.count()).select_from(Cycle).where(Cycle.fy == 2027)).scalar_one(),
+                 conn.execute(select(func.count()).select_from(AuditEvent)).scalar_one(),
+                 conn.execute(select(func.count()).select_from(OutboxMessage)).scalar_one())
+    assert again == after  # a fourth, later, finds nothing to do: the three did the work once
+    assert subprocess.run([*pdca, "audit", "verify"], env=env, cwd=tmp_path, capture_output=True).returncode == 0
