@@ -140,6 +140,10 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
     'error_422_text': ('アドレスに含まれる年度や番号などの形式が正しくありません。画面のリンクから開き直してください。',
                        'A year, number or other value in the address is not in the right form. '
                        'Please open the page again from its link.'),
+    'error_503': ('データベースが一時的に使えません', 'The database is not available just now'),
+    'error_503_text': ('混み合っているか、停止中です。保存されたものはありません。'
+                       '少し待ってからもう一度試してください。',
+                       'It is busy or being restarted. Nothing was saved: wait a moment and try again.'),
     'error_500': ('システムで問題が起きました', 'Something went wrong on our side'),
     'error_500_text': ('処理を完了できませんでした。問題は記録されました。しばらくしてからもう一度試してください。',
         'We could not finish this. The problem has been recorded; please try again in a little while.'),

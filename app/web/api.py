@@ -55,6 +55,7 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     409: {"model": Refusal, "description": "changed by someone else since (stale), not possible in its state, "
                                            "or refused by a guard"},
     422: {"model": Refusal, "description": "a field, a key or a value that is not what the route takes"},
+    503: {"model": Refusal, "description": "the database is busy or cannot be reached: try again (Retry-After)"},
 }
 router = APIRouter(prefix="/api", tags=["cycles"], responses=REFUSALS)
 STATUS = {WrongRole: 403, Stale: 409, NotAllowedNow: 409, GuardRefused: 409, InvalidFields: 422, NotFound: 404}

@@ -21,10 +21,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
 from app.bootstrap import Pdca
+from app.database_errors import explain as explain_database_error
 from app.web import api
 from app.web.encoding import Utf8Forms
 from app.web.headers import SecurityHeaders
@@ -128,6 +130,23 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
                 f"{p['field']}: {p['problem']}" for p in problems), "problems": problems,
                 "detail": jsonable_encoder(exc.errors())}, status_code=422)
         return site.error_page(request, 422)
+
+    @app.exception_handler(DBAPIError)
+    async def _database_unavailable(request: Request, exc: DBAPIError) -> Response:
+        """The database busy past its timeout, restarting, or out of reach: the person is
+        told to try again in a moment (503, Retry-After), nothing was saved; the operator
+        reads the cause in the log, in words (`app.database_errors`)."""
+        log.warning("database error on %s %s: %s", request.method, request.url.path,
+                    explain_database_error(exc, pdca.settings.database.url))
+        if _is_api(request):
+            response: Response = JSONResponse(
+                {"error": "database_unavailable",
+                 "message": "the database is busy or cannot be reached; nothing was saved: try again"},
+                status_code=503)
+        else:
+            response = site.error_page(request, 503)
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(Exception)
     async def _server_error(request: Request, exc: Exception) -> Response:

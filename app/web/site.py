@@ -135,7 +135,7 @@ class Site:
     def error_page(self, request: Request, status: int) -> Response:
         """An error as a page in the person's language, with the navigation: what happened
         and where to go next (sign in, My work, or the published results)."""
-        key = f"error_{status}" if status in (401, 403, 404, 405, 422, 500) else "error_other"
+        key = f"error_{status}" if status in (401, 403, 404, 405, 422, 500, 503) else "error_other"
         t = translator(self.language(request))
         visitor = self.visitor_if_any(request) if status != 401 else None
         if status == 401 or (visitor is None and not request.url.path.startswith(("/public", "/s/"))):
