@@ -42,6 +42,7 @@ def delivery(pdca: Pdca, *, sender: Callable[[], Sender] | None = None) -> Deliv
     policy = Policy(
         max_attempts=s.mail.max_attempts, first_retry=timedelta(seconds=s.mail.first_retry_seconds),
         longest_wait=timedelta(seconds=s.mail.longest_wait_seconds), digest_hour=s.mail.digest_hour,
+        in_flight=s.mail.connections,
         timezone=s.calendar.timezone,
     )
     directory = MessageDirectory(registry=pdca.registry, tenants=pdca.tenants, links=Links(s.links_base, pdca.tenants))

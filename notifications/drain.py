@@ -16,6 +16,7 @@ import asyncio
 import random
 import time as time_module
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -58,6 +59,8 @@ class Policy:
     longest_wait: timedelta = timedelta(hours=6)
     batch: int = 200
     lease: timedelta = timedelta(minutes=10)
+    in_flight: int = 4
+    """How many messages a sender has on the wire at once (`[mail] connections`)."""
     digest_hour: int = 8
     timezone: str = "Asia/Tokyo"
 
@@ -161,11 +164,30 @@ class Delivery:
             and_(o.status == "sending", o.claimed_at < to_storage(now - self.policy.lease)),  # type: ignore[operator]
         )
 
+    def _requeue_unsent(self, conn: Connection, now: datetime) -> None:
+        """A sender that died leaves its claims `sending`, each counted as an attempt. Only
+        the first `in_flight` of each dead claim, by id, can have been on the wire (a sender
+        takes them in order, and records each outcome before taking the next): those are
+        taken again as they are, their attempt counted, so a message that keeps killing its
+        sender is still given up. The others never left: they are queued again and the
+        attempt given back, so crashes alone never use up a message's attempts."""
+        o = outbox_table.c
+        dead_claim = and_(o.status == "sending", o.claimed_at < to_storage(now - self.policy.lease))
+        expired = conn.execute(select(o.id, o.claimed_by).where(dead_claim).order_by(o.id)).all()
+        claims: dict[str | None, list[int]] = defaultdict(list)
+        for row_id, token in expired:
+            claims[token].append(row_id)
+        unsent = [i for ids in claims.values() for i in ids[self.policy.in_flight:]]
+        for chunk in range(0, len(unsent), 500):
+            conn.execute(update(outbox_table).where(o.id.in_(unsent[chunk:chunk + 500]), dead_claim).values(
+                status="queued", attempts=o.attempts - 1, claimed_at=None, claimed_by=None))
+
     def _claim_and_render(self, run: _Run) -> list[Outgoing]:
         """Claim a batch for this run, counting the attempt now: a message whose sender keeps
         dying is still given up after `max_attempts`."""
         now = run.now()
         with db.writing(self.engine) as conn:
+            self._requeue_unsent(conn, now)
             chosen = select(OutboxMessage.id, OutboxMessage.attempts).where(self._due(now))
             chosen = chosen.order_by(OutboxMessage.id).limit(self.policy.batch)  # type: ignore[arg-type]
             if conn.dialect.name == "postgresql":

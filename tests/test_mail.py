@@ -3,6 +3,7 @@ faults losing nothing and doubling nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -179,6 +180,28 @@ def test_a_sender_that_died_mid_batch_is_taken_over_with_the_same_message(sqlite
     assert d.drain(at("2027-01-15", 6, 20)).sent == OWNER_PAIRS
     sent_ids = {r.message["Message-ID"] for r in smtp.handler.received}
     assert sent_ids == {o.message_id for o in crashed}
+
+
+def test_crashes_alone_never_use_up_the_attempts_of_messages_that_never_left(sqlite_year: Year,
+                                                                             smtp: SmtpServer) -> None:
+    """A sender killed over and over, each time with the same batch claimed: only the first
+    messages of its claim (one per connection) can have been on the wire and are counted;
+    the rest are queued again with their attempt given back, and none is given up."""
+    tick_at(sqlite_year, "2027-01-15")
+    d = over_smtp(sqlite_year, smtp)
+    d.policy = dataclasses.replace(d.policy, in_flight=2)
+    moment = at("2027-01-15", 6, 1)
+    for _ in range(sqlite_year.pdca.settings.mail.max_attempts + 2):  # more deaths than attempts allowed
+        d._claim_and_render(_Run(moment))  # claimed, then the process died
+        moment += timedelta(minutes=11)  # its lease ran out
+    rows = sorted(outbox(sqlite_year), key=lambda m: m.id)
+    assert len(rows) > 2 and {m.status for m in rows} <= {"sending", "queued", "dead"}
+    suspects, never_left = rows[:2], rows[2:]
+    assert all(m.status == "dead" for m in suspects)  # on the wire at every death: given up
+    # the next two were first on the wire at the last death only; the rest never were
+    assert [m.attempts for m in never_left] == [2, 2] + [1] * (len(never_left) - 2)
+    d.drain(moment)  # (with the admins' notice of the two given up)
+    assert {m.status for m in outbox(sqlite_year) if m.id in {n.id for n in never_left}} == {"sent"}
 
 
 def test_a_digest_reader_gets_one_message_a_day(sqlite_year: Year, smtp: SmtpServer) -> None:

@@ -54,7 +54,6 @@ class Actors:
         self.workflow = workflow
         self.tenant = tenant
         self.strategy = tenant.id
-        self.started = started
         self.laggards = dict(laggards or {})
         self.last_check_fy = _last_check(tenant, end) if end is not None else None
         self.scale = [g for g in tenant.grades if g != "-"] or list(tenant.grades)
@@ -112,9 +111,9 @@ class Actors:
         # the others intact.
         with db.writing(self.engine) as conn:
             for row in waiting:
-                since = from_storage(row.updated_at).astimezone(cal.zone).date() if row.updated_at else self.started
-                if since > day:  # touched in the real world, after the simulated day
-                    since = self.started
+                since = from_storage(row.updated_at).astimezone(cal.zone).date() if row.updated_at else None
+                if since is None or since > day:  # touched in the real world, after the simulated day:
+                    since = cal.year_begins(row.fy).date()  # waiting since its year began, however resumed
                 step = self._next_step(row, day, since)
                 if step is None:
                     continue
