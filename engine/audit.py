@@ -18,7 +18,20 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Index, Select, bindparam, insert, select, text, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    Index,
+    Select,
+    String,
+    bindparam,
+    insert,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlmodel import Field, SQLModel
 
 from engine import db
@@ -64,14 +77,27 @@ GENESIS = "0" * 64  # the link of a chain's first row
 HASHED = ("seq", *COLUMNS)  # what a row's hash covers, with the link before it
 
 
+_canonical = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+_AT = HASHED.index("at")
+
+
+def _moment(at: datetime) -> str:
+    return from_storage(to_storage(at)).isoformat(timespec="microseconds")
+
+
+def _digest(prev_hash: str, values: list[Any]) -> str:
+    """SHA-256 of the previous hash and the canonical JSON of `values` (in `HASHED` order,
+    the time as text already)."""
+    return hashlib.sha256(f"{prev_hash}\n{_canonical(values)}".encode()).hexdigest()
+
+
 def link(prev_hash: str, row: Any) -> str:
     """The hash of a row: SHA-256 of the previous row's hash and of the row's place and
     content as canonical JSON (its time as aware UTC in ISO form, keys sorted). `row` is a
     mapping, as written or as read back: both give the same text."""
     values = [row[name] for name in HASHED]
-    values[HASHED.index("at")] = from_storage(to_storage(row["at"])).isoformat(timespec="microseconds")
-    body = json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+    values[_AT] = _moment(row["at"])
+    return _digest(prev_hash, values)
 
 
 def chain_of(tenant_id: int | None) -> Any:
@@ -100,23 +126,47 @@ _seal_row = (update(audit_table).where(audit_table.c.id == bindparam("_id"))
              .values(seq=bindparam("_seq"), prev_hash=bindparam("_prev"), hash=bindparam("_hash")))
 
 
+SEAL_CHUNK = 5000
+_RAW = {"at", "fields"}  # read as the driver gives them, each distinct value decoded once
+_unsealed = select(audit_table.c.id, *(type_coerce(audit_table.c[name], String) if name in _RAW
+                                       else audit_table.c[name] for name in COLUMNS))
+_FIELDS = COLUMNS.index("fields")
+
+
+def _decoded_moment(raw: Any) -> str:
+    """The time as `link` writes it, from what the driver read (SQLite: text in UTC)."""
+    if isinstance(raw, str):
+        raw = datetime.fromisoformat(raw)
+    return _moment(raw)
+
+
 def _seal(conn: Connection, tenant_id: int | None) -> int:
     """Give the tenant's rows written without a place (a set-based step's) theirs, in the
-    order they were written; return how many."""
+    order they were written, a chunk at a time (memory stays flat however many); return
+    how many. A set-based step's rows share their time, so its text is made once."""
     seq, prev = head(conn, tenant_id)
-    rows = conn.execute(
-        select(audit_table.c.id, *(audit_table.c[name] for name in COLUMNS))
-        .where(chain_of(tenant_id), audit_table.c.hash.is_(None)).order_by(audit_table.c.id)
-    ).mappings().all()
-    sealed = []
-    for row in rows:
-        seq += 1
-        digest = link(prev, {**row, "seq": seq})
-        sealed.append({"_id": row["id"], "_seq": seq, "_prev": prev, "_hash": digest})
-        prev = digest
-    if sealed:
+    chunk = _unsealed.where(chain_of(tenant_id), audit_table.c.hash.is_(None)).order_by(audit_table.c.id)
+    moments: dict[Any, str] = {}
+    fields: dict[str, Any] = {}
+    total = 0
+    while rows := conn.execute(chunk.limit(SEAL_CHUNK)).all():
+        sealed = []
+        for row_id, *content in rows:
+            seq += 1
+            at, raw = content[_AT - 1], content[_FIELDS]
+            if at not in moments:
+                moments[at] = _decoded_moment(at)
+            content[_AT - 1] = moments[at]
+            if isinstance(raw, str):  # SQLite: the JSON text; PostgreSQL's driver decodes it itself
+                if raw not in fields:
+                    fields[raw] = json.loads(raw)
+                content[_FIELDS] = fields[raw]
+            digest = _digest(prev, [seq, *content])
+            sealed.append({"_id": row_id, "_seq": seq, "_prev": prev, "_hash": digest})
+            prev = digest
         conn.execute(_seal_row, sealed)
-    return len(sealed)
+        total += len(sealed)
+    return total
 
 
 def seal_all(conn: Connection) -> int:
