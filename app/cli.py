@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -896,29 +897,38 @@ def _print_replay(pdca: Pdca, replay: Replay) -> None:
 
 @cli.command()
 def scheduler(
-    standby_seconds: Annotated[int, typer.Option("--standby-seconds", help="how often a standby retries")] = 30,
+    standby_seconds: Annotated[float, typer.Option("--standby-seconds", help="how often a standby tries the lock")
+                               ] = 2.0,
 ) -> None:
-    """Run the scheduler: the daily tick at [calendar] tick_hour, plus a catch-up tick now."""
+    """Run the scheduler: the daily tick at [calendar] tick_hour, a catch-up tick at start,
+    and the outbox drain every minute. On PostgreSQL several nodes may run it: one holds
+    the lock and schedules, the others stand by and take over within seconds."""
     import logging
-    import time as clock
+
+    from apscheduler.schedulers.background import BackgroundScheduler
 
     from app import scheduler as scheduling
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     with _pdca() as pdca:
         config = str(_state.config) if _state.config else None
-        while True:
-            with scheduling.leadership(pdca.engine) as lead:
-                if lead:
-                    out.print(_say("scheduling", hour=pdca.settings.calendar.tick_hour,
-                                   zone=pdca.settings.calendar.timezone))
-                    try:
-                        scheduling.build(pdca.settings, config=config).start()
-                    except (KeyboardInterrupt, SystemExit):
-                        return
-                    return
-            err.print(_say("standing_by", seconds=standby_seconds))
-            clock.sleep(standby_seconds)
+        leader = scheduling.Leader(
+            pdca.engine, lambda: scheduling.configure(BackgroundScheduler(), pdca.settings, config=config),
+            standby=standby_seconds, told=lambda event: _tell_leadership(pdca, event, standby_seconds))
+        try:
+            leader.run()
+        except KeyboardInterrupt:
+            leader.stop()
+
+
+def _tell_leadership(pdca: Pdca, event: str, standby_seconds: float) -> None:
+    """What this node's part in the scheduler became, in words (on stderr, as a log is)."""
+    if event == "leading":
+        err.print(_say("scheduling", hour=pdca.settings.calendar.tick_hour, zone=pdca.settings.calendar.timezone))
+    elif event == "standing_by":
+        err.print(_say("standing_by", seconds=f"{standby_seconds:g}"))
+    elif event == "lost":
+        err.print(_say("scheduler_lost"))
 
 
 review_cli = typer.Typer(
@@ -1243,14 +1253,14 @@ def serve(
         elif (warning := _links_warning(settings.mail.base_url, bind_host, bind_port)) is not None:
             err.print(warning)
         address = web_address(bind_host, bind_port)
-        background = None
-        if with_scheduler:
-            with scheduling.leadership(pdca.engine) as lead:
-                if lead:
-                    background = scheduling.configure(BackgroundScheduler(), settings,
-                                                      config=str(_state.config) if _state.config else None,
-                                                      base_url=settings.links_base)
-                    background.start()
+        leader = None
+        if with_scheduler:  # for as long as the server runs, in a thread of its own
+            config = str(_state.config) if _state.config else None
+            leader = scheduling.Leader(
+                pdca.engine, lambda: scheduling.configure(BackgroundScheduler(), settings, config=config,
+                                                          base_url=settings.links_base),
+                told=lambda event: _tell_leadership(pdca, event, scheduling.STANDBY_SECONDS))
+            threading.Thread(target=leader.run, name="pdca-scheduler-leader", daemon=True).start()
         mail = _say("mail_in", backend=settings.mail.backend, dir=settings.mail.dir) \
             if settings.mail.backend == "file" else settings.mail.backend
         out.print(_say("serving", address=address, mail=mail))
@@ -1268,8 +1278,8 @@ def serve(
             uvicorn.Server(uvicorn.Config(create_app(pdca), log_level="warning")).run(sockets=[sock])
         finally:
             sock.close()
-            if background is not None:
-                background.shutdown(wait=False)
+            if leader is not None:
+                leader.stop()
 
 
 @cli.command()

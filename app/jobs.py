@@ -8,6 +8,7 @@ from datetime import datetime
 
 from app.bootstrap import Pdca
 from app.config import load_settings
+from app.scheduler import still_leading
 from engine import db
 from engine.clock import utc_now
 from workflows.tick import tick
@@ -17,6 +18,9 @@ log = logging.getLogger("pdca.jobs")
 
 def daily_tick(config: str | None = None, at: str | None = None) -> None:
     """`at` (ISO date-time) is for replays and tests; the scheduler leaves it to the clock."""
+    if not still_leading():
+        log.warning("tick skipped: this node no longer holds the scheduler lock")
+        return
     pdca = Pdca(load_settings(config), create=False)
     try:
         now = datetime.fromisoformat(at) if at else utc_now()
@@ -32,6 +36,9 @@ def drain_outbox(config: str | None = None, at: str | None = None, base_url: str
     """`base_url`: where `pdca serve` listens, when the config leaves links to it."""
     from app.mail import delivery
 
+    if not still_leading():
+        log.warning("drain skipped: this node no longer holds the scheduler lock")
+        return
     settings = load_settings(config)
     if base_url and settings.mail.base_url is None:
         settings = settings.model_copy(update={"mail": settings.mail.model_copy(update={"base_url": base_url})})

@@ -5,20 +5,26 @@ Jobs live in a persistent job store in the pdca database (table `apscheduler_job
 the migrations leave alone). A run missed while the process was down fires once when it
 comes back (coalesce, grace time), and a catch-up tick runs at every start; `tick` is
 idempotent, so neither sends anything twice. With PostgreSQL several nodes may run
-`pdca scheduler`: each tries an advisory lock on a dedicated connection and only the holder
-schedules; the others wait as standbys. On SQLite one scheduler runs.
+`pdca scheduler` or `pdca serve`: each `Leader` tries an advisory lock on a dedicated
+connection and only the holder schedules; the others stand by and try again every second
+or two. The holder checks every second that the lock is still its own (a heartbeat on that
+connection), and every job checks it before it runs: a node that loses its connection stops
+scheduling at once, and a standby takes over within a few seconds. On SQLite one node runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import Settings
 from engine.clock import utc_now
@@ -28,6 +34,9 @@ TICK_JOB = "app.jobs:daily_tick"
 DRAIN_JOB = "app.jobs:drain_outbox"
 LEADER_LOCK = 0x70646361  # "pdca"
 GRACE = timedelta(hours=12)
+HEARTBEAT_SECONDS = 1.0
+STANDBY_SECONDS = 2.0
+log = logging.getLogger("pdca.scheduler")
 
 
 def configure(
@@ -74,3 +83,108 @@ def leadership(engine: Engine) -> Iterator[bool]:
             if lead and conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LEADER_LOCK})
                 conn.commit()
+
+
+_HOLDS = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+              "AND pid = pg_backend_pid() AND objid = :key")
+
+
+class Leader:
+    """This node's part in choosing the one scheduler: while it holds the lock (on a
+    connection of its own) it runs the scheduler `start` builds; when it loses the lock it
+    shuts that scheduler down at once and stands by again. `run` loops until `stop`."""
+
+    def __init__(self, engine: Engine, start: Callable[[], BaseScheduler], *,
+                 heartbeat: float = HEARTBEAT_SECONDS, standby: float = STANDBY_SECONDS,
+                 told: Callable[[str], None] | None = None) -> None:
+        self.engine = engine
+        self.start = start
+        self.heartbeat = heartbeat
+        self.standby = standby
+        self.told = told or (lambda event: log.info("scheduler: %s", event))
+        self.scheduler: BaseScheduler | None = None
+        self._conn: Connection | None = None
+        self._stopped = threading.Event()
+
+    @property
+    def leading(self) -> bool:
+        return self.scheduler is not None
+
+    def holds(self) -> bool:
+        """Whether the lock is still this node's: asked on the lock's own connection, so a
+        connection the server dropped (a restart, a network cut) answers no."""
+        if self._conn is None:
+            return False
+        if self._conn.dialect.name != "postgresql":
+            return True
+        try:
+            held = bool(self._conn.execute(_HOLDS, {"key": LEADER_LOCK}).scalar())
+            self._conn.commit()
+            return held
+        except SQLAlchemyError:
+            return False
+
+    def _try(self) -> bool:
+        try:
+            conn = self.engine.connect()
+        except SQLAlchemyError:
+            return False
+        try:
+            if try_lead(conn):
+                conn.commit()
+                self._conn = conn
+                return True
+            conn.commit()
+        except SQLAlchemyError:
+            pass
+        conn.close()
+        return False
+
+    def _step_down(self, why: str) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+            self.told(why)
+        if self._conn is not None:
+            with suppress(SQLAlchemyError):
+                self._conn.close()
+            self._conn = None
+
+    def run(self) -> None:
+        global _current
+        _current = self
+        standing_by = False
+        try:
+            while not self._stopped.is_set():
+                if self.scheduler is None:
+                    if self._try():
+                        self.scheduler = self.start()
+                        self.scheduler.start()
+                        self.told("leading")
+                        standing_by = False
+                        continue
+                    if not standing_by:
+                        self.told("standing_by")
+                        standing_by = True
+                    self._stopped.wait(self.standby)
+                elif not self.holds():
+                    self._step_down("lost")
+                    standing_by = True
+                else:
+                    self._stopped.wait(self.heartbeat)
+        finally:
+            self._step_down("stopped")
+            _current = None
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
+_current: Leader | None = None
+
+
+def still_leading() -> bool:
+    """What every job asks before it runs: in a process that campaigns (`Leader.run`), only
+    while it holds the lock; a job run any other way (a test, a one-off) always may."""
+    leader = _current
+    return leader is None or (leader.leading and leader.holds())

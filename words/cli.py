@@ -159,6 +159,8 @@ CLI_WORDS: dict[str, tuple[str, str]] = {
                        "{count} simulated step(s) were refused (see `pdca show`)"),
     "scheduling": ("日次処理を毎日 {hour}:00（{zone}）に行います。Ctrl-C で止まります",
                    "scheduling: daily tick at {hour}:00 {zone}; Ctrl-C stops"),
+    "scheduler_lost": ("このノードはスケジューラーのロックを失いました。スケジュールを止めて待機します",
+                       "this node lost the scheduler lock: it stopped scheduling and stands by"),
     "standing_by": ("ほかのノードがスケジューラーのロックを持っています。待機します（{seconds}秒ごとに確認）",
                     "another node holds the scheduler lock; standing by ({seconds} s)"),
     # -- the outbox -------------------------------------------------------------------------------
