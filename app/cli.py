@@ -1228,6 +1228,8 @@ def serve(
     host: Annotated[str | None, typer.Option("--host", help="default: [web] host")] = None,
     port: Annotated[int | None, typer.Option("--port", help="default: [web] port")] = None,
     with_scheduler: Annotated[bool, typer.Option("--scheduler/--no-scheduler", help="run the clock too")] = True,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64,
+                                         help="web worker processes sharing the port (default 1)")] = 1,
 ) -> None:
     """Run the web app (and, by default, the scheduler) in one process, on [web] host and
     port. The database and the port are checked first; then it prints the address and a
@@ -1275,11 +1277,28 @@ def serve(
                 out.print(_say("sign_in_link", email=admins[0], minutes=settings.web.sign_in_minutes,
                                url=f"{address}/sign-in/{created[0]}"))
         try:
-            uvicorn.Server(uvicorn.Config(create_app(pdca), log_level="warning")).run(sockets=[sock])
+            if workers == 1:
+                uvicorn.Server(uvicorn.Config(create_app(pdca), log_level="warning")).run(sockets=[sock])
+            else:
+                _serve_workers(pdca, sock, workers)
         finally:
             sock.close()
             if leader is not None:
                 leader.stop()
+
+
+def _serve_workers(pdca: Pdca, sock: socket.socket, workers: int) -> None:
+    """uvicorn's supervisor with `workers` processes on the one socket; each builds the app
+    from the settings resolved here (`app.web.workers`), the scheduler staying in this one."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from app.web.workers import SETTINGS_ENV, STRATEGY_ENV
+
+    os.environ[SETTINGS_ENV] = pdca.settings.model_dump_json()
+    os.environ[STRATEGY_ENV] = _state.strategy or ""
+    config = uvicorn.Config("app.web.workers:create", factory=True, workers=workers, log_level="warning")
+    Multiprocess(config, sockets=[sock]).run()
 
 
 @cli.command()

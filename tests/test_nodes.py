@@ -124,3 +124,56 @@ def test_one_of_three_nodes_schedules_and_another_takes_over_within_5_s(nodes: t
     assert len(lock_holders(url)) == 1
     assert "Traceback" not in "".join(n.said() for n in started)
     print(f"takeover after SIGKILL: {took:.2f} s; after a dropped lock connection: {again:.2f} s")
+
+
+def test_pdca_serve_with_two_workers_answers_from_both_with_one_session(database_url: str, tmp_path: Path) -> None:
+    """`--workers 2`: two worker processes on one port, the scheduler in the parent only; a
+    session made by following the sign-in link is good on whichever worker answers."""
+    if database_url.startswith("postgresql"):
+        _empty_pg(database_url)
+    config = CONFIG.read_text(encoding="utf-8").replace('dir = "var/mail"', f'dir = "{tmp_path / "mail"}"')
+    (tmp_path / "config.toml").write_text(config, encoding="utf-8")
+    env = {**os.environ, "PDCA_CONFIG": str(tmp_path / "config.toml"), "PDCA_DATABASE_URL": database_url,
+           "PDCA_LANG": "en"}
+    subprocess.run([sys.executable, "-m", "app.cli", "init"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    port = free_port()
+    log = tmp_path / "serve.log"
+    serve = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--workers", "2", "--port", str(port)],
+                             env=env, cwd=tmp_path, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+
+        def answers() -> bool:
+            try:
+                with urllib.request.urlopen(f"{base}/public", timeout=2) as answer:
+                    return bool(answer.status == 200)
+            except (urllib.error.URLError, OSError):
+                return False
+
+        wait_for("the workers answering", answers, 60)
+        children = Path(f"/proc/{serve.pid}/task/{serve.pid}/children").read_text().split()
+        workers = [c for c in children if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
+        assert len(workers) == 2, children
+        link = next(w for w in log.read_text().split() if "/sign-in/" in w)
+
+        class Stay(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args: object, **kwargs: object) -> None:
+                return None  # keep the 303 and its cookie
+
+        opener = urllib.request.build_opener(Stay)
+        try:
+            opener.open(link, timeout=5)
+        except urllib.error.HTTPError as redirected:
+            assert redirected.code == 303
+            cookie = redirected.headers["set-cookie"].split(";")[0]
+        for _ in range(12):  # new connections: both workers answer some
+            request = urllib.request.Request(f"{base}/", headers={"Cookie": cookie})
+            with opener.open(request, timeout=5) as page:
+                assert page.status == 200 and "/sign-in" not in page.url
+        assert log.read_text().count(LEADING) == 1  # one scheduler, in the parent
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        try:
+            serve.wait(15)
+        except subprocess.TimeoutExpired:
+            serve.kill()
