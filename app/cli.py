@@ -339,6 +339,9 @@ def init(
     [councils.internal], [councils.promotion] and [advisors] from the config. Safe to run
     again: nothing a step or an admin changed is undone."""
     with _pdca(create=True) as pdca:
+        if pdca.schema_state() == "unknown":  # a newer pdca migrated it: never downgrade, never guess
+            err.print(_styled((_say("schema_unknown"), "bold red")))
+            raise typer.Exit(1)
         pdca.migrate()
         strategy = pdca.sync()
         out.print(_say("initialized", people=len(pdca.settings.people), codes=", ".join(pdca.tenants.codes)))

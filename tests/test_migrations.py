@@ -4,8 +4,10 @@ release left it, then upgrades it to this release's schema."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,11 +17,13 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
 
 from app.bootstrap import Pdca, alembic_config
+from app.cli import cli
 from app.importing import import_actions
 from engine import db
-from tests.conftest import CHAIR, NOW, OWNER, PG_ENV, SAMPLE, settings_for
+from tests.conftest import CHAIR, CONFIG, NOW, OWNER, PG_ENV, SAMPLE, settings_for
 
 ADVISOR = "shokubutsu@example.org"
 
@@ -181,3 +185,58 @@ INSERT INTO cycle (id, action_id, fy, state, version, plan, return_count, flags)
     with db.reading(old.engine) as conn:
         keys = [f.key for f in old.tenants.get(conn, strategy).report_fields]
     assert keys == [f.key for f in old.settings.strategy.report_fields] and keys  # the sample declares some
+
+
+PREVIOUS_RELEASE = Path(__file__).parent / "fixtures" / "release-0008.sql.gz"
+"""A database as the previous release (stop 23, schema 0008) left it, dumped with sqlite3's
+iterdump: `pdca init`, the sample actions imported with FY2026 open, then 2026-04-01 to
+2027-08-31 simulated with the simulated people and their mail delivered (240 audit rows,
+hub items, meetings, the exchange, 203 messages). Made by that release's own code."""
+
+
+def _rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    with sqlite3.connect(path) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name != 'alembic_version' ORDER BY name")]
+        return {t: conn.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall() for t in tables}
+
+
+def test_the_previous_release_s_database_upgrades_with_nothing_lost(tmp_path: Path) -> None:
+    path = tmp_path / "previous.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(gzip.decompress(PREVIOUS_RELEASE.read_bytes()).decode("utf-8"))
+    before = _rows(path)
+    assert len(before["audit_event"]) == 240 and before["meeting"] and before["hub_item"] and before["outbox"]
+    env = {"PDCA_CONFIG": str(CONFIG), "PDCA_DATABASE_URL": f"sqlite:///{path}", "PDCA_LANG": "en"}
+    runner = CliRunner()
+    done = runner.invoke(cli, ["init"], env=env)
+    assert done.exit_code == 0, done.output
+    after = _rows(path)
+    assert set(after) == set(before)
+    for table, rows in before.items():
+        kept = after[table]
+        if table == "audit_event":  # each row keeps every column and gains its place in the chain
+            width = len(rows[0])
+            assert [r[:width] for r in kept] == rows
+            assert all(r[width + 2] is not None for r in kept)  # seq, prev_hash, hash: hash set
+        else:
+            assert kept == rows, table
+    verify = runner.invoke(cli, ["audit", "verify"], env=env)
+    assert verify.exit_code == 0 and "the chain is whole" in verify.output, verify.output
+    assert runner.invoke(cli, ["tick", "--at", "2027-09-01T06:00:00+09:00"], env=env).exit_code == 0
+
+
+def test_init_refuses_a_database_a_newer_release_migrated_and_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "newer.sqlite3"
+    env = {"PDCA_CONFIG": str(CONFIG), "PDCA_DATABASE_URL": f"sqlite:///{path}", "PDCA_LANG": "en"}
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"], env=env).exit_code == 0
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0042'")
+    before = _rows(path)
+    refused = runner.invoke(cli, ["init"], env=env)
+    assert refused.exit_code == 1
+    assert "migrated by a newer release of pdca than this one: upgrade pdca" in refused.output
+    assert "Traceback" not in refused.output
+    assert _rows(path) == before
