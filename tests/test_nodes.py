@@ -8,18 +8,31 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time as clock
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
+from app.bootstrap import Pdca
+from app.mail import delivery
 from app.scheduler import LEADER_LOCK
-from tests.conftest import CONFIG, SAMPLE, _empty_pg
-from tests.smtp_server import free_port
+from app.simulate import Month
+from engine import db
+from engine.outbox import OutboxMessage
+from notifications.senders import SmtpSender, SmtpSettings
+from tests.conftest import CONFIG, SAMPLE, Year, _empty_pg, settings_for
+from tests.smtp_server import SmtpServer, free_port
+from workflows.models import Cycle
+from workflows.tick import tick
 
 TAKEOVER_SECONDS = 5
 LEADING = "scheduling: daily tick"
@@ -177,3 +190,85 @@ def test_pdca_serve_with_two_workers_answers_from_both_with_one_session(database
             serve.wait(15)
         except subprocess.TimeoutExpired:
             serve.kill()
+
+
+def run_month(nodes: list[Any], smtp: SmtpServer, start: date, end: date) -> None:
+    """Each day: every node ticks at once; the simulated people act through one node (a
+    different one each day); every node drains the outbox at once."""
+    settings = SmtpSettings(host="127.0.0.1", port=smtp.port, security="none", timeout=5, connections=2)
+    deliveries = [delivery(n.pdca, sender=lambda: SmtpSender(settings)) for n in nodes]
+    first = nodes[0]
+    with db.reading(first.engine) as conn:
+        tenant = first.tenant(conn)
+        people = [e.people(first.engine, e.workflow, conn, tenant, start, end=end)
+                  for e in first.pdca.registry if e.people is not None]
+    zone = ZoneInfo("Asia/Tokyo")
+    day = start
+    while day <= end:
+        at6, at18 = datetime.combine(day, time(6), zone), datetime.combine(day, time(18), zone)
+
+        def tick_on(i: int, at: datetime = at6) -> None:
+            with db.writing(nodes[i].engine) as conn:
+                tick(conn, nodes[i].pdca.registry, nodes[i].pdca.tenants, now=at)
+
+        assert together(tick_on, len(nodes)) == []
+        month = Month()
+        for someone in people:
+            someone.engine = nodes[day.toordinal() % len(nodes)].engine  # this day's node
+            someone.act(day, month)
+        assert together(lambda i, at=at18: deliveries[i].drain(at), len(nodes)) == []
+        day += timedelta(days=1)
+
+
+def together(work: Callable[[int], object], nodes: int) -> list[BaseException]:
+    """`work(i)` on every node at once; what any of them would have died of."""
+    failures: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            work(i)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(nodes)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return failures
+
+
+def ended(year: Any) -> tuple[list[tuple[int, str, int]], Counter[str]]:
+    with db.reading(year.engine) as conn:
+        cycles = [tuple(r) for r in conn.execute(select(Cycle.id, Cycle.state, Cycle.version).order_by(Cycle.id))]
+        kinds = Counter(conn.execute(select(OutboxMessage.kind).where(OutboxMessage.status == "sent")).scalars())
+    return cycles, kinds  # type: ignore[return-value]
+
+
+def test_three_nodes_over_two_months_send_each_message_once_and_end_as_one_node_does(
+    pg_url: str, sqlite_url: str,
+) -> None:
+    start, end = date(2027, 3, 25), date(2027, 5, 31)  # FY2027 begins, FY2026's check opens, reports come in
+    single_smtp, shared_smtp = SmtpServer().start(), SmtpServer().start()
+    one = Year(sqlite_url)
+    _empty_pg(pg_url)
+    three = [Year(pg_url)] + [Year.__new__(Year) for _ in range(2)]
+    for node in three[1:]:  # more nodes on the same database: their own engines and pools
+        node.pdca, node.fy, node.strategy = Pdca(settings_for(pg_url)), three[0].fy, three[0].strategy
+    try:
+        run_month([one], single_smtp, start, end)
+        run_month(three, shared_smtp, start, end)
+        expected_cycles, expected_kinds = ended(one)
+        got_cycles, got_kinds = ended(three[0])
+        assert got_cycles == expected_cycles
+        assert got_kinds == expected_kinds and sum(got_kinds.values()) > 20
+        ids = Counter(str(r.message["Message-ID"]) for r in shared_smtp.handler.received)
+        assert len(ids) == sum(got_kinds.values()) and max(ids.values()) == 1  # each exactly once
+        print(f"{len(ids)} messages, each once; cycles {Counter(c[1] for c in got_cycles)}")
+        with db.reading(three[0].engine) as conn:
+            assert not conn.execute(select(OutboxMessage.id).where(OutboxMessage.status != "sent")).first()
+    finally:
+        single_smtp.stop()
+        shared_smtp.stop()
+        for node in (one, *three):
+            node.close()
