@@ -1,7 +1,8 @@
-"""`pdca audit verify`, `pdca backup`, `pdca restore`: keeping the records whole.
+"""`pdca audit verify`, `pdca backup`, `pdca restore`, `pdca health`: keeping the records
+whole and the deployment watched.
 
 Registered on `app.cli`'s command line (imported at its end); the words are the catalogue's
-(`words/cli.py`), the work is `workflows.audit_trail` and `app.backup`.
+(`words/cli.py`), the work is `workflows.audit_trail`, `app.backup` and `app.health`.
 """
 
 from __future__ import annotations
@@ -118,3 +119,31 @@ def restore_(
         if behind:
             pdca.migrate()
     out.print(_say("restored", path=str(path)) + (" " + _say("restored_upgraded") if behind else ""))
+
+
+@cli.command()
+def health(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON: dead, stuck, leader (pid, client, since), jobs "
+                                                          "(id, next_run_at, late), problems")] = False,
+) -> None:
+    """What to watch, for a monitor: mail given up (dead) or stuck in the queue, the
+    scheduler's leader (PostgreSQL), jobs whose time passed without running. Exit 0 when
+    all is well, 1 naming each problem."""
+    from app.health import check
+    from engine.clock import utc_now
+
+    with _pdca() as pdca, db.reading(pdca.engine) as conn:
+        found = check(conn, now=utc_now())
+    if as_json:
+        _print_json(found.as_json())
+    else:
+        leader = found.leader
+        out.print(_say("health_mail", dead=found.dead, stuck=found.stuck))
+        if found.several_nodes:
+            out.print(_say("health_leader", **leader) if leader else _say("health_leader_none"))
+        for job in found.jobs:
+            out.print(_say("health_job_late" if job["late"] else "health_job", id=job["id"], at=job["next_run_at"]))
+        for problem in found.problems:
+            err.print(_styled((_say(f"health_{problem}"), "bold red")))
+    if found.problems:
+        raise typer.Exit(1)

@@ -206,6 +206,25 @@ CLI_WORDS: dict[str, tuple[str, str]] = {
                      "公表の後に記録が書き換えられています",
                      "the chain head publication {anchor} recorded (place {seq}) is not in the log any more: "
                      "the log was rewritten after it was published"),
+    "health_mail": ("お知らせ: 送信をあきらめたもの {dead}件、送信待ちのまま滞っているもの {stuck}件",
+                    "mail: {dead} given up (dead), {stuck} stuck in the queue"),
+    "health_leader": ("スケジューラー: ノード {client} のプロセス {pid} が担当（{since} から）",
+                      "scheduler: led by process {pid} on {client} (since {since})"),
+    "health_leader_none": ("スケジューラー: どのノードも担当していません", "scheduler: no node leads"),
+    "health_job": ("定期処理 {id}: 次は {at}", "job {id}: next at {at}"),
+    "health_job_late": ("定期処理 {id}: {at} に実行されるはずでしたが、まだです",
+                        "job {id}: was due at {at} and has not run"),
+    "health_dead_mail": ("送信をあきらめたお知らせがあります: `pdca outbox --status dead` で理由を見て、"
+                         "直したら `pdca outbox retry --all-dead`",
+                         "mail was given up: see why with `pdca outbox --status dead`, then "
+                         "`pdca outbox retry --all-dead`"),
+    "health_stuck_mail": ("送信待ちのお知らせが30分以上送られていません: スケジューラー（または pdca serve）が"
+                          "動いているか確かめてください",
+                          "mail has waited over 30 minutes: check that the scheduler (or pdca serve) runs"),
+    "health_no_leader": ("スケジューラーを担当するノードがありません: pdca scheduler か pdca serve を起動してください",
+                         "no node leads the scheduler: start pdca scheduler or pdca serve"),
+    "health_late_job": ("定期処理が予定の時刻を過ぎても実行されていません: スケジューラーが止まっています",
+                        "a job's time passed without it running: the scheduler has stopped"),
     "backed_up": ("データベースの写しを作りました: {path}（{size}バイト）",
                   "backed up the database to {path} ({size} bytes)"),
     "restored": ("写し {path} からデータベースを戻しました", "restored the database from {path}"),
