@@ -145,6 +145,9 @@ def no_sideways_scroll(page: Page) -> None:
 
 @pytest.fixture
 def site(sqlite_year: Year, smtp: SmtpServer) -> Iterator[Site]:
+    """On SQLite only: these tests are about what a person sees and does in Chromium; every
+    route they use is run on both databases by test_web.py and its neighbours, and a second
+    browser run would double the suite's longest part for no new path."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = sqlite_year.pdca.settings

@@ -138,12 +138,12 @@ def test_bulk_and_single_firing_give_the_same_database_row_for_row(copies: tuple
     assert rows(single) == rows(bulk)
 
 
-def test_a_trigger_the_set_based_path_cannot_run_the_same_way_is_refused_loudly(sqlite_year: Year) -> None:
-    entry = sqlite_year.cycles
-    with db.writing(sqlite_year.engine) as conn:
+def test_a_trigger_the_set_based_path_cannot_run_the_same_way_is_refused_loudly(year: Year) -> None:
+    entry = year.cycles
+    with db.writing(year.engine) as conn:
         for trigger, why in (("submit_plan", "not a single system trigger"),):
             with pytest.raises(BulkUnsupported, match=why):
-                fire_all(conn, entry.workflow, trigger, where=Cycle.fy == FY, now=CHECKING, tenant=sqlite_year.strategy)
+                fire_all(conn, entry.workflow, trigger, where=Cycle.fy == FY, now=CHECKING, tenant=year.strategy)
     # A system trigger whose recorder queues a notice (an effect) is refused too, before anything is written.
     from engine.runtime import Workflow
     from engine.spec import SYSTEM, Changes, Label, Trigger, WorkflowSpec
@@ -152,6 +152,6 @@ def test_a_trigger_the_set_based_path_cannot_run_the_same_way_is_refused_loudly(
     noisy = Trigger("open_check", "do.implementing", "check.self_assessment", (SYSTEM,), Label("", ""),
                     record=lambda ctx: Changes({}, [("notify", {"kind": "decided"})]))
     other = WorkflowSpec("noisy", spec.states, spec.initial, (noisy,))
-    with db.writing(sqlite_year.engine) as conn, pytest.raises(BulkUnsupported, match="has effects"):
+    with db.writing(year.engine) as conn, pytest.raises(BulkUnsupported, match="has effects"):
         fire_all(conn, Workflow(other, entry.store), "open_check", where=Cycle.fy == FY, now=CHECKING,
-                 tenant=sqlite_year.strategy)
+                 tenant=year.strategy)

@@ -7,8 +7,10 @@ are those of the same run never killed, every message was delivered under the Me
 the outbox recorded, and the extra copies are at most one per kill and SMTP connection
 (the message whose reply was lost): with `[mail] connections = 1`, one per kill.
 
-A handful of kills by default; `PDCA_CRASH_KILLS=40` for the full campaign and
-`PDCA_CRASH_SEED` to replay one (the seed is printed when it fails)."""
+On SQLite, the deployment a single machine runs (the harness reads the file while the run
+writes it); several nodes on PostgreSQL are tests/test_nodes.py's. A handful of kills by
+default; `PDCA_CRASH_KILLS=40` for the full campaign and `PDCA_CRASH_SEED` to replay one
+(the seed is printed when it fails)."""
 
 from __future__ import annotations
 

@@ -70,8 +70,8 @@ def test_the_cli_opens_shows_and_fires_it(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def web(sqlite_url: str) -> Iterator[tuple[TestClient, Year]]:
-    year = Year(sqlite_url)
+def web(database_url: str) -> Iterator[tuple[TestClient, Year]]:
+    year = Year(database_url)
     example_workflow.metadata.create_all(year.engine)
     with TestClient(create_app(year.pdca, clock=Clock(NOW)), follow_redirects=False) as client:
         yield client, year

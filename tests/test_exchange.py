@@ -70,8 +70,7 @@ def test_a_topic_is_raised_answered_and_only_what_is_public_is_shown(year: Year)
 
 
 def test_the_public_reads_public_topics_escaped_and_never_the_others(
-        web: TestClient, sqlite_year: Year) -> None:  # noqa: F811
-    year = sqlite_year
+        web: TestClient, year: Year) -> None:  # noqa: F811
     topic = post(year, CITIZEN, TOPIC)
     private = post(year, CITIZEN, TOPIC | {"title": "委員だけに相談", "public": "no"})
     fire(year, topic, "reply", OWNER, text="<script>x()</script>作業日は11月です。")
@@ -95,8 +94,8 @@ def test_the_public_reads_public_topics_escaped_and_never_the_others(
     assert told(year, "exchange_hidden") == [CITIZEN]
 
 
-def test_a_partner_raises_a_topic_from_the_web_form(web: TestClient, sqlite_year: Year) -> None:  # noqa: F811
-    citizen = sign_in(web, sqlite_year, CITIZEN)
+def test_a_partner_raises_a_topic_from_the_web_form(web: TestClient, year: Year) -> None:  # noqa: F811
+    citizen = sign_in(web, year, CITIZEN)
     form = citizen.get("/w/exchange_topic/new")
     assert form.status_code == 200 and "話題を出す" in form.text and "公開する" in form.text
     refused = citizen.post("/w/exchange_topic/new", data={

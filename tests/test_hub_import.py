@@ -41,14 +41,14 @@ def export(tmp_path: Path, rows: list[dict[str, Any]], name: str = "observations
     return path
 
 
-def test_an_inaturalist_export_is_curated_like_a_partner_s_observations(sqlite_url: str, tmp_path: Path) -> None:
-    year = Year(sqlite_url)
+def test_an_inaturalist_export_is_curated_like_a_partner_s_observations(database_url: str, tmp_path: Path) -> None:
+    year = Year(database_url)
     frog = observation()
     kingfisher = observation(id="204872", url="https://www.inaturalist.org/observations/204872",
                              scientific_name="Alcedo atthis", common_name="カワセミ", place_guess="緑川",
                              coordinates_obscured="true", quality_grade="needs_id")
     path = export(tmp_path, [frog, kingfisher])
-    done = json.loads(run(sqlite_url, "hub", "import", str(path), "--as", PARTNER, "--json"))
+    done = json.loads(run(database_url, "hub", "import", str(path), "--as", PARTNER, "--json"))
     assert done["source"] == "inaturalist" and len(done["sent"]) == 2 and done["already"] == []
     first, second = items(year)
     assert (first["state"], first["source"], first["basis_of_record"], first["vernacular_name"]) == (
@@ -56,7 +56,7 @@ def test_an_inaturalist_export_is_curated_like_a_partner_s_observations(sqlite_u
     assert first["source_id"] == "204871"  # iNaturalist's observation id
     assert second["extra"] == {"obscured": True, "qualityGrade": "needs_id"}  # the curator sees it
 
-    again = run(sqlite_url, "--lang", "ja", "hub", "import", str(export(tmp_path, [frog, kingfisher, observation(
+    again = run(database_url, "--lang", "ja", "hub", "import", str(export(tmp_path, [frog, kingfisher, observation(
         id="204873", url="https://www.inaturalist.org/observations/204873")], "observations-2.csv")), "--as", PARTNER)
     assert "1件の観察記録を取り込みました" in again and "2件は以前に取り込み済み" in again
     assert len(items(year)) == 3
@@ -69,16 +69,16 @@ def test_an_inaturalist_export_is_curated_like_a_partner_s_observations(sqlite_u
     year.close()
 
 
-def test_a_file_with_bad_rows_imports_nothing_and_names_each_row(sqlite_url: str, tmp_path: Path) -> None:
-    year = Year(sqlite_url)
+def test_a_file_with_bad_rows_imports_nothing_and_names_each_row(database_url: str, tmp_path: Path) -> None:
+    year = Year(database_url)
     path = export(tmp_path, [observation(), observation(id="2", url="u2", observed_on="2025-13-40",
                                                           time_observed_at=""),
                              observation(id="3", url="u3", place_guess="")])
-    refused = run(sqlite_url, "--lang", "ja", "hub", "import", str(path), "--as", PARTNER, code=1)
+    refused = run(database_url, "--lang", "ja", "hub", "import", str(path), "--as", PARTNER, code=1)
     assert "何も取り込みませんでした" in refused
     assert "3行目" in refused and "4行目: 場所の名前" in refused, refused
     assert items(year) == []
-    outsider = run(sqlite_url, "hub", "import", str(export(tmp_path, [observation()])), "--as",
+    outsider = run(database_url, "hub", "import", str(export(tmp_path, [observation()])), "--as",
                    "nourin@city.example.jp", code=1)
     assert "wrong_role" in outsider and items(year) == []
     year.close()

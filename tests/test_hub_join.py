@@ -52,8 +52,7 @@ def mailed_link(year: Year, kind: str) -> str:
     return found[0]
 
 
-def test_someone_asks_the_secretariat_accepts_and_they_may_send(web: TestClient, sqlite_year: Year) -> None:  # noqa: F811
-    year = sqlite_year
+def test_someone_asks_the_secretariat_accepts_and_they_may_send(web: TestClient, year: Year) -> None:  # noqa: F811
     page = web.get("/public/hub/join")
     assert page.status_code == 200 and "情報拠点の連携主体に申し込む" in page.text and "市民団体" in page.text
     refused = web.post("/public/hub/join", data=ASK | {"organisation_kind": "", "name": ""})
@@ -96,11 +95,10 @@ def test_someone_asks_the_secretariat_accepts_and_they_may_send(web: TestClient,
     assert "観察記録を送る" in sign_in(partner, year, "haruka.mori@example.net").get("/").text
 
 
-def test_a_declined_request_says_why_and_registers_nobody(sqlite_year: Year) -> None:
+def test_a_declined_request_says_why_and_registers_nobody(year: Year) -> None:
     from engine.runtime import SYSTEM_ACTOR
     from workflows import service
 
-    year = sqlite_year
     workflow = year.pdca.registry["partner_request"].workflow
     with db.writing(year.engine) as conn:
         asked = workflow.open(conn, "ask", SYSTEM_ACTOR, {k: v for k, v in ASK.items() if k != "trigger"}
@@ -123,13 +121,12 @@ def test_a_declined_request_says_why_and_registers_nobody(sqlite_year: Year) -> 
     assert "not able to register you" in rendered.text
 
 
-def test_a_request_not_confirmed_in_a_week_lapses(sqlite_year: Year) -> None:
+def test_a_request_not_confirmed_in_a_week_lapses(year: Year) -> None:
     from datetime import timedelta
 
     from engine.runtime import SYSTEM_ACTOR
     from workflows.tick import tick
 
-    year = sqlite_year
     workflow = year.pdca.registry["partner_request"].workflow
     with db.writing(year.engine) as conn:
         workflow.open(conn, "ask", SYSTEM_ACTOR, {k: v for k, v in ASK.items() if k != "trigger"}, now=NOW,

@@ -90,9 +90,8 @@ def accept(year: Year, item: int, curator: str = CURATOR) -> int:
 
 
 @pytest.fixture
-def city(sqlite_year: Year) -> dict[str, int]:
+def city(year: Year) -> dict[str, int]:
     """The hub a month into autumn: five items accepted, one waiting, one rejected."""
-    year = sqlite_year
     dragonfly = send(year, GROUP, DRAGONFLY)
     step(year, dragonfly, "take", CURATOR)
     step(year, dragonfly, "verify", EXPERT, identifiedAs="Sympetrum frequens")
@@ -111,14 +110,14 @@ def city(sqlite_year: Year) -> dict[str, int]:
 
 
 @pytest.fixture
-def hostile(sqlite_year: Year) -> dict[str, int]:
-    return {"observation": accept(sqlite_year, send(sqlite_year, GROUP, HOSTILE_OBSERVATION)),
-            "activity": accept(sqlite_year, send(sqlite_year, GROUP, HOSTILE_ACTIVITY, "send_activity"))}
+def hostile(year: Year) -> dict[str, int]:
+    return {"observation": accept(year, send(year, GROUP, HOSTILE_OBSERVATION)),
+            "activity": accept(year, send(year, GROUP, HOSTILE_ACTIVITY, "send_activity"))}
 
 
 @pytest.fixture
-def web(sqlite_year: Year) -> Iterator[TestClient]:
-    with TestClient(create_app(sqlite_year.pdca, clock=Clock(NOW)), follow_redirects=False) as client:
+def web(year: Year) -> Iterator[TestClient]:
+    with TestClient(create_app(year.pdca, clock=Clock(NOW)), follow_redirects=False) as client:
         yield client
 
 
@@ -166,7 +165,7 @@ def occurrence_id(year: Year, item: int) -> str:
 
 
 def test_the_page_lists_the_accepted_items_newest_first_and_nothing_else(
-        web: TestClient, sqlite_year: Year, city: dict[str, int]) -> None:
+        web: TestClient, year: Year, city: dict[str, int]) -> None:
     page = web.get("/public/hub")
     assert page.status_code == 200
     text = page.text
@@ -211,14 +210,14 @@ def test_an_item_s_page_shows_it_with_its_map_and_any_other_is_not_there_in_word
     assert not_a_number.status_code in (404, 405) and not_a_number.headers["content-type"].startswith("text/html")
 
 
-def test_an_item_of_another_strategy_is_only_under_its_own_address(tmp_path: Path, sqlite_url: str) -> None:
+def test_an_item_of_another_strategy_is_only_under_its_own_address(tmp_path: Path, database_url: str) -> None:
     config = config_with_town(tmp_path)
     config.write_text(config.read_text(encoding="utf-8") + '\n[strategies.hub]\ncurators = ["zoo@city.example.jp"]\n'
                       'partners = ["npo.tombo@example.org"]\n', encoding="utf-8")
-    settings = load_settings(config, env={"PDCA_DATABASE_URL": sqlite_url})
-    base = settings_for(sqlite_url)
+    settings = load_settings(config, env={"PDCA_DATABASE_URL": database_url})
+    base = settings_for(database_url)
     settings = settings.model_copy(update={"mail": base.mail, "web": base.web})
-    year = Year(sqlite_url, settings=settings)
+    year = Year(database_url, settings=settings)
     try:
         with db.reading(year.engine) as conn:
             town = year.pdca.tenants.by_code(conn, TOWN).id
@@ -236,12 +235,12 @@ def test_an_item_of_another_strategy_is_only_under_its_own_address(tmp_path: Pat
 
 
 def test_the_feed_csv_and_archive_hold_the_accepted_items_only(
-        web: TestClient, sqlite_year: Year, city: dict[str, int], tmp_path: Path) -> None:
+        web: TestClient, year: Year, city: dict[str, int], tmp_path: Path) -> None:
     accepted = {k: city[k] for k in ("dragonfly", "salamander", "lily", "survey")}
     feed = feed_of(web.get("/public/hub/feed.atom"))
     found = {e.findtext(f"{ATOM}id"): e for e in entries(feed)}
-    assert set(found) == {occurrence_id(sqlite_year, i) for i in accepted.values()}
-    dragonfly = found[occurrence_id(sqlite_year, city["dragonfly"])]
+    assert set(found) == {occurrence_id(year, i) for i in accepted.values()}
+    dragonfly = found[occurrence_id(year, city["dragonfly"])]
     assert dragonfly.findtext(f"{ATOM}title") == "アキアカネ（緑川 中流の河川敷）"
     assert dragonfly.find(f"{ATOM}link").get("href") == f"http://testserver/public/hub/{city['dragonfly']}"  # type: ignore[union-attr]
     assert dragonfly.findtext(f"{ATOM}updated", "").startswith("2026-11-02T01:00:00")
@@ -257,7 +256,7 @@ def test_the_feed_csv_and_archive_hold_the_accepted_items_only(
 
     occurrences, metadata = archive_rows(web.get("/public/hub/occurrences.zip"), tmp_path)
     assert {o["occurrenceID"] for o in occurrences} == {
-        occurrence_id(sqlite_year, city[k]) for k in ("dragonfly", "salamander", "lily")}  # observations only
+        occurrence_id(year, city[k]) for k in ("dragonfly", "salamander", "lily")}  # observations only
     by_name = {o["scientificName"]: o for o in occurrences}
     assert by_name["Sympetrum frequens"]["vernacularName"] == "アキアカネ"
     assert by_name["Sympetrum frequens"]["basisOfRecord"] == "HumanObservation"
@@ -274,7 +273,7 @@ def test_the_feed_csv_and_archive_hold_the_accepted_items_only(
 
 
 def test_the_filters_choose_by_kind_group_action_and_fiscal_year_and_the_downloads_follow(
-        web: TestClient, sqlite_year: Year, city: dict[str, int], tmp_path: Path) -> None:
+        web: TestClient, year: Year, city: dict[str, int], tmp_path: Path) -> None:
     def shown(query: str) -> set[int]:
         page = web.get(f"/public/hub?{query}")
         assert page.status_code == 200
@@ -302,11 +301,11 @@ def test_the_filters_choose_by_kind_group_action_and_fiscal_year_and_the_downloa
     assert [o["vernacularName"] for o in occurrences] == ["カタクリ"]
 
 
-def test_fifty_a_page(web: TestClient, sqlite_year: Year) -> None:
+def test_fifty_a_page(web: TestClient, year: Year) -> None:
     for n in range(52):  # one a day from 1 August, the last the newest
         day = f"2026-{8 + n // 28:02d}-{1 + n % 28:02d}"
         fields = DRAGONFLY | {"vernacularName": f"トンボ{n:02d}号", "eventDate": day}
-        accept(sqlite_year, send(sqlite_year, GROUP, fields))
+        accept(year, send(year, GROUP, fields))
     first = web.get("/public/hub")
     assert "52件" in first.text and first.text.count('<article class="card hub-card">') == 50
     assert 'href="?page=2"' in first.text and "トンボ51号" in first.text and "トンボ00号" not in first.text
@@ -319,7 +318,7 @@ def test_fifty_a_page(web: TestClient, sqlite_year: Year) -> None:
 
 
 def test_a_protected_species_spot_and_place_name_are_nowhere_public(
-        web: TestClient, sqlite_year: Year, city: dict[str, int], tmp_path: Path) -> None:
+        web: TestClient, year: Year, city: dict[str, int], tmp_path: Path) -> None:
     item = city["salamander"]
     mesh = square_of(float(SALAMANDER_SPOT[0]), float(SALAMANDER_SPOT[1])).code
     secret = (*SALAMANDER_SPOT, SALAMANDER["locality"], "ほたる谷戸", SALAMANDER["remarks"])
@@ -345,7 +344,7 @@ def test_a_protected_species_spot_and_place_name_are_nowhere_public(
     assert f"トウキョウサンショウウオ（2次メッシュ {mesh}）" in svg
 
     feed = feed_of(web.get("/public/hub/feed.atom"))
-    entry = next(e for e in entries(feed) if e.findtext(f"{ATOM}id") == occurrence_id(sqlite_year, item))
+    entry = next(e for e in entries(feed) if e.findtext(f"{ATOM}id") == occurrence_id(year, item))
     lat, lon = square_of(float(SALAMANDER_SPOT[0]), float(SALAMANDER_SPOT[1])).centre
     assert entry.findtext(f"{GEORSS}point") == f"{lat} {lon}"
     assert entry.findtext(f"{GEORSS}box") is not None
@@ -376,8 +375,8 @@ def test_hostile_text_is_escaped_on_the_page_in_the_map_and_in_the_feed(
     assert b"<script>" not in web.get("/public/hub/feed.atom").content
 
 
-def test_a_csv_cell_never_becomes_a_formula(web: TestClient, sqlite_year: Year) -> None:
-    accept(sqlite_year, send(sqlite_year, GROUP, DRAGONFLY | {"vernacularName": "=HYPERLINK(\"http://x\")"}))
+def test_a_csv_cell_never_becomes_a_formula(web: TestClient, year: Year) -> None:
+    accept(year, send(year, GROUP, DRAGONFLY | {"vernacularName": "=HYPERLINK(\"http://x\")"}))
     rows = csv_rows(web.get("/public/hub/items.csv"))
     assert all(not c.startswith(("=", "+", "@")) for r in rows for c in r)
 
@@ -410,11 +409,11 @@ def test_japanese_and_english_pages_show_words_not_program_names(
 
 
 def test_an_action_links_to_its_page_in_the_year_s_published_results_where_there_is_one(
-        web: TestClient, sqlite_year: Year, city: dict[str, int]) -> None:
+        web: TestClient, year: Year, city: dict[str, int]) -> None:
     before = web.get(f"/public/hub/{city['survey']}?lang=ja").text
     assert "1-1-1 湿地の再生" in before and 'href="/public/2026/' not in before  # FY2026 is not published yet
-    with db.writing(sqlite_year.engine) as conn:
-        results.publish(conn, strategy_code=sqlite_year.pdca.strategy_code, fy=2026, now=NOW, hub={},
+    with db.writing(year.engine) as conn:
+        results.publish(conn, strategy_code=year.pdca.strategy_code, fy=2026, now=NOW, hub={},
                         meetings=())
     page = web.get(f"/public/hub/{city['survey']}?lang=ja").text
     assert '<a href="/public/2026/v1/actions/1-1-1.html">1-1-1 湿地の再生</a>' in page

@@ -14,8 +14,7 @@ from tests.test_web import clock, sign_in, web  # noqa: F401  (the fixtures)
 OWNER = "museum@city.example.jp"  # owns 3-1-1, whose C1 counts the surveys' participants
 
 
-def test_the_report_form_offers_the_hub_s_figure_with_the_query(web: TestClient, sqlite_year: Year) -> None:  # noqa: F811
-    year = sqlite_year
+def test_the_report_form_offers_the_hub_s_figure_with_the_query(web: TestClient, year: Year) -> None:  # noqa: F811
     for people in (18, 7):
         item = send(year, GROUP, "send_activity", ACTIVITY | {"participants": str(people), "actions": ["3-1-1"]})
         step(year, item, "take", ZOO)
@@ -32,10 +31,9 @@ def test_the_report_form_offers_the_hub_s_figure_with_the_query(web: TestClient,
 
 
 def test_a_curator_reads_an_item_in_words_and_where_the_public_will_see_it(web: TestClient,  # noqa: F811
-                                                                          sqlite_year: Year) -> None:
+                                                                          year: Year) -> None:
     from tests.test_hub import OBSERVATION
 
-    year = sqlite_year
     item = send(year, GROUP, fields=OBSERVATION | {"scientificName": "Hynobius tokyoensis",
                                                    "vernacularName": "トウキョウサンショウウオ",
                                                    "speciesGroup": "amphibians_reptiles"})

@@ -28,8 +28,7 @@ def items(year: Year) -> list[tuple[int, str]]:
 
 
 def test_a_partner_sends_an_observation_from_the_web_and_sends_it_again(web: TestClient,  # noqa: F811
-                                                                        sqlite_year: Year) -> None:
-    year = sqlite_year
+                                                                        year: Year) -> None:
     client = sign_in(web, year, GROUP)
     home = client.get("/").text
     assert 'href="/w/hub_item/new#step-send_observation">観察記録を送る' in home
@@ -66,8 +65,8 @@ def test_a_partner_sends_an_observation_from_the_web_and_sends_it_again(web: Tes
     assert tuple(row) == ("submitted", "緑川 中流 右岸の河川敷", ["1-1-1", "3-1-1"])
 
 
-def test_someone_who_is_no_partner_is_told_so(web: TestClient, sqlite_year: Year) -> None:  # noqa: F811
-    client = sign_in(web, sqlite_year, OWNER)
+def test_someone_who_is_no_partner_is_told_so(web: TestClient, year: Year) -> None:  # noqa: F811
+    client = sign_in(web, year, OWNER)
     assert "観察記録を送る" not in client.get("/").text
     page = client.get("/w/hub_item/new")
     assert page.status_code == 403 and "情報拠点の連携主体として登録されると送れます" in page.text
@@ -92,12 +91,11 @@ def jpeg_with_a_location() -> bytes:
 
 
 def test_photos_are_kept_without_their_location_and_shown_once_accepted(web: TestClient,  # noqa: F811
-                                                                        sqlite_year: Year) -> None:
+                                                                        year: Year) -> None:
     import io
 
     from PIL import Image
 
-    year = sqlite_year
     photo = jpeg_with_a_location()
     assert b"Midori Taro" in photo and Image.open(io.BytesIO(photo)).getexif().get(0x8825)
     client = sign_in(web, year, GROUP)

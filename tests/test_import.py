@@ -47,17 +47,17 @@ def counts(year: Year) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "shift_jis"])
-def test_csv_in_either_encoding(sqlite_year: Year, tmp_path: Path, encoding: str) -> None:
-    before = counts(sqlite_year)
-    result = run(sqlite_year, csv_file(tmp_path, GOOD, encoding))
+def test_csv_in_either_encoding(year: Year, tmp_path: Path, encoding: str) -> None:
+    before = counts(year)
+    result = run(year, csv_file(tmp_path, GOOD, encoding))
     assert (result.created, result.updated, result.indicators) == (2, 0, 2)
-    assert counts(sqlite_year) == (before[0] + 2, before[1] + 2)
-    with db.reading(sqlite_year.engine) as conn:
+    assert counts(year) == (before[0] + 2, before[1] + 2)
+    with db.reading(year.engine) as conn:
         title = conn.execute(select(Action.title_ja).where(Action.code == "5-1-1")).scalar_one()
     assert title == "ため池の保全"
 
 
-def test_xlsx(sqlite_year: Year, tmp_path: Path) -> None:
+def test_xlsx(year: Year, tmp_path: Path) -> None:
     book = Workbook()
     sheet = book.active
     sheet.append(HEADER.split(","))
@@ -66,15 +66,15 @@ def test_xlsx(sqlite_year: Year, tmp_path: Path) -> None:
         sheet.append([float(c) if c.isdigit() else (c or None) for c in cells])  # numbers as numbers
     path = tmp_path / "actions.xlsx"
     book.save(path)
-    result = run(sqlite_year, path)
+    result = run(year, path)
     assert (result.created, result.indicators) == (2, 2)
-    with db.reading(sqlite_year.engine) as conn:
+    with db.reading(year.engine) as conn:
         target = conn.execute(select(Indicator.target_year).where(Indicator.code == "T1")).scalar_one()
     assert target == 2030
 
 
-def test_one_bad_row_imports_nothing_and_every_bad_row_is_listed(sqlite_year: Year, tmp_path: Path) -> None:
-    before = counts(sqlite_year)
+def test_one_bad_row_imports_nothing_and_every_bad_row_is_listed(year: Year, tmp_path: Path) -> None:
+    before = counts(year)
     rows = [
         *GOOD,
         "5-x,5,5,名前,Name,課,nourin@city.example.jp,,,,,,,,,,",
@@ -84,7 +84,7 @@ def test_one_bad_row_imports_nothing_and_every_bad_row_is_listed(sqlite_year: Ye
         "5-3-1,5,5,名前,Name,課,;,,N1,指標,,,up,1,2025,nan,2030",
     ]
     with pytest.raises(ImportRefused) as refused:
-        run(sqlite_year, csv_file(tmp_path, rows))
+        run(year, csv_file(tmp_path, rows))
     problems = "\n".join(refused.value.problems)
     assert "row 5: code '5-x' must look like 2-1-3" in problems
     assert "row 6: owner stranger@example.jp is not a person in the config" in problems
@@ -96,24 +96,24 @@ def test_one_bad_row_imports_nothing_and_every_bad_row_is_listed(sqlite_year: Ye
     assert "row 8: target_year 2025 is before baseline_year 2030" in problems
     assert "row 9: owners ';' has no email in it" in problems
     assert "row 9: target_value 'nan': not a number" in problems
-    assert counts(sqlite_year) == before
+    assert counts(year) == before
 
 
-def test_a_wrong_header_is_named(sqlite_year: Year, tmp_path: Path) -> None:
+def test_a_wrong_header_is_named(year: Year, tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("code,title,owners\n1,2,3\n", encoding="utf-8")
     with pytest.raises(ImportRefused) as refused:
-        run(sqlite_year, path)
+        run(year, path)
     assert "row 1: missing column 'basic_policy'" in refused.value.problems
     assert any("unknown column 'title'" in p for p in refused.value.problems)
 
 
-def test_importing_again_updates_in_place(sqlite_year: Year, tmp_path: Path) -> None:
-    run(sqlite_year, csv_file(tmp_path, GOOD))
+def test_importing_again_updates_in_place(year: Year, tmp_path: Path) -> None:
+    run(year, csv_file(tmp_path, GOOD))
     changed = [GOOD[0].replace("ため池の保全", "ため池の保全と再生").replace("nourin@", "kasen@"), GOOD[1]]
-    result = run(sqlite_year, csv_file(tmp_path, changed))
+    result = run(year, csv_file(tmp_path, changed))
     assert (result.created, result.updated) == (0, 1)
-    with db.reading(sqlite_year.engine) as conn:
+    with db.reading(year.engine) as conn:
         action = conn.execute(select(Action.id, Action.title_ja).where(Action.code == "5-1-1")).one()
         owners = conn.execute(select(func.count()).where(ActionOwner.action_id == action.id)).scalar_one()
     assert action.title_ja == "ため池の保全と再生"

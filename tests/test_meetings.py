@@ -108,9 +108,8 @@ def test_an_extra_meeting_s_minutes_wait_until_it_is_held(year: Year) -> None:
             {"body": "promotion", "fy": "2026", "held_on": "2026-12-10"}, now=NOW, tenant=year.strategy)
 
 
-def test_published_minutes_are_public_in_words_and_escaped(web: TestClient, sqlite_year: Year,  # noqa: F811
+def test_published_minutes_are_public_in_words_and_escaped(web: TestClient, year: Year,  # noqa: F811
                                                            clock: Clock) -> None:  # noqa: F811
-    year = sqlite_year
     to_internal_review(year, "1-1-2")
     tick_on(year, MEETING_DAY)
     meeting = next(m for m in meetings(year) if m["body"] == "internal")

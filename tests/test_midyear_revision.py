@@ -77,7 +77,7 @@ def test_interim_progress_behind_the_line_flags_the_action_months_before_the_che
     assert len([f for f in year.story(CODE, FY)["flags"] if f["rule"].startswith("interim")]) == 1
 
 
-def test_the_action_page_shows_the_interim_values_posted(sqlite_year: Year) -> None:
+def test_the_action_page_shows_the_interim_values_posted(year: Year) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -86,7 +86,6 @@ def test_the_action_page_shows_the_interim_values_posted(sqlite_year: Year) -> N
     from app.web.main import create_app
     from tests.test_web import sign_in
 
-    year = sqlite_year
     year.open(FY, now=PLANNING)
     walk(year, ROUTE["do.implementing"])
     october = datetime(2027, 10, 1, 10, tzinfo=ZoneInfo("Asia/Tokyo"))

@@ -92,10 +92,9 @@ def rightful(trigger: str, away: set[str]) -> list[str]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_random_firings_follow_the_table_and_the_roles(sqlite_year: Year, data: st.DataObject) -> None:
+def test_random_firings_follow_the_table_and_the_roles(year: Year, data: st.DataObject) -> None:
     """Mostly plausible steps (a possible trigger, often by its rightful person), so cycles
-    travel far; the rest anything at all."""
-    year = sqlite_year
+    travel far; the rest anything at all. On both databases."""
     for chair in (CHAIR, PROMOTION_CHAIR):  # the database outlives an example: nobody is away at its start
         year.set_absent(chair, absent=False)
     code = new_cycle(year)

@@ -38,10 +38,10 @@ def meetings_of(year: Year, conn: Any, fy: int) -> Any:
 
 
 @pytest.fixture
-def year_done(sqlite_year: Year) -> Year:
+def year_done(year: Year) -> Year:
     """The sample's FY2026, carried through a simulated year (published on 2027-09-30)."""
-    simulate(sqlite_year.pdca, datetime(2026, 4, 1).date(), datetime(2027, 10, 1).date(), actors=True)
-    return sqlite_year
+    simulate(year.pdca, datetime(2026, 4, 1).date(), datetime(2027, 10, 1).date(), actors=True)
+    return year
 
 
 def test_a_publication_is_frozen_and_a_correction_is_a_new_version(year_done: Year) -> None:
@@ -144,13 +144,12 @@ def test_odd_public_addresses_are_404_not_errors(year_done: Year) -> None:
         assert web.get(path).status_code == 404, path
 
 
-def test_an_advisor_s_opinion_is_published_with_the_action_it_concerns(sqlite_year: Year) -> None:
+def test_an_advisor_s_opinion_is_published_with_the_action_it_concerns(year: Year) -> None:
     """Answered opinions stay with their action in the yearly publication; one still
     awaited is not published."""
     from publishing.site import render_pages
     from tests.test_contract import ADVISOR, _opinion, actor
 
-    year = sqlite_year
     asked = _opinion(year)
     entry = year.pdca.registry["opinion"]
     with db.writing(year.engine) as conn:

@@ -41,16 +41,16 @@ def stored(year: Year, code: str = "1-1-2") -> tuple[str, dict[str, Any] | None]
 
 
 @pytest.fixture
-def reported(sqlite_year: Year) -> Year:
+def reported(year: Year) -> Year:
     """1-1-2's FY2026 report sent with the sample's four fields."""
-    walk(sqlite_year, "check.self_assessment")
-    sqlite_year.fire("1-1-2", "submit_report", OWNER, **REPORT, **DETAILS)
-    return sqlite_year
+    walk(year, "check.self_assessment")
+    year.fire("1-1-2", "submit_report", OWNER, **REPORT, **DETAILS)
+    return year
 
 
-def test_the_sample_declares_the_fields_japanese_cities_write(sqlite_year: Year) -> None:
-    with db.reading(sqlite_year.engine) as conn:
-        asked = sqlite_year.tenant(conn).report_fields
+def test_the_sample_declares_the_fields_japanese_cities_write(year: Year) -> None:
+    with db.reading(year.engine) as conn:
+        asked = year.tenant(conn).report_fields
     assert [(f.key, f.type, f.label_ja) for f in asked] == [
         ("issues_outlook", "longtext", "課題及び今後の見通し"), ("outlook", "choice", "見通し"),
         ("budget", "number", "予算額"), ("spending", "number", "決算額")]
@@ -101,25 +101,25 @@ def test_the_report_keeps_what_was_sent_in_them(reported: Year) -> None:
     assert record[1]["text_en"] == "B: will be achieved on plan"
 
 
-def test_each_bad_value_is_named_at_its_field_and_nothing_changes(sqlite_year: Year) -> None:
-    walk(sqlite_year, "check.self_assessment")
+def test_each_bad_value_is_named_at_its_field_and_nothing_changes(year: Year) -> None:
+    walk(year, "check.self_assessment")
     with pytest.raises(InvalidFields) as refused:
-        sqlite_year.fire("1-1-2", "submit_report", OWNER, **REPORT, **{
+        year.fire("1-1-2", "submit_report", OWNER, **REPORT, **{
             "details.outlook": "E", "details.budget": "たくさん", "details.spending": "-5", "details.colour": "red"})
     problems = dict(refused.value.problems)
     assert set(problems) == {"details.outlook", "details.budget", "details.spending", "details.colour"}
     assert problems["details.spending"].key == "field.below_minimum"  # type: ignore[attr-defined]
-    assert stored(sqlite_year) == ("check.self_assessment", None)
+    assert stored(year) == ("check.self_assessment", None)
     assert refused.value.labels["details.budget"].ja == "予算額（千円）"  # words for whoever says the problems
 
 
-def test_a_field_the_strategy_requires_must_be_given(sqlite_url: str) -> None:
-    settings = settings_for(sqlite_url)
+def test_a_field_the_strategy_requires_must_be_given(database_url: str) -> None:
+    settings = settings_for(database_url)
     strategy = settings.strategy.model_copy(update={"report_fields": [
         *settings.strategy.report_fields[:2],
         ReportFieldIn(key="budget", type="number", label_ja="予算額", label_en="Budget", unit="千円", minimum=0,
                       required=True)]})
-    year = Year(sqlite_url, settings=settings.model_copy(update={"strategy": strategy}))
+    year = Year(database_url, settings=settings.model_copy(update={"strategy": strategy}))
     try:
         walk(year, "check.self_assessment")
         with pytest.raises(InvalidFields) as refused:
@@ -131,9 +131,9 @@ def test_a_field_the_strategy_requires_must_be_given(sqlite_url: str) -> None:
         year.close()
 
 
-def test_what_a_step_takes_lists_them_for_scripts(sqlite_year: Year) -> None:
-    walk(sqlite_year, "check.self_assessment")
-    allowed = {a["trigger"]: a for a in sqlite_year.story("1-1-2")["allowed"]}
+def test_what_a_step_takes_lists_them_for_scripts(year: Year) -> None:
+    walk(year, "check.self_assessment")
+    allowed = {a["trigger"]: a for a in year.story("1-1-2")["allowed"]}
     details = next(f for f in allowed["submit_report"]["fields"] if f["name"] == "details")
     assert details["type"] == "fieldset"
     by_name = {f["name"]: f for f in details["fields"]}
@@ -143,14 +143,14 @@ def test_what_a_step_takes_lists_them_for_scripts(sqlite_year: Year) -> None:
 
 
 @pytest.fixture
-def web(sqlite_year: Year) -> Iterator[TestClient]:
-    with TestClient(create_app(sqlite_year.pdca, clock=lambda: NOW), follow_redirects=False) as client:
+def web(year: Year) -> Iterator[TestClient]:
+    with TestClient(create_app(year.pdca, clock=lambda: NOW), follow_redirects=False) as client:
         yield client
 
 
-def test_the_form_asks_them_and_a_returned_report_comes_back_with_them(web: TestClient, sqlite_year: Year) -> None:
-    walk(sqlite_year, "check.self_assessment")
-    sign_in(web, sqlite_year, OWNER)
+def test_the_form_asks_them_and_a_returned_report_comes_back_with_them(web: TestClient, year: Year) -> None:
+    walk(year, "check.self_assessment")
+    sign_in(web, year, OWNER)
     page = web.get("/actions/1-1-2/2026")
     assert "課題及び今後の見通し" in page.text and 'name="details.budget"' in page.text
     assert "B：計画どおり達成できる" in page.text  # the outlook's choices in words
@@ -160,7 +160,7 @@ def test_the_form_asks_them_and_a_returned_report_comes_back_with_them(web: Test
     sent = web.post("/actions/1-1-2/2026/fire", data={"csrf": csrf_of(page.text), "trigger": "submit_report",
                                                       "version": "5", **REPORT, **DETAILS})
     assert sent.status_code == 303, sent.text
-    sqlite_year.fire("1-1-2", "return_report", CHAIR, comment="予算の内訳を書いてください")
+    year.fire("1-1-2", "return_report", CHAIR, comment="予算の内訳を書いてください")
     again = web.get("/actions/1-1-2/2026")
     assert 'name="details.budget" value="8000"' in again.text
     assert 'value="B" selected' in again.text and DETAILS["details.issues_outlook"] in again.text
@@ -202,9 +202,9 @@ def test_the_published_report_and_its_files_show_them(reported: Year, tmp_path: 
     assert row[header.index("details.issues_outlook")] == DETAILS["details.issues_outlook"]
 
 
-def test_a_strategy_that_asks_nothing_more_publishes_what_it_always_did(sqlite_url: str) -> None:
-    settings = settings_for(sqlite_url)
-    year = Year(sqlite_url, settings=settings.model_copy(update={
+def test_a_strategy_that_asks_nothing_more_publishes_what_it_always_did(database_url: str) -> None:
+    settings = settings_for(database_url)
+    year = Year(database_url, settings=settings.model_copy(update={
         "strategy": settings.strategy.model_copy(update={"report_fields": []})}))
     try:
         with db.reading(year.engine) as conn:

@@ -30,8 +30,8 @@ def stop(sched: BackgroundScheduler) -> None:
     sched.shutdown(wait=True)
 
 
-def test_the_daily_tick_is_persisted_with_catch_up_settings(sqlite_url: str) -> None:
-    sched = started(sqlite_url)
+def test_the_daily_tick_is_persisted_with_catch_up_settings(database_url: str) -> None:
+    sched = started(database_url)
     try:
         job = sched.get_job("daily_tick")
         assert job.func_ref == scheduling.TICK_JOB
@@ -41,16 +41,16 @@ def test_the_daily_tick_is_persisted_with_catch_up_settings(sqlite_url: str) -> 
         assert sched.get_job("catch_up_tick") is not None
     finally:
         stop(sched)
-    again = started(sqlite_url)  # a restart finds the same jobs in the database
+    again = started(database_url)  # a restart finds the same jobs in the database
     try:
         assert {j.id for j in again.get_jobs()} >= {"daily_tick"}
     finally:
         stop(again)
 
 
-def test_migrations_leave_the_schedulers_table_alone(sqlite_url: str) -> None:
-    stop(started(sqlite_url))
-    pdca = Pdca(settings_for(sqlite_url))
+def test_migrations_leave_the_schedulers_table_alone(database_url: str) -> None:
+    stop(started(database_url))
+    pdca = Pdca(settings_for(database_url))
     try:
         pdca.migrate()
         with pdca.engine.connect() as conn:
@@ -61,12 +61,12 @@ def test_migrations_leave_the_schedulers_table_alone(sqlite_url: str) -> None:
         pdca.close()
 
 
-def test_the_job_ticks_the_configured_database(sqlite_year: Year, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PDCA_DATABASE_URL", sqlite_year.pdca.settings.database.url)
+def test_the_job_ticks_the_configured_database(year: Year, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PDCA_DATABASE_URL", year.pdca.settings.database.url)
     daily_tick(str(CONFIG), at="2027-01-15T06:00:00+09:00")
-    assert len(sqlite_year.actions(2027)) == 12  # the plan window opened FY2027
+    assert len(year.actions(2027)) == 12  # the plan window opened FY2027
     daily_tick(str(CONFIG), at="2027-01-15T07:00:00+09:00")
-    assert len(sqlite_year.actions(2027)) == 12
+    assert len(year.actions(2027)) == 12
 
 
 def test_only_one_node_leads_on_postgresql(pg_url: str) -> None:

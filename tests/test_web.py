@@ -52,8 +52,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def web(sqlite_year: Year, clock: Clock) -> Iterator[TestClient]:
-    with TestClient(create_app(sqlite_year.pdca, clock=clock), follow_redirects=False) as client:
+def web(year: Year, clock: Clock) -> Iterator[TestClient]:
+    with TestClient(create_app(year.pdca, clock=clock), follow_redirects=False) as client:
         yield client
 
 
@@ -89,48 +89,47 @@ def csrf_of(page: str) -> str:
     return found[1]
 
 
-def test_a_link_in_an_email_signs_in_once_and_lands_on_the_page(web: TestClient, sqlite_year: Year) -> None:
+def test_a_link_in_an_email_signs_in_once_and_lands_on_the_page(web: TestClient, year: Year) -> None:
     assert web.get("/actions/1-1-2/2026").headers["location"] == "/sign-in?next=/actions/1-1-2/2026"
-    sign_in(web, sqlite_year, OWNER, "/actions/1-1-2/2026")
+    sign_in(web, year, OWNER, "/actions/1-1-2/2026")
     cookie = web.cookies.get("pdca_session")
     assert cookie
     page = web.get("/actions/1-1-2/2026")
     assert page.status_code == 200 and "里山林の保全管理" in page.text
     again = TestClient(web.app, follow_redirects=False)
-    assert again.get(emailed_link(sqlite_year, OWNER)).status_code == 401  # used already
+    assert again.get(emailed_link(year, OWNER)).status_code == 401  # used already
 
 
-def test_an_expired_link_is_refused(web: TestClient, sqlite_year: Year, clock: Clock) -> None:
+def test_an_expired_link_is_refused(web: TestClient, year: Year, clock: Clock) -> None:
     form = web.get("/sign-in")
     web.post("/sign-in", data={"email": OWNER, "csrf": csrf_of(form.text), "next": "/"})
     clock.now = NOW + timedelta(minutes=31)
-    refused = web.get(emailed_link(sqlite_year, OWNER))
+    refused = web.get(emailed_link(year, OWNER))
     assert refused.status_code == 401 and "期限切れ" in refused.text
 
 
-def test_an_unknown_address_gets_the_same_answer_and_no_mail(web: TestClient, sqlite_year: Year) -> None:
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(web: TestClient, year: Year) -> None:
     form = web.get("/sign-in")
     answer = web.post("/sign-in", data={"email": "nobody@example.jp", "csrf": csrf_of(form.text), "next": "/"})
     assert answer.status_code == 200 and "ログイン用リンクを送りました" in answer.text
-    with Session(sqlite_year.engine) as session:
+    with Session(year.engine) as session:
         assert session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "sign_in_link")).first() is None
 
 
-def test_sign_in_refuses_a_form_from_elsewhere_and_never_redirects_off_site(web: TestClient, sqlite_year: Year) -> None:
+def test_sign_in_refuses_a_form_from_elsewhere_and_never_redirects_off_site(web: TestClient, year: Year) -> None:
     assert web.post("/sign-in", data={"email": OWNER, "csrf": "forged", "next": "/"}).status_code == 403
     form = web.get("/sign-in?next=//evil.example.com/")
     assert 'name="next" value="/"' in form.text
 
 
-def test_my_work_lists_what_waits_for_me(web: TestClient, sqlite_year: Year) -> None:
-    sign_in(web, sqlite_year, OWNER)
+def test_my_work_lists_what_waits_for_me(web: TestClient, year: Year) -> None:
+    sign_in(web, year, OWNER)
     home = web.get("/")
     assert "1-1-2" in home.text and "2-1-1" in home.text and "1-1-1" not in home.text
     assert "計画作成中" in home.text
 
 
-def test_an_owner_reports_through_the_form_and_a_chair_accepts(web: TestClient, sqlite_year: Year) -> None:
-    year = sqlite_year
+def test_an_owner_reports_through_the_form_and_a_chair_accepts(web: TestClient, year: Year) -> None:
     walk(year, "check.self_assessment")
     sign_in(web, year, OWNER)
     page = web.get("/actions/1-1-2/2026")
@@ -157,8 +156,7 @@ def test_an_owner_reports_through_the_form_and_a_chair_accepts(web: TestClient, 
     assert year.state("1-1-2") == "check.council_evaluation"
 
 
-def test_form_refusals_carry_their_status(web: TestClient, sqlite_year: Year) -> None:
-    year = sqlite_year
+def test_form_refusals_carry_their_status(web: TestClient, year: Year) -> None:
     walk(year, "check.self_assessment")
     sign_in(web, year, OWNER)
     csrf = csrf_of(web.get("/actions/1-1-2/2026").text)
@@ -174,24 +172,24 @@ def test_form_refusals_carry_their_status(web: TestClient, sqlite_year: Year) ->
     assert year.state("1-1-2") == "check.self_assessment"
 
 
-def test_council_pages_are_for_their_members(web: TestClient, sqlite_year: Year) -> None:
-    sign_in(web, sqlite_year, OWNER)
+def test_council_pages_are_for_their_members(web: TestClient, year: Year) -> None:
+    sign_in(web, year, OWNER)
     assert web.get("/councils/promotion").status_code == 403
     member = TestClient(web.app, follow_redirects=False)
-    sign_in(member, sqlite_year, PROMOTION_CHAIR)
+    sign_in(member, year, PROMOTION_CHAIR)
     assert member.get("/councils/promotion").status_code == 200
 
 
-def test_pages_switch_to_english(web: TestClient, sqlite_year: Year) -> None:
-    sign_in(web, sqlite_year, OWNER)
+def test_pages_switch_to_english(web: TestClient, year: Year) -> None:
+    sign_in(web, year, OWNER)
     english = web.get("/?lang=en")
     assert "My work" in english.text and 'lang="en"' in english.text
     assert "My work" in web.get("/").text  # remembered
     assert "自分の作業" in web.get("/?lang=ja").text
 
 
-def test_signing_out_ends_the_session(web: TestClient, sqlite_year: Year) -> None:
-    sign_in(web, sqlite_year, OWNER)
+def test_signing_out_ends_the_session(web: TestClient, year: Year) -> None:
+    sign_in(web, year, OWNER)
     csrf = csrf_of(web.get("/").text)
     assert web.post("/sign-out", data={"csrf": csrf}).status_code == 303
     assert web.get("/").status_code == 303
@@ -217,8 +215,8 @@ def test_the_api_needs_a_token(web: TestClient) -> None:
         assert answer.status_code == 401 and answer.json()["error"] == "unauthorized"
 
 
-def test_the_api_lists_shows_and_fires_with_reasons(web: TestClient, sqlite_year: Year) -> None:
-    owner, chair = token_for(sqlite_year, OWNER), token_for(sqlite_year, CHAIR)
+def test_the_api_lists_shows_and_fires_with_reasons(web: TestClient, year: Year) -> None:
+    owner, chair = token_for(year, OWNER), token_for(year, CHAIR)
     cycles = web.get("/api/cycles", headers=owner, params={"fy": 2026}).json()
     assert len(cycles) == 12 and {"code", "fy", "state", "owner"} <= set(cycles[0])
     story = web.get("/api/cycles/1-1-2/2026", headers=owner).json()
@@ -232,18 +230,18 @@ def test_the_api_lists_shows_and_fires_with_reasons(web: TestClient, sqlite_year
     stale = fire(web, chair, "approve_plan", expected_version=1)
     assert stale.status_code == 409 and stale.json()["error"] == "stale"
     assert fire(web, chair, "approve_plan", expected_version=2).status_code == 200
-    fire(web, token_for(sqlite_year, ADMIN), "open_check")
+    fire(web, token_for(year, ADMIN), "open_check")
     invalid = fire(web, owner, "submit_report", fields={"status": "done", "indicators.S1": 3})
     assert invalid.status_code == 422
     assert {p["field"] for p in invalid.json()["problems"]} == {"status", "content", "indicators.S2", "self_grade"}
     assert web.get("/api/cycles/9-9-9/2026", headers=owner).status_code == 404
 
 
-def test_admin_pages_show_the_year_the_late_the_outbox_and_the_audit(web: TestClient, sqlite_year: Year) -> None:
-    sign_in(web, sqlite_year, OWNER)
+def test_admin_pages_show_the_year_the_late_the_outbox_and_the_audit(web: TestClient, year: Year) -> None:
+    sign_in(web, year, OWNER)
     assert web.get("/admin").status_code == 403
     admin = TestClient(web.app, follow_redirects=False)
-    sign_in(admin, sqlite_year, ADMIN)
+    sign_in(admin, year, ADMIN)
     calendar = admin.get("/admin?fy=2026")
     assert calendar.status_code == 200 and "2027-05-28" in calendar.text and "2027-05-29 土曜日" in calendar.text
     assert "1-1-2" in calendar.text  # FY2026 plans were due 2026-02-27: every one is late
@@ -254,7 +252,7 @@ def test_admin_pages_show_the_year_the_late_the_outbox_and_the_audit(web: TestCl
     assert "ログイン用リンク" in shown and "sign_in_link" not in shown  # words, not codes
     retried = admin.post("/admin/outbox/retry", data={"csrf": csrf_of(outbox.text)})
     assert retried.status_code == 303
-    sqlite_year.fire("1-1-2", "submit_plan", OWNER)
+    year.fire("1-1-2", "submit_plan", OWNER)
     audit = admin.get("/admin/audit?code=1-1-2")
     assert "農林 三郎（農政課）が計画を提出" in audit.text and "2-1-1" not in audit.text
     people = admin.get("/admin/people")
@@ -269,16 +267,16 @@ def test_the_api_documents_itself_without_any_external_asset(web: TestClient) ->
     assert "/api/cycles/{code}/{fy}/fire" in web.get("/openapi.json").json()["paths"]
 
 
-def test_no_page_loads_anything_from_elsewhere(web: TestClient, sqlite_year: Year) -> None:
-    sign_in(web, sqlite_year, OWNER)
+def test_no_page_loads_anything_from_elsewhere(web: TestClient, year: Year) -> None:
+    sign_in(web, year, OWNER)
     for path in ("/", "/actions/1-1-2/2026", "/sign-in"):
         assert not re.search(r"(src|href)=['\"]https?://", web.get(path).text)
 
 
-def test_admins_may_sign_in_with_a_password(web: TestClient, sqlite_year: Year) -> None:
+def test_admins_may_sign_in_with_a_password(web: TestClient, year: Year) -> None:
     from app.web.auth import set_password
 
-    with db.writing(sqlite_year.engine) as conn:
+    with db.writing(year.engine) as conn:
         assert set_password(conn, email=ADMIN, password="correct horse battery", now=NOW)
         assert not set_password(conn, email=OWNER, password="correct horse battery", now=NOW)
     csrf = csrf_of(web.get("/sign-in").text)
@@ -292,8 +290,7 @@ def test_admins_may_sign_in_with_a_password(web: TestClient, sqlite_year: Year) 
     assert web.get("/admin").status_code == 200
 
 
-def test_members_draft_and_the_chair_approves(web: TestClient, sqlite_year: Year) -> None:
-    year = sqlite_year
+def test_members_draft_and_the_chair_approves(web: TestClient, year: Year) -> None:
     walk(year, "check.council_evaluation")
     member = sign_in(TestClient(web.app, follow_redirects=False), year, "npo.tombo@example.org")
     page = member.get("/actions/1-1-2/2026")
@@ -319,8 +316,7 @@ def test_members_draft_and_the_chair_approves(web: TestClient, sqlite_year: Year
     assert refused.status_code == 403
 
 
-def test_the_internal_chair_accepts_several_reports_at_once(web: TestClient, sqlite_year: Year) -> None:
-    year = sqlite_year
+def test_the_internal_chair_accepts_several_reports_at_once(web: TestClient, year: Year) -> None:
     codes = ["1-1-2", "2-1-1"]
     for code in codes:
         story = year.story(code)
@@ -341,12 +337,12 @@ def test_the_internal_chair_accepts_several_reports_at_once(web: TestClient, sql
     assert 'name="item"' not in member.get("/councils/internal").text  # members see the queue, only chairs accept
 
 
-def test_every_role_against_every_step_through_the_api(web: TestClient, sqlite_year: Year) -> None:
+def test_every_role_against_every_step_through_the_api(web: TestClient, year: Year) -> None:
     """Walk one action through a whole year by the API; at each step everyone else is
     refused first (403 for the wrong person), and the rightful person succeeds."""
     people = [OWNER, CHAIR, "kankyo.kyokucho@city.example.jp", PROMOTION_CHAIR, "dr.kawa@univ.example.ac.jp",
               ADMIN, "kasen@city.example.jp", "npo.tombo@example.org"]
-    tokens = {p: token_for(sqlite_year, p) for p in people}
+    tokens = {p: token_for(year, p) for p in people}
     steps = [("submit_plan", OWNER, {}), ("approve_plan", CHAIR, {}), ("open_check", ADMIN, {}),
              ("submit_report", OWNER, REPORT), ("accept_report", CHAIR, {}),
              ("approve_evaluation", PROMOTION_CHAIR, {"grade": "A", "evaluation": "良好"}),
@@ -359,13 +355,12 @@ def test_every_role_against_every_step_through_the_api(web: TestClient, sqlite_y
             refused = fire(web, tokens[person], trigger, fields=fields)
             assert refused.status_code == 403, (trigger, person, refused.json())
         assert fire(web, tokens[rightful], trigger, fields=fields).status_code == 200, trigger
-    assert sqlite_year.state("1-1-2") == "closed"
+    assert year.state("1-1-2") == "closed"
 
 
-def test_an_advisor_is_asked_reminded_and_answers(web: TestClient, sqlite_year: Year, clock: Clock) -> None:
+def test_an_advisor_is_asked_reminded_and_answers(web: TestClient, year: Year, clock: Clock) -> None:
     from workflows.tick import tick
 
-    year = sqlite_year
     walk(year, "check.council_evaluation")
     member = sign_in(TestClient(web.app, follow_redirects=False), year, "npo.tombo@example.org")
     page = member.get("/actions/1-1-2/2026")
@@ -397,15 +392,14 @@ def test_an_advisor_is_asked_reminded_and_answers(web: TestClient, sqlite_year: 
     assert "1-1-2" not in advisor.get("/").text
 
 
-def test_a_link_cannot_put_words_in_the_sites_mouth(web: TestClient, sqlite_year: Year) -> None:
-    sign_in(web, sqlite_year, OWNER)
+def test_a_link_cannot_put_words_in_the_sites_mouth(web: TestClient, year: Year) -> None:
+    sign_in(web, year, OWNER)
     page = web.get("/actions/1-1-2/2026?done=報告は却下されました")
     assert "報告は却下されました" not in page.text and 'class="flash"' not in page.text
     assert "完了しました" in web.get("/actions/1-1-2/2026?done=1").text
 
 
-def test_odd_input_is_refused_not_a_server_error(web: TestClient, sqlite_year: Year) -> None:
-    year = sqlite_year
+def test_odd_input_is_refused_not_a_server_error(web: TestClient, year: Year) -> None:
     sign_in(web, year, ADMIN)
     page = web.get("/actions/1-1-2/2026")
     odd = web.post("/actions/1-1-2/2026/fire", data={"csrf": csrf_of(page.text), "trigger": "submit_plan",
@@ -418,9 +412,8 @@ def test_odd_input_is_refused_not_a_server_error(web: TestClient, sqlite_year: Y
 
 
 def test_my_work_is_a_to_do_list_most_urgent_first_then_what_waits_on_others(
-    web: TestClient, sqlite_year: Year
+    web: TestClient, year: Year
 ) -> None:
-    year = sqlite_year
     walk(year, "check.self_assessment")  # 1-1-2: the report is due 2027-05-28, in 207 days
     year.fire("3-1-1", "submit_plan", "museum@city.example.jp")  # another owner's plan, not mine
     sign_in(web, year, OWNER)
@@ -442,8 +435,7 @@ def test_my_work_is_a_to_do_list_most_urgent_first_then_what_waits_on_others(
 
 
 def test_a_council_queue_shows_what_reviewers_decide_on_and_what_is_still_to_come(
-        web: TestClient, sqlite_year: Year) -> None:
-    year = sqlite_year
+        web: TestClient, year: Year) -> None:
     for code, grade, value in (("1-1-2", "B", "41.5"), ("2-1-1", "C", None)):
         story = year.story(code)
         owner = story["owners"][0]
@@ -479,8 +471,7 @@ def test_a_council_queue_shows_what_reviewers_decide_on_and_what_is_still_to_com
 
 
 def test_a_returned_report_comes_back_filled_and_the_back_button_is_not_blamed_on_others(
-        web: TestClient, sqlite_year: Year) -> None:
-    year = sqlite_year
+        web: TestClient, year: Year) -> None:
     walk(year, "check.self_assessment")
     sign_in(web, year, OWNER)
     page = web.get("/actions/1-1-2/2026")
@@ -513,14 +504,14 @@ def _japanese_text_has_no_english(html: str) -> bool:
     return re.search(r"[A-Za-z]{3,}", text) is None
 
 
-def test_errors_are_pages_in_the_persons_language_with_the_navigation(web: TestClient, sqlite_year: Year) -> None:
+def test_errors_are_pages_in_the_persons_language_with_the_navigation(web: TestClient, year: Year) -> None:
     def boom() -> None:
         raise RuntimeError("a secret traceback line")
 
     web.app.add_api_route("/boom", boom)  # type: ignore[attr-defined]
     web.app.add_api_route("/api/boom", boom)  # type: ignore[attr-defined]
     calm = TestClient(web.app, follow_redirects=False, raise_server_exceptions=False)
-    sign_in(calm, sqlite_year, OWNER)
+    sign_in(calm, year, OWNER)
     for lang in ("ja", "en"):
         calm.get(f"/?lang={lang}")
         answers = {401: TestClient(web.app).get(f"/sign-in/not-a-link?lang={lang}"),
@@ -551,8 +542,8 @@ def test_errors_are_pages_in_the_persons_language_with_the_navigation(web: TestC
 
 
 def test_the_admin_calendar_opens_on_the_live_fiscal_year_with_weekdays_and_today(
-        web: TestClient, sqlite_year: Year, clock: Clock) -> None:
-    sign_in(web, sqlite_year, ADMIN)
+        web: TestClient, year: Year, clock: Clock) -> None:
+    sign_in(web, year, ADMIN)
     opened = web.get("/admin").text
     # 2026-11-02 10:00 in Tokyo, a Monday: FY2026
     assert "FY2026 (令和8年度) (今年度)" in opened
@@ -563,7 +554,7 @@ def test_the_admin_calendar_opens_on_the_live_fiscal_year_with_weekdays_and_toda
     assert "2027-05-28 (Fri)" in english and "2026-11-02 (Mon)" in english and "Today" in english
     web.get("/admin?lang=ja")
     clock.now = datetime(2027, 3, 31, 14, 59, tzinfo=NOW.tzinfo)  # 23:59 on 31 March in Tokyo: still FY2026
-    sign_in(web, sqlite_year, ADMIN)  # the first session has ended by then
+    sign_in(web, year, ADMIN)  # the first session has ended by then
     assert "FY2026 (令和8年度) (今年度)" in web.get("/admin").text
     clock.now = datetime(2027, 3, 31, 15, 0, tzinfo=NOW.tzinfo)  # 1 April 00:00 in Tokyo: FY2027
     april = web.get("/admin").text
@@ -580,14 +571,14 @@ def _rows(page: str) -> int:
     return len(re.findall(r"<tr><td[ >]", page))
 
 
-def test_the_outbox_pages_and_filters_by_date_kind_and_person(web: TestClient, sqlite_year: Year) -> None:
-    sign_in(web, sqlite_year, ADMIN)
+def test_the_outbox_pages_and_filters_by_date_kind_and_person(web: TestClient, year: Year) -> None:
+    sign_in(web, year, ADMIN)
     tokyo_midnight = datetime(2026, 10, 4, 15, 0, tzinfo=NOW.tzinfo)  # 5 October 00:00 in Tokyo
-    with Session(sqlite_year.engine) as session:
+    with Session(year.engine) as session:
         for i in range(60):  # one an hour, from 5 October 00:00 in Tokyo on; one a minute before it
             at = tokyo_midnight + timedelta(hours=i) if i else tokyo_midnight - timedelta(minutes=1)
             session.add(OutboxMessage(dedupe_key=f"t{i}", kind="digest" if i % 10 == 0 else "dead_letters",
-                                      recipient=OWNER if i < 30 else CHAIR, tenant_id=sqlite_year.strategy,
+                                      recipient=OWNER if i < 30 else CHAIR, tenant_id=year.strategy,
                                       due=at.date(), created_at=at))
         session.commit()
     first = web.get("/admin/outbox", params={"to": "2026-10-31"})  # ours, not the sign-in links of November
@@ -621,11 +612,11 @@ def test_the_outbox_pages_and_filters_by_date_kind_and_person(web: TestClient, s
     assert "fy" not in re.sub(r"<[^>]+>", " ", odd_year.text.split("<main>")[1])  # no validator's report
 
 
-def test_the_audit_log_pages_and_filters_by_date_step_and_person(web: TestClient, sqlite_year: Year) -> None:
-    sqlite_year.fire("1-1-2", "submit_plan", OWNER)
-    sign_in(web, sqlite_year, ADMIN)
+def test_the_audit_log_pages_and_filters_by_date_step_and_person(web: TestClient, year: Year) -> None:
+    year.fire("1-1-2", "submit_plan", OWNER)
+    sign_in(web, year, ADMIN)
     tokyo_midnight = datetime(2026, 10, 4, 15, 0, tzinfo=NOW.tzinfo)  # 5 October 00:00 in Tokyo
-    with Session(sqlite_year.engine) as session:
+    with Session(year.engine) as session:
         model = session.scalars(select(AuditEvent).where(AuditEvent.trigger == "submit_plan")).one()
         for i in range(60):
             at = tokyo_midnight + timedelta(hours=i) if i else tokyo_midnight - timedelta(minutes=1)
@@ -654,21 +645,20 @@ def test_the_audit_log_pages_and_filters_by_date_step_and_person(web: TestClient
     assert bad.status_code == 200 and "「年-月-日」" in bad.text and _rows(bad.text) == 50
 
 
-def test_the_people_page_shows_who_is_away(web: TestClient, sqlite_year: Year) -> None:
+def test_the_people_page_shows_who_is_away(web: TestClient, year: Year) -> None:
     from workflows import service
 
-    with db.writing(sqlite_year.engine) as conn:
+    with db.writing(year.engine) as conn:
         admin = service.actor_for(conn, ADMIN)
         service.set_absent(conn, email=CHAIR, absent=True, now=NOW, by=admin)
-    sign_in(web, sqlite_year, ADMIN)
+    sign_in(web, year, ADMIN)
     people = web.get("/admin/people").text
     row = next(r for r in people.split("<tr>") if CHAIR in r)
     away = '<span class="late">不在</span>'
     assert away in row and all(away not in r for r in people.split("<tr>") if OWNER in r)
 
 
-def test_the_grade_scale_is_explained_where_a_grade_is_chosen(web: TestClient, sqlite_year: Year) -> None:
-    year = sqlite_year
+def test_the_grade_scale_is_explained_where_a_grade_is_chosen(web: TestClient, year: Year) -> None:
     walk(year, "check.self_assessment")
     sign_in(web, year, OWNER)
     page = web.get("/actions/1-1-2/2026").text
@@ -677,12 +667,11 @@ def test_the_grade_scale_is_explained_where_a_grade_is_chosen(web: TestClient, s
     assert '<option value="D">D: far behind</option>' in english
 
 
-def test_a_change_of_owners_cancels_what_was_queued_for_the_former_owner(web: TestClient, sqlite_year: Year) -> None:
+def test_a_change_of_owners_cancels_what_was_queued_for_the_former_owner(web: TestClient, year: Year) -> None:
     """Re-planning: the former owner's queued reminder about the action is cancelled, with
     the reason in words in the outbox; a message to someone else stays queued."""
     from workflows import service
 
-    year = sqlite_year
     cycle = year.story("1-1-2")["id"]
     with Session(year.engine) as session:
         for recipient in (OWNER, CHAIR):
@@ -703,8 +692,7 @@ def test_a_change_of_owners_cancels_what_was_queued_for_the_former_owner(web: Te
     assert f"担当者の変更により取消し: 1-1-2の担当が{OWNER}からkasen@city.example.jpに変わりました" in shown
 
 
-def test_admins_mark_people_away_and_change_owners_on_the_people_page(web: TestClient, sqlite_year: Year) -> None:
-    year = sqlite_year
+def test_admins_mark_people_away_and_change_owners_on_the_people_page(web: TestClient, year: Year) -> None:
     admin = sign_in(TestClient(web.app, follow_redirects=False), year, ADMIN)
     page = admin.get("/admin/people")
     assert "不在にする" in page.text and "担当者を変える" in page.text
@@ -726,10 +714,9 @@ def test_admins_mark_people_away_and_change_owners_on_the_people_page(web: TestC
                                                      "emails": OWNER}).status_code == 403
 
 
-def test_admins_import_the_actions_file_and_see_every_bad_row_in_words(web: TestClient, sqlite_year: Year) -> None:
+def test_admins_import_the_actions_file_and_see_every_bad_row_in_words(web: TestClient, year: Year) -> None:
     from app.sample_city import SAMPLE_ACTIONS
 
-    year = sqlite_year
     admin = sign_in(TestClient(web.app, follow_redirects=False), year, ADMIN)
     page = admin.get("/admin/import")
     assert page.status_code == 200 and "取組の取込" in page.text
@@ -757,16 +744,16 @@ def test_admins_import_the_actions_file_and_see_every_bad_row_in_words(web: Test
     assert owner.get("/admin/import").status_code == 403
 
 
-def test_a_person_signed_out_everywhere_must_sign_in_again(web: TestClient, sqlite_year: Year) -> None:
+def test_a_person_signed_out_everywhere_must_sign_in_again(web: TestClient, year: Year) -> None:
     """`pdca sign-out EMAIL` ends every open session of theirs (and their unused links)."""
     from typer.testing import CliRunner
 
     from app.cli import cli
     from tests.conftest import CONFIG
 
-    sign_in(web, sqlite_year, OWNER)
+    sign_in(web, year, OWNER)
     assert web.get("/").status_code == 200
-    env = {"PDCA_DATABASE_URL": str(sqlite_year.pdca.settings.database.url)}
+    env = {"PDCA_DATABASE_URL": str(year.pdca.settings.database.url)}
     result = CliRunner().invoke(cli, ["--config", str(CONFIG), "sign-out", OWNER], env=env)
     assert result.exit_code == 0 and "1" in result.output
     assert web.get("/").headers["location"].startswith("/sign-in")
