@@ -41,8 +41,9 @@ def test_health_names_mail_given_up_or_stuck_and_a_late_job(year: Year) -> None:
                               "next_run_time FLOAT, job_state BYTEA)" if postgres else
                               "CREATE TABLE IF NOT EXISTS apscheduler_jobs (id VARCHAR(191) PRIMARY KEY, "
                               "next_run_time FLOAT, job_state BLOB)"))
-            conn.execute(text("INSERT INTO apscheduler_jobs (id, next_run_time) VALUES ('daily_tick', :t)"),
-                         {"t": (utc_now() - timedelta(hours=1)).timestamp()})
+            conn.execute(text("INSERT INTO apscheduler_jobs (id, next_run_time, job_state) "
+                              "VALUES ('daily_tick', :t, :s)"),
+                         {"t": (utc_now() - timedelta(hours=1)).timestamp(), "s": b"\x80"})
         code, found = health(year)
         assert code == 1 and found["problems"] == ["stuck_mail", "late_job"]
         assert found["jobs"] == [{"id": "daily_tick", "next_run_at": found["jobs"][0]["next_run_at"], "late": True}]
