@@ -20,10 +20,10 @@ TOO_BIG = "9223372036854775808"  # one past the largest 64-bit integer
     (f"/api/strategies/biodiversity-2026/cycles?fy={TOO_BIG}", 422),
     (f"/api/workflows/hub_item/{TOO_BIG}", 404), ("/api/workflows/meeting/0", 404),
 ])
-def test_a_number_beyond_what_the_database_holds_is_refused_in_json(web: TestClient, sqlite_year: Year,  # noqa: F811
+def test_a_number_beyond_what_the_database_holds_is_refused_in_json(web: TestClient, year: Year,  # noqa: F811
                                                                    path: str, status: int) -> None:
     """A fiscal year outside 1-9999 is not one (422); an id beyond 64 bits is no record (404)."""
-    answer = web.get(path, headers=token_for(sqlite_year, OWNER))
+    answer = web.get(path, headers=token_for(year, OWNER))
     assert answer.status_code == status and answer.headers["content-type"].startswith("application/json")
 
 
@@ -39,19 +39,19 @@ def test_a_page_address_with_such_a_number_is_a_page_in_words(web: TestClient, p
 
 
 def test_a_firing_with_its_fields_to_the_fire_path_with_a_huge_year_is_refused(web: TestClient,  # noqa: F811
-                                                                            sqlite_year: Year) -> None:
-    answer = web.post(f"/api/cycles/1-1-2/{TOO_BIG}/fire", headers=token_for(sqlite_year, OWNER),
+                                                                            year: Year) -> None:
+    answer = web.post(f"/api/cycles/1-1-2/{TOO_BIG}/fire", headers=token_for(year, OWNER),
                       json={"trigger": "submit_plan", "fields": {"plan": "x"}})
     assert answer.status_code == 422
 
 
-def test_a_misspelt_key_in_an_api_body_is_named_and_nothing_fires(web: TestClient, sqlite_year: Year) -> None:  # noqa: F811
+def test_a_misspelt_key_in_an_api_body_is_named_and_nothing_fires(web: TestClient, year: Year) -> None:  # noqa: F811
     """`expected_verison` used to be ignored, so the stale-version check was skipped."""
-    before = sqlite_year.story("1-1-2")
-    answer = web.post("/api/cycles/1-1-2/2026/fire", headers=token_for(sqlite_year, OWNER),
+    before = year.story("1-1-2")
+    answer = web.post("/api/cycles/1-1-2/2026/fire", headers=token_for(year, OWNER),
                       json={"trigger": "submit_plan", "fields": {"plan": "里山林の間伐"}, "expected_verison": 1})
     assert answer.status_code == 422 and "expected_verison" in answer.text
-    after = sqlite_year.story("1-1-2")
+    after = year.story("1-1-2")
     assert (after["state"], after["version"]) == (before["state"], before["version"])
 
 
@@ -74,15 +74,15 @@ def test_the_openapi_document_declares_every_refusal_with_its_shape(web: TestCli
                 "$ref": "#/components/schemas/Refusal"}
 
 
-def test_a_request_the_api_cannot_read_answers_in_the_same_shape(web: TestClient, sqlite_year: Year) -> None:  # noqa: F811
-    answer = web.post("/api/cycles/1-1-2/2026/fire", headers=token_for(sqlite_year, OWNER),
+def test_a_request_the_api_cannot_read_answers_in_the_same_shape(web: TestClient, year: Year) -> None:  # noqa: F811
+    answer = web.post("/api/cycles/1-1-2/2026/fire", headers=token_for(year, OWNER),
                       json={"trigger": "submit_plan", "expected_verison": 1})
     body = answer.json()
     assert answer.status_code == 422 and body["error"] == "invalid_field"
     assert [p["field"] for p in body["problems"]] == ["body.expected_verison"] and body["message"]
 
 
-def test_every_csv_keeps_a_formula_looking_cell_as_text(sqlite_year: Year, tmp_path: Path) -> None:
+def test_every_csv_keeps_a_formula_looking_cell_as_text(year: Year, tmp_path: Path) -> None:
     """An action titled like a formula (or an owner's report beginning with @ or -) is text in
     the yearly CSV, as in the hub's; a lone "-" (a grade) and numbers stay as they are."""
     import csv
@@ -95,9 +95,9 @@ def test_every_csv_keeps_a_formula_looking_cell_as_text(sqlite_year: Year, tmp_p
     from workflows.action_cycle import results
     from workflows.models import Action
 
-    with db.writing(sqlite_year.engine) as conn:
+    with db.writing(year.engine) as conn:
         conn.execute(update(Action).where(Action.code == "1-1-2").values(title_ja='=HYPERLINK("http://x","y")'))
-        snapshot = results.snapshot(conn, strategy_code=sqlite_year.pdca.strategy_code, fy=2026)
+        snapshot = results.snapshot(conn, strategy_code=year.pdca.strategy_code, fy=2026)
     written = tables.write_csv(snapshot, tmp_path / "results.csv")
     with written.open(encoding="utf-8-sig", newline="") as f:
         titles = [row["title_ja"] for row in csv.DictReader(f)]
@@ -127,7 +127,7 @@ def _workbook_bytes() -> bytes:
 @pytest.mark.parametrize("content", [b"not a workbook at all", _workbook_bytes()[:600], b"PK\x03\x04" + b"\x00" * 40,
                                      b""])
 def test_a_corrupt_or_truncated_workbook_is_refused_in_words_and_imports_nothing(
-        sqlite_year: Year, tmp_path: Path, content: bytes) -> None:
+        year: Year, tmp_path: Path, content: bytes) -> None:
     from typer.testing import CliRunner
 
     from app.cli import cli
@@ -135,30 +135,30 @@ def test_a_corrupt_or_truncated_workbook_is_refused_in_words_and_imports_nothing
 
     path = tmp_path / "actions.xlsx"
     path.write_bytes(content)
-    before = sqlite_year.actions()
-    url = str(sqlite_year.pdca.settings.database.url)
+    before = year.actions()
+    url = str(year.pdca.settings.database.url)
     result = CliRunner().invoke(cli, ["--config", str(CONFIG), "import", str(path)], env={"PDCA_DATABASE_URL": url})
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output and "actions.xlsx" in result.output
-    assert sqlite_year.actions() == before
+    assert year.actions() == before
 
 
-def test_a_form_sent_in_shift_jis_is_refused_and_nothing_is_stored(web: TestClient, sqlite_year: Year) -> None:  # noqa: F811
+def test_a_form_sent_in_shift_jis_is_refused_and_nothing_is_stored(web: TestClient, year: Year) -> None:  # noqa: F811
     from urllib.parse import quote
 
     from tests.test_web import csrf_of, sign_in
 
-    sign_in(web, sqlite_year, OWNER)
+    sign_in(web, year, OWNER)
     page = web.get("/actions/1-1-2/2026").text
     body = (f"csrf={csrf_of(page)}&trigger=submit_plan&version=1&plan=" + quote("里山林の間伐".encode("cp932")))
     answer = web.post("/actions/1-1-2/2026/fire", content=body.encode("ascii"),
                       headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert answer.status_code == 400 and "UTF-8" in answer.text
-    assert sqlite_year.state("1-1-2") == "plan.drafting"
+    assert year.state("1-1-2") == "plan.drafting"
     utf8 = body.replace(quote("里山林の間伐".encode("cp932")), quote("里山林の間伐"))
     fine = web.post("/actions/1-1-2/2026/fire", content=utf8.encode("ascii"),
                     headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert fine.status_code == 303 and sqlite_year.state("1-1-2") == "plan.review"
+    assert fine.status_code == 303 and year.state("1-1-2") == "plan.review"
 
 
 @pytest.mark.parametrize("path", ["/sign-in", "/public", "/public/hub", "/public/meetings", "/api/workflows",
@@ -172,7 +172,7 @@ def test_every_answer_carries_the_security_headers(web: TestClient, path: str) -
     assert headers["x-frame-options"] == "DENY"
 
 
-def test_sign_in_requests_and_passwords_are_limited_per_address(web: TestClient, sqlite_year: Year,  # noqa: F811
+def test_sign_in_requests_and_passwords_are_limited_per_address(web: TestClient, year: Year,  # noqa: F811
                                                                 clock: Any) -> None:  # noqa: F811
     """Five links an address in a quarter of an hour; a sixth is refused with 429 and sent
     nothing (an address that is no person's the same); five wrong passwords, then even the
@@ -194,7 +194,7 @@ def test_sign_in_requests_and_passwords_are_limited_per_address(web: TestClient,
         return web.post("/sign-in", data={"email": email, "csrf": csrf[1], "next": "/"})
 
     def links() -> int:
-        with db.reading(sqlite_year.engine) as conn:
+        with db.reading(year.engine) as conn:
             return conn.execute(select(func.count()).select_from(OutboxMessage)
                                 .where(OutboxMessage.kind == "sign_in_link")).scalar_one()
 
@@ -209,7 +209,7 @@ def test_sign_in_requests_and_passwords_are_limited_per_address(web: TestClient,
     assert ask("nobody@example.net").status_code == 429  # the same answer for an address that is no one's
     assert ask("kasen@city.example.jp").status_code == 200
 
-    with db.writing(sqlite_year.engine) as conn:
+    with db.writing(year.engine) as conn:
         set_password(conn, email="kankyo.admin@city.example.jp", password="correct horse battery", now=clock())
 
     def password(secret: str) -> Any:
@@ -227,14 +227,13 @@ def test_sign_in_requests_and_passwords_are_limited_per_address(web: TestClient,
     assert ask(OWNER).status_code == 200
 
 
-def test_an_indicator_value_it_cannot_take_is_refused_and_nothing_is_stored(sqlite_year: Year) -> None:
+def test_an_indicator_value_it_cannot_take_is_refused_and_nothing_is_stored(year: Year) -> None:
     """No -5 ha of woodland and no -100 volunteers (a count or area is never below 0, a share
     never above 100 %), in the report and in interim progress alike; a declared range holds
     in the import too."""
     from engine.errors import InvalidFields
     from tests.test_action_cycle import REPORT
 
-    year = sqlite_year
     year.fire("1-1-2", "submit_plan", OWNER, plan="計画")
     year.fire("1-1-2", "approve_plan", "fukushichou@city.example.jp")
     with pytest.raises(InvalidFields) as refused:
@@ -250,7 +249,7 @@ def test_an_indicator_value_it_cannot_take_is_refused_and_nothing_is_stored(sqli
     year.fire("1-1-2", "submit_report", OWNER, **REPORT)  # 45 ha is fine
 
 
-def test_an_import_names_a_baseline_or_target_the_indicator_cannot_take(sqlite_year: Year, tmp_path: Path) -> None:
+def test_an_import_names_a_baseline_or_target_the_indicator_cannot_take(year: Year, tmp_path: Path) -> None:
     from app.importing import ImportRefused, import_actions
     from engine import db
     from tests.conftest import NOW, SAMPLE
@@ -259,9 +258,9 @@ def test_an_import_names_a_baseline_or_target_the_indicator_cannot_take(sqlite_y
     assert "ha,up,2.0,2025,4.5,2030" in text
     broken = tmp_path / "actions.csv"
     broken.write_text(text.replace("ha,up,2.0,2025,4.5,2030", "%,up,2.0,2025,120,2030"), encoding="utf-8")
-    before = sqlite_year.actions()
-    with pytest.raises(ImportRefused) as refused, db.writing(sqlite_year.engine) as conn:
-        import_actions(conn, strategy=sqlite_year.strategy, path=broken, now=NOW)
+    before = year.actions()
+    with pytest.raises(ImportRefused) as refused, db.writing(year.engine) as conn:
+        import_actions(conn, strategy=year.strategy, path=broken, now=NOW)
     assert any(p.key == "import.out_of_range" and p.params["column"] == "target_value"
                for p in refused.value.problems)
-    assert sqlite_year.actions() == before
+    assert year.actions() == before
