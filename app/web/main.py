@@ -10,8 +10,10 @@ A strategy's pages are at the site's root for the deployment's first strategy, a
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import swagger_ui_bundle
 from fastapi import FastAPI, Request
@@ -21,7 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
@@ -50,6 +52,17 @@ from engine.clock import utc_now
 from engine.errors import NotFound, WrongRole
 
 STRATEGY = "/s/{strategy}"
+AS_READ: dict[Any, Callable[[Any], Any]] = {
+    bytes: lambda b: b.decode("utf-8", "replace"), float: lambda f: f if math.isfinite(f) else str(f)}
+"""What a request's unreadable input is echoed as: JSON holds neither bytes that are not
+UTF-8 nor infinity (a body of `1e999`)."""
+CANNOT_HOLD = {
+    "ja": "送られた値のどれかが長すぎるか、保存できない文字（NUL）や範囲外の数を含んでいます。何も保存されていません。"
+          "値を直して、もう一度送ってください。",
+    "en": "A value sent is too long, or holds a character (NUL) or a number that cannot be stored; nothing was "
+          "saved. Correct it and send it again."}
+"""Said when the database refuses a value (PostgreSQL: text with a NUL character, longer than
+its column, a number out of range)."""
 log = logging.getLogger(__name__)
 
 
@@ -128,8 +141,19 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
             problems = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()]
             return JSONResponse({"error": "invalid_field", "message": "; ".join(
                 f"{p['field']}: {p['problem']}" for p in problems), "problems": problems,
-                "detail": jsonable_encoder(exc.errors())}, status_code=422)
+                "detail": jsonable_encoder(exc.errors(), custom_encoder=AS_READ)}, status_code=422)
         return site.error_page(request, 422)
+
+    @app.exception_handler(DataError)
+    async def _cannot_hold(request: Request, exc: DataError) -> Response:
+        """A value the database will not hold is the sender's to correct: 422 in words, with
+        nothing saved (its transaction rolled back), not the 503 of a database out of reach."""
+        log.warning("a value the database cannot hold on %s %s: %s", request.method, request.url.path, exc.orig)
+        lang = site.language(request)
+        if _is_api(request):
+            return JSONResponse({"error": "invalid_field", "message": CANNOT_HOLD[lang]}, status_code=422)
+        return site.page(request, "message.html", site.visitor_if_any(request), 422,
+                         heading=translator(lang)("refused"), error=True, text=CANNOT_HOLD[lang])
 
     @app.exception_handler(DBAPIError)
     async def _database_unavailable(request: Request, exc: DBAPIError) -> Response:

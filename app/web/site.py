@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from app.bootstrap import Pdca
 from app.web import auth
+from app.web.bounds import whole_number
 from app.web.i18n import translator
 from engine import db
 from engine.errors import NotFound, WrongRole
@@ -112,9 +113,10 @@ class Site:
             return t("draft_saved")
         if done in ("calendar", "reminders", "person", "seat", "body", "sent"):
             return t(f"{done}_saved")
-        if done is not None and done.isdigit():
+        count = whole_number(done)
+        if count is not None:
             bulk = "/councils/" in request.url.path or "/admin" in request.url.path  # a count of items
-            return f"{t('done')}: {int(done)}" if bulk else t("done")
+            return f"{t('done')}: {count}" if bulk else t("done")
         return None
 
     def page(self, request: Request, name: str, visitor: auth.Visitor | None, status: int = 200, *,

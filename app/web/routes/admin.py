@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.ics import milestones_ics
 from app.importing import ImportRefused, Kept, import_actions, kept_words
 from app.web import auth
+from app.web.bounds import whole_number
 from app.web.i18n import translator
 from app.web.site import Site, people_named, sentence
 from engine import db
@@ -75,8 +76,8 @@ def _window(request: Request, zone: ZoneInfo, t: Callable[[str], str]) -> Window
     until = datetime.combine(days["to"] + timedelta(days=1), time(0), zone) if days["to"] else None
     if since and until and until <= since:
         problems.append(t("dates_reversed"))
-    page_text = request.query_params.get("page") or "1"
-    page = int(page_text) if page_text.isdigit() and 0 < int(page_text) <= 100_000 else 1
+    number = whole_number(request.query_params.get("page"))
+    page = number if number is not None and 0 < number <= 100_000 else 1
     return Window(since, until, page, {k: v for k, v in raw.items() if v}, problems)
 
 
@@ -278,14 +279,15 @@ def _read_series(form: dict[str, str]) -> calendar_admin.ReminderChange:
     """The reminder form's values; a number that cannot be read is a problem by field."""
     problems: dict[str, tuple[str, dict[str, Any]]] = {}
     days = [d for d in re.split(r"[\s,、，]+", form.get("reminder_days", "")) if d]
-    if not all(d.isdigit() for d in days):
+    if not all(whole_number(d) is not None for d in days):
         problems["reminder_days"] = ("calendar.bad_reminder_days", {})
     numbers = {}
     for key in ("repeat_days", "escalate_after_days"):
         text = form.get(key, "").strip()
-        if not text.isdigit():
+        number = whole_number(text)
+        if number is None:
             problems[key] = (f"calendar.bad_{key}", {})
-        numbers[key] = int(text) if text.isdigit() else 0
+        numbers[key] = number or 0
     if problems:
         raise calendar_admin.CalendarProblem(problems)
     return calendar_admin.ReminderChange(tuple(int(d) for d in days), numbers["repeat_days"],

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.web.bounds import plausible_id, whole_number
 from app.web.i18n import translator
 from app.web.site import Site
 from engine import db
@@ -151,6 +152,8 @@ async def take_several(request: Request, key: str, strategy: str | None = None) 
         try:
             if entry is None:
                 raise NotFound(f"there is no workflow {name}")
+            if key_part.isdecimal() and not plausible_id(whole_number(key_part, digits=19) or 0):
+                raise NotFound(f"{ref}: nothing to take at once here")  # an id no database holds
             role = entry.spec.body_roles().get(key)
             with db.writing(site.pdca.engine) as conn:
                 instance_id = entry.store.find(conn, tenant=tenant.id, key=key_part, fy=int(fy) if fy else None)

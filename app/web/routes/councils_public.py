@@ -75,7 +75,7 @@ def meetings(request: Request, strategy: str | None = None) -> Response:
                        base=f"{p.prefix}/public/meetings")
 
 
-@router.get("/public/meetings/{meeting_id:int}", response_class=HTMLResponse)
+@router.get("/public/meetings/{meeting_id:id}", response_class=HTMLResponse)
 def meeting(request: Request, meeting_id: int, strategy: str | None = None) -> Response:
     """One meeting's agenda, attendance, minutes and decisions; a meeting not published is the 404 page."""
     p = _public(request, strategy)
@@ -104,7 +104,7 @@ def exchange(request: Request, strategy: str | None = None) -> Response:
                        base=f"{p.prefix}/public/exchange")
 
 
-@router.get("/public/exchange/{topic_id:int}", response_class=HTMLResponse)
+@router.get("/public/exchange/{topic_id:id}", response_class=HTMLResponse)
 def exchange_topic(request: Request, topic_id: int, strategy: str | None = None) -> Response:
     """One public topic with its replies; a topic not public, or hidden, is the 404 page."""
     p = _public(request, strategy)

@@ -31,7 +31,7 @@ def _photo(conn: Connection, item_id: int, seq: int) -> Response:
                     headers={"Cache-Control": CACHE, "X-Content-Type-Options": "nosniff"})
 
 
-@router.get("/public/hub/{item_id:int}/photos/{seq:int}")
+@router.get("/public/hub/{item_id:id}/photos/{seq:id}")
 def public_photo(request: Request, item_id: int, seq: int, strategy: str | None = None) -> Response:
     hub = _hub(request, strategy)
     with db.reading(hub.site.pdca.engine) as conn:
@@ -40,7 +40,7 @@ def public_photo(request: Request, item_id: int, seq: int, strategy: str | None 
         return _photo(conn, item_id, seq)
 
 
-@router.get("/w/hub_item/{item_id:int}/photos/{seq:int}")
+@router.get("/w/hub_item/{item_id:id}/photos/{seq:id}")
 def staff_photo(request: Request, item_id: int, seq: int) -> Response:
     site: Site = request.app.state.site
     visitor = site.visitor(request)

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection, select
 
-from app.web.bounds import plausible_id
+from app.web.bounds import plausible_id, whole_number
 from app.web.routes.public import _code
 from app.web.site import Site
 from engine import db
@@ -97,14 +97,14 @@ def _filters(request: Request) -> Filters:
     kind = q.get("kind") if q.get("kind") in FIELDS_OF else None
     group = q.get("group") if q.get("group") in SPECIES_GROUPS else None
     action = (q.get("action") or "").strip()[:32] or None
-    fy_text = q.get("fy") or ""
-    fy = int(fy_text) if fy_text.isdigit() and 1900 <= int(fy_text) <= 2200 else None
+    fy = whole_number(q.get("fy"))
+    fy = fy if fy is not None and 1900 <= fy <= 2200 else None
     return Filters(kind=kind, group=group, action=action, fy=fy)
 
 
 def _page_number(request: Request) -> int:
-    text = request.query_params.get("page") or "1"
-    return max(1, min(int(text), 1_000_000)) if text.isdigit() else 1
+    number = whole_number(request.query_params.get("page"))
+    return max(1, min(number, 1_000_000)) if number is not None else 1
 
 
 def _hub(request: Request, strategy: str | None) -> Hub:
@@ -393,7 +393,7 @@ def hub_archive(request: Request, strategy: str | None = None) -> Response:
         "Content-Disposition": f'attachment; filename="hub-{hub.tenant.code}-dwca.zip"'})
 
 
-@router.get("/public/hub/{item_id:int}", response_class=HTMLResponse)
+@router.get("/public/hub/{item_id:id}", response_class=HTMLResponse)
 def hub_item(request: Request, item_id: int, strategy: str | None = None) -> Response:
     """One accepted item, with a map of just it; any other id is the 404 page."""
     hub = _hub(request, strategy)

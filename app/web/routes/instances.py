@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection
 
 from app.web import auth, drafts
-from app.web.bounds import FY, plausible_id
+from app.web.bounds import FY, plausible_id, whole_number
 from app.web.i18n import translator
 from app.web.site import Site, people_named, sentence
 from engine import db
@@ -260,9 +260,10 @@ def _version(values: dict[str, str]) -> int | None:
     text = values.get("version") or ""
     if not text:
         return None
-    if not text.isdigit() or len(text) > 18:
+    number = whole_number(text)
+    if number is None:
         raise InvalidFields([("version", Said(f"{text!r} is not a version number; reload the page", "field.version"))])
-    return int(text) or None
+    return number or None
 
 
 def joined(pairs: Iterable[tuple[str, Any]]) -> dict[str, str]:

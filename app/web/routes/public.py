@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from app.public import ensure_review_site, ensure_site
+from app.web.bounds import whole_number
 from app.web.site import Site
 from engine import db
 from engine.errors import NotFound
@@ -120,7 +121,7 @@ def public_review(request: Request, path: str, strategy: str | None = None) -> R
     code = _code(site, strategy)
     reviews = _reviews(site)
     head, _, rest = path.partition("/")
-    number = int(head[1:]) if head.startswith("v") and head[1:].isdigit() else None
+    number = whole_number(head[1:]) if head.startswith("v") else None
     if code is None or reviews is None or "\x00" in path or (number is not None and not _plausible(2000, number)):
         return _nothing_there(f"review/{path}")
     with db.reading(site.pdca.engine) as conn:
