@@ -576,8 +576,6 @@ def test_a_cr_lf_in_a_partner_s_text_that_reaches_a_subject_adds_no_header(web: 
         assert mail["Bcc"] is None and "\n" not in str(make_header(decode_header(mail["Subject"])))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "the join form's email is free text: CR/LF in it splits the To header (docs/bad-input.md, Not covered yet)"))
 def test_a_cr_lf_in_an_applicant_s_email_is_refused_and_nothing_is_sent(web: TestClient, year: Year) -> None:  # noqa: F811
     from tests.test_hub_join import ASK
 

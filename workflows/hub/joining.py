@@ -10,6 +10,7 @@ is audited like any other.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,17 @@ def record_lapsed(ctx: Any) -> Changes:
     return Changes({"confirm_digest": None})
 
 
+
+_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def an_address(value: Any, ctx: Any) -> str | None:
+    """One mail address and nothing else: a line break or a second address in it would
+    become headers of the message sent to it."""
+    if _ADDRESS.fullmatch(str(value or "").strip()) is None:
+        return "is not one email address (name@example.jp)"
+    return None
+
 JOINING = WorkflowSpec(
     "partner_request",
     states=(
@@ -113,7 +125,7 @@ JOINING = WorkflowSpec(
     openings=(
         Trigger("ask", OPENING, "unconfirmed", (SYSTEM,), Label("連携主体として申し込む", "Ask to become a partner"),
                 fields=(Field("name", "text", Label("お名前", "Your name")),
-                        Field("email", "text", Label("メールアドレス", "Email address")),
+                        Field("email", "text", Label("メールアドレス", "Email address"), check=an_address),
                         Field("organisation", "text", Label("団体・組織の名前（個人の方は空欄）",
                                                             "Organisation (empty for a citizen)"), required=False),
                         Field("organisation_kind", "choice", Label("区分", "Who you are"), choices=tuple(KINDS),
