@@ -50,7 +50,9 @@ def _leader(conn: Connection) -> dict[str, Any] | None:
     row = conn.execute(text(
         "SELECT a.pid, host(a.client_addr) AS client, a.backend_start FROM pg_locks l "
         "JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = :key"), {"key": LEADER_LOCK}).first()
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = :key "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"),  # a lock is per database
+        {"key": LEADER_LOCK}).first()
     if row is None:
         return None
     return {"pid": row.pid, "client": row.client or "local", "since": from_storage(row.backend_start).isoformat()}

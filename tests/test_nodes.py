@@ -101,7 +101,8 @@ def lock_holders(url: str) -> list[int]:
     try:
         with engine.connect() as conn:
             return list(conn.execute(text(
-                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = :key"),
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = :key "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
                 {"key": LEADER_LOCK}).scalars())
     finally:
         engine.dispose()

@@ -12,11 +12,12 @@ is JSON. On SQLite, and on PostgreSQL when PDCA_TEST_DATABASE_URL names a server
 errors differ: a number out of range is the driver's error there).
 
 Hypothesis is derandomized: the same requests on every run and in CI. A failure names the
-request that found it (shrunk)."""
+request that found it (shrunk). `PDCA_FUZZ_EXAMPLES=200` sends more of them."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -41,6 +42,8 @@ from tests.conftest import ADMIN, CONFIG, NOW, OWNER, Year, _empty_pg
 from tests.test_web import Clock
 
 TOO_BIG = "9223372036854775808"
+EXAMPLES = int(os.environ.get("PDCA_FUZZ_EXAMPLES", "6"))
+"""Requests per route and way: a few in the suite (about 45 s on SQLite); more for a deeper run."""
 
 
 @dataclass(frozen=True)
@@ -297,7 +300,7 @@ def _shown(sent: Sent) -> str:
 @pytest.mark.parametrize("way", ["signed_out", "session", "token", "admin"])
 @pytest.mark.parametrize("target", TARGETS, ids=[f"{t.method} {t.path}" for t in TARGETS])
 def test_no_request_to_any_route_is_a_server_error(fuzzing: Fuzzing, target: Target, way: str) -> None:
-    @settings(max_examples=6, deadline=None, derandomize=True, database=None, print_blob=False,
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, print_blob=False,
               suppress_health_check=list(HealthCheck))
     @given(requests(target))
     def check(sent: Sent) -> None:
