@@ -1,9 +1,12 @@
 """Several `pdca serve` nodes on one PostgreSQL: exactly one schedules; when its process is
 SIGKILLed, or the server drops its lock's connection, another takes over within 5 s, and
-the node that lost the lock stops scheduling at once. Real processes, a real server."""
+the node that lost the lock stops scheduling at once; over two simulated months, with each
+day's tick and delivery asked of all three nodes at once, each message is sent once and
+every cycle ends where one node ends it. Real processes, a real server."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,7 +17,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,14 +25,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from app.bootstrap import Pdca
 from app.mail import delivery
 from app.scheduler import LEADER_LOCK
 from app.simulate import Month
+from app.web.auth import create_api_token
 from engine import db
 from engine.outbox import OutboxMessage
 from notifications.senders import SmtpSender, SmtpSettings
-from tests.conftest import CONFIG, SAMPLE, Year, _empty_pg, settings_for
+from tests.conftest import ADMIN, CONFIG, SAMPLE, Year, _empty_pg
 from tests.smtp_server import SmtpServer, free_port
 from workflows.models import Cycle
 from workflows.tick import tick
@@ -40,12 +43,22 @@ LOST = "this node lost the scheduler lock"
 
 
 class Node:
-    def __init__(self, workdir: Path, env: dict[str, str], name: str) -> None:
+    def __init__(self, workdir: Path, env: dict[str, str], name: str, *args: str) -> None:
         self.port = free_port()
         self.log = workdir / f"{name}.log"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)], env=env, cwd=workdir,
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port), *args], env=env, cwd=workdir,
             stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+
+    def clock(self, what: str, token: str, at: datetime) -> dict[str, Any]:
+        """Ask this node to tick or to drain the outbox at `at`, as an admin's script does."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/clock/{what}", method="POST",
+            data=json.dumps({"at": at.isoformat()}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            assert answer.status == 200
+            return dict(json.load(answer))
 
     def said(self) -> str:
         return self.log.read_text(encoding="utf-8")
@@ -72,13 +85,32 @@ def wait_for(what: str, check: object, seconds: float) -> float:
     return clock.monotonic() - start
 
 
+def serve_env(workdir: Path, url: str, smtp_port: int | None = None) -> dict[str, str]:
+    """The sample config on `url`; its mail to files, or to the test SMTP server on
+    `smtp_port` with links to one public address, as behind a proxy."""
+    config = CONFIG.read_text(encoding="utf-8").replace('dir = "var/mail"', f'dir = "{workdir / "mail"}"')
+    if smtp_port is not None:
+        config = config.replace('backend = "file"', f'backend = "smtp"\nhost = "127.0.0.1"\nport = {smtp_port}\n'
+                                'security = "none"\nconnections = 2\nbase_url = "https://pdca.city.example.jp"')
+    (workdir / "config.toml").write_text(config, encoding="utf-8")
+    return {**os.environ, "PDCA_CONFIG": str(workdir / "config.toml"), "PDCA_DATABASE_URL": url, "PDCA_LANG": "en"}
+
+
+def stop(nodes: list[Node]) -> None:
+    for node in nodes:
+        if node.process.poll() is None:
+            node.process.send_signal(signal.SIGTERM)
+    for node in nodes:
+        try:
+            node.process.wait(10)
+        except subprocess.TimeoutExpired:
+            node.process.kill()
+
+
 @pytest.fixture
 def nodes(pg_url: str, tmp_path: Path) -> Iterator[tuple[list[Node], str]]:
     _empty_pg(pg_url)
-    config = CONFIG.read_text(encoding="utf-8").replace('dir = "var/mail"', f'dir = "{tmp_path / "mail"}"')
-    (tmp_path / "config.toml").write_text(config, encoding="utf-8")
-    env = {**os.environ, "PDCA_CONFIG": str(tmp_path / "config.toml"), "PDCA_DATABASE_URL": pg_url,
-           "PDCA_LANG": "en"}
+    env = serve_env(tmp_path, pg_url)
     for args in (["init"], ["import", str(SAMPLE), "--open-fy", "2026"]):
         subprocess.run([sys.executable, "-m", "app.cli", *args], env=env, cwd=tmp_path, check=True,
                        capture_output=True)
@@ -86,14 +118,7 @@ def nodes(pg_url: str, tmp_path: Path) -> Iterator[tuple[list[Node], str]]:
     try:
         yield started, pg_url
     finally:
-        for node in started:
-            if node.process.poll() is None:
-                node.process.send_signal(signal.SIGTERM)
-        for node in started:
-            try:
-                node.process.wait(10)
-            except subprocess.TimeoutExpired:
-                node.process.kill()
+        stop(started)
 
 
 def lock_holders(url: str) -> list[int]:
@@ -193,32 +218,49 @@ def test_pdca_serve_with_two_workers_answers_from_both_with_one_session(database
             serve.kill()
 
 
-def run_month(nodes: list[Any], smtp: SmtpServer, start: date, end: date) -> None:
-    """Each day: every node ticks at once; the simulated people act through one node (a
-    different one each day); every node drains the outbox at once."""
+def run_month(year: Year, smtp: SmtpServer, start: date, end: date) -> None:
+    """One node, in this process: each day it ticks at 06:00, the simulated people act, and
+    the outbox is delivered at 18:00. What several nodes must end as."""
     settings = SmtpSettings(host="127.0.0.1", port=smtp.port, security="none", timeout=5, connections=2)
-    deliveries = [delivery(n.pdca, sender=lambda: SmtpSender(settings)) for n in nodes]
-    first = nodes[0]
-    with db.reading(first.engine) as conn:
-        tenant = first.tenant(conn)
-        people = [e.people(first.engine, e.workflow, conn, tenant, start, end=end)
-                  for e in first.pdca.registry if e.people is not None]
+    sending = delivery(year.pdca, sender=lambda: SmtpSender(settings))
+    people = simulated_people(year, start, end)
+    for day, at6, at18 in days(start, end):
+        with db.writing(year.engine) as conn:
+            tick(conn, year.pdca.registry, year.pdca.tenants, now=at6)
+        act(people, day)
+        sending.drain(at18)
+
+
+def run_month_through(nodes: list[Node], year: Year, token: str, start: date, end: date) -> None:
+    """Three `pdca serve` nodes: each day every node is asked at once to tick at 06:00
+    (`POST /api/clock/tick`), the simulated people act on the database as a page's step
+    does, and every node is asked at once to deliver the outbox at 18:00."""
+    people = simulated_people(year, start, end)
+    for day, at6, at18 in days(start, end):
+        assert together(lambda i, at=at6: nodes[i].clock("tick", token, at), len(nodes)) == []
+        act(people, day)
+        assert together(lambda i, at=at18: nodes[i].clock("drain", token, at), len(nodes)) == []
+
+
+def simulated_people(year: Year, start: date, end: date) -> list[Any]:
+    with db.reading(year.engine) as conn:
+        tenant = year.tenant(conn)
+        return [e.people(year.engine, e.workflow, conn, tenant, start, end=end)
+                for e in year.pdca.registry if e.people is not None]
+
+
+def days(start: date, end: date) -> Iterator[tuple[date, datetime, datetime]]:
     zone = ZoneInfo("Asia/Tokyo")
     day = start
     while day <= end:
-        at6, at18 = datetime.combine(day, time(6), zone), datetime.combine(day, time(18), zone)
-
-        def tick_on(i: int, at: datetime = at6) -> None:
-            with db.writing(nodes[i].engine) as conn:
-                tick(conn, nodes[i].pdca.registry, nodes[i].pdca.tenants, now=at)
-
-        assert together(tick_on, len(nodes)) == []
-        month = Month()
-        for someone in people:
-            someone.engine = nodes[day.toordinal() % len(nodes)].engine  # this day's node
-            someone.act(day, month)
-        assert together(lambda i, at=at18: deliveries[i].drain(at), len(nodes)) == []
+        yield day, datetime.combine(day, time(6), zone), datetime.combine(day, time(18), zone)
         day += timedelta(days=1)
+
+
+def act(people: list[Any], day: date) -> None:
+    month = Month()
+    for someone in people:
+        someone.act(day, month)
 
 
 def together(work: Callable[[int], object], nodes: int) -> list[BaseException]:
@@ -246,30 +288,39 @@ def ended(year: Any) -> tuple[list[tuple[int, str, int]], Counter[str]]:
     return cycles, kinds  # type: ignore[return-value]
 
 
-def test_three_nodes_over_two_months_send_each_message_once_and_end_as_one_node_does(
-    pg_url: str, sqlite_url: str,
+def test_three_serve_nodes_over_two_months_send_each_message_once_and_end_as_one_node_does(
+    pg_url: str, sqlite_url: str, tmp_path: Path,
 ) -> None:
+    """Ticks and deliveries driven through three `pdca serve` processes at once, each day,
+    against one in-process node on SQLite doing the same days."""
     start, end = date(2027, 3, 25), date(2027, 5, 31)  # FY2027 begins, FY2026's check opens, reports come in
     single_smtp, shared_smtp = SmtpServer().start(), SmtpServer().start()
     one = Year(sqlite_url)
     _empty_pg(pg_url)
-    three = [Year(pg_url)] + [Year.__new__(Year) for _ in range(2)]
-    for node in three[1:]:  # more nodes on the same database: their own engines and pools
-        node.pdca, node.fy, node.strategy = Pdca(settings_for(pg_url)), three[0].fy, three[0].strategy
+    shared = Year(pg_url)
+    with db.writing(shared.engine) as conn:
+        secret = create_api_token(conn, email=ADMIN, name="clock", now=datetime.now(UTC))
+    assert secret
+    env = serve_env(tmp_path, pg_url, shared_smtp.port)
+    three = [Node(tmp_path, env, f"node{i}", "--no-scheduler") for i in range(3)]
     try:
-        run_month([one], single_smtp, start, end)
-        run_month(three, shared_smtp, start, end)
+        for node in three:
+            wait_for("a node answers", node.answers, 30)
+        run_month(one, single_smtp, start, end)
+        run_month_through(three, shared, secret, start, end)
         expected_cycles, expected_kinds = ended(one)
-        got_cycles, got_kinds = ended(three[0])
+        got_cycles, got_kinds = ended(shared)
         assert got_cycles == expected_cycles
         assert got_kinds == expected_kinds and sum(got_kinds.values()) > 20
         ids = Counter(str(r.message["Message-ID"]) for r in shared_smtp.handler.received)
         assert len(ids) == sum(got_kinds.values()) and max(ids.values()) == 1  # each exactly once
         print(f"{len(ids)} messages, each once; cycles {Counter(c[1] for c in got_cycles)}")
-        with db.reading(three[0].engine) as conn:
+        with db.reading(shared.engine) as conn:
             assert not conn.execute(select(OutboxMessage.id).where(OutboxMessage.status != "sent")).first()
+        assert all("Traceback" not in node.said() for node in three)
     finally:
+        stop(three)
         single_smtp.stop()
         shared_smtp.stop()
-        for node in (one, *three):
-            node.close()
+        for year in (one, shared):
+            year.close()

@@ -20,6 +20,7 @@ from engine import db
 from engine.audit import AuditEvent
 from engine.outbox import OutboxMessage
 from tests.conftest import ADMIN, CHAIR, NOW, OWNER, PROMOTION_CHAIR, Year
+from workflows.models import Cycle
 
 REPORT = {"status": "implemented", "content": "間伐 4.2ha", "indicators.S1": "41.5", "indicators.S2.reason": "集計中",
           "self_grade": "B"}
@@ -759,3 +760,28 @@ def test_a_person_signed_out_everywhere_must_sign_in_again(web: TestClient, year
     assert web.get("/").headers["location"].startswith("/sign-in")
     unknown = CliRunner().invoke(cli, ["--config", str(CONFIG), "sign-out", "nobody@example.net"], env=env)
     assert unknown.exit_code == 1 and "nobody@example.net" in unknown.output
+
+
+def test_the_clock_through_the_api_is_for_the_deployment_s_admin(web: Any, year: Year) -> None:
+    """An owner's token is refused (403) and nothing moves; the admin's ticks, and a time
+    without its offset is refused beside the field (422)."""
+    owner, admin = token_for(year, OWNER), token_for(year, ADMIN)
+    at = "2027-06-01T06:00:00+09:00"
+    with db.reading(year.engine) as conn:
+        before = list(conn.execute(select(Cycle.id, Cycle.state, Cycle.version).order_by(Cycle.id)))
+    for path in ("tick", "drain"):
+        refused = web.post(f"/api/clock/{path}", headers=owner, json={"at": at})
+        assert refused.status_code == 403 and refused.json()["error"] == "wrong_role"
+        assert web.post(f"/api/clock/{path}", json={"at": at}).status_code == 401
+        naive = web.post(f"/api/clock/{path}", headers=admin, json={"at": "2027-06-01T06:00:00"})
+        assert naive.status_code == 422
+    with db.reading(year.engine) as conn:
+        assert list(conn.execute(select(Cycle.id, Cycle.state, Cycle.version).order_by(Cycle.id))) == before
+    done = web.post("/api/clock/tick", headers=admin, json={"at": at})
+    assert done.status_code == 200 and sum(done.json()["transitions"].values()) > 0
+    again = web.post("/api/clock/tick", headers=admin, json={"at": at})
+    assert again.json()["transitions"] == {}
+    unknown = web.post("/api/clock/tick", headers=admin, json={"at": at, "strategy": "nowhere"})
+    assert unknown.status_code == 404
+    drained = web.post("/api/clock/drain", headers=admin, json={"at": at})
+    assert drained.status_code == 200 and drained.json()["sent"] > 0

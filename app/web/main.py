@@ -29,7 +29,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.bootstrap import Pdca
 from app.database_errors import explain as explain_database_error
-from app.web import api
+from app.web import api, api_clock
 from app.web.encoding import Utf8Forms
 from app.web.headers import SecurityHeaders
 from app.web.i18n import translator
@@ -90,6 +90,7 @@ def create_app(pdca: Pdca, *, clock: Callable[[], datetime] = utc_now) -> FastAP
                                    swagger_favicon_url="/docs-assets/favicon-32x32.png")
 
     app.include_router(api.router)
+    app.include_router(api_clock.router)
     app.include_router(sign_in.router)
     app.include_router(work.router)
     for router in (admin.router, admin_people.router, councils.router, hub_join.router, hub_public.router,
