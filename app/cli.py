@@ -468,7 +468,15 @@ def workflows() -> None:
 
 def _instance_id(pdca: Pdca, conn: Any, entry: Entry, key: str, fy: int | None) -> int:
     """The instance by its key (and year); one that is not there is refused in words."""
+    found = _located(pdca, conn, entry, key, fy, whole=False)
+    return found if isinstance(found, int) else found.id
+
+
+def _located(pdca: Pdca, conn: Any, entry: Entry, key: str, fy: int | None, *, whole: bool = True) -> Any:
+    """`whole`: the instance itself where its store reads it in one query (for `fire_in`)."""
     try:
+        if whole:
+            return entry.locate(conn, tenant=_tenant(pdca, conn).id, key=key, fy=fy)
         return entry.store.find(conn, tenant=_tenant(pdca, conn).id, key=key, fy=fy)
     except NotFound as exc:
         if fy is None:
@@ -669,11 +677,12 @@ def fire(
         now = utc_now()
         entry = _entry(pdca, workflow)
         with db.writing(pdca.engine) as conn:
-            instance_id = _instance_id(pdca, conn, entry, code, fy)
+            target = _located(pdca, conn, entry, code, fy)
             actor = _actor(conn, as_)
             events = entry.workflow.fire_in(
-                conn, instance_id, trigger, actor, raw, now=now, expected_version=expect_version
+                conn, target, trigger, actor, raw, now=now, expected_version=expect_version
             )
+            instance_id = target if isinstance(target, int) else target.id
             label = entry.store.address(entry.store.load(conn, instance_id))["label"]  # type: ignore[arg-type]
     if as_json:
         _print_json([e.__dict__ for e in events])

@@ -7,14 +7,17 @@ there), never with bench/ itself on sys.path: bench/transitions.py would shadow 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, create_engine, insert, inspect, make_url, select, text
 
 from app.bootstrap import Pdca
 from app.config import load_settings
+from engine import db
 from workflows import service
 from workflows.models import Action, ActionOwner
 from workflows.tick import open_year as tick_open_year
@@ -25,9 +28,67 @@ OWNER = "nourin@city.example.jp"
 FY = 2026
 
 
+CHUNK = 2000
+"""Rows per INSERT: far below any database's bound-parameter limit (SQLite's 32,766,
+PostgreSQL's 65,535) with a dozen columns a row."""
+BENCH_MARK = "pdca_bench_made_this"
+
+
 def open_pdca(database: Path, config: Path = CONFIG) -> Pdca:
     """A Pdca on this SQLite file, configured by the sample config (or a copy of it)."""
     return Pdca(load_settings(config, env={"PDCA_DATABASE_URL": f"sqlite:///{database}"}))
+
+
+def database_url(given: str | None, default: Path) -> str:
+    """`--database`: a PostgreSQL URL, a SQLAlchemy SQLite URL, or a path to a SQLite file;
+    none: the file `default` (in the bench's temporary directory)."""
+    if not given:
+        return f"sqlite:///{default}"
+    if "://" in given:
+        return given
+    return f"sqlite:///{Path(given).resolve()}"
+
+
+def open_database(url: str, config: Path = CONFIG) -> Pdca:
+    """A Pdca on `url`, empty: a SQLite file is removed first; a PostgreSQL database must be
+    empty or one a bench made before (it carries a mark), and is emptied. A database with
+    anything else in it is refused, so that a bench never wipes a deployment's data."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            for suffix in ("", "-wal", "-shm"):
+                Path(parsed.database + suffix).unlink(missing_ok=True)
+    else:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                tables = set(inspect(conn).get_table_names())
+                if tables and BENCH_MARK not in tables:
+                    raise SystemExit(f"{parsed.render_as_string()} holds tables a bench did not make "
+                                     f"({len(tables)}); give an empty database")
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+                conn.execute(text(f"CREATE TABLE {BENCH_MARK} (made_at timestamptz DEFAULT now())"))
+        finally:
+            engine.dispose()
+    return Pdca(load_settings(config, env={"PDCA_DATABASE_URL": url}))
+
+
+def raw_connect(url: str) -> tuple[Any, str]:
+    """The driver's own connection to the same database, in autocommit (the caller writes
+    BEGIN and COMMIT), with the settings the engine gives its own (SQLite: WAL, NORMAL
+    sync, foreign keys, busy timeout); and the dialect's name."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        conn = sqlite3.connect(parsed.database or ":memory:", isolation_level=None)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
+                       f"busy_timeout={db.BUSY_TIMEOUT_MS}"):
+            conn.execute(f"PRAGMA {pragma}")
+        return conn, "sqlite"
+    import psycopg
+
+    return psycopg.connect(parsed.set(drivername="postgresql").render_as_string(hide_password=False),
+                           autocommit=True), "postgresql"
 
 
 def prepare(pdca: Pdca) -> int:
@@ -46,17 +107,13 @@ def add_actions(conn: Connection, *, strategy: int, codes: Sequence[str], plans:
                 owner: str = OWNER) -> list[int]:
     """Active actions with one owner each, inserted in bulk; their ids in `codes` order."""
     person = service.actor_for(conn, owner)
-    conn.execute(
-        insert(Action),
-        [
-            {"strategy_id": strategy, "code": code, "basic_policy": "bench", "title_ja": f"ベンチ {code}",
-             "division": "農政課", "plan": plan, "status": "active"}
-            for code, plan in zip(codes, plans, strict=True)
-        ],
-    )
-    ids = dict(conn.execute(
-        select(Action.code, Action.id).where(Action.strategy_id == strategy, Action.code.in_(list(codes)))  # type: ignore[attr-defined]
-    ).all())
+    rows = [{"strategy_id": strategy, "code": code, "basic_policy": "bench", "title_ja": f"ベンチ {code}",
+             "division": "農政課", "plan": plan, "status": "active"} for code, plan in zip(codes, plans, strict=True)]
+    for start in range(0, len(rows), CHUNK):
+        conn.execute(insert(Action), rows[start:start + CHUNK])
+    ids = dict(conn.execute(select(Action.code, Action.id).where(Action.strategy_id == strategy)).all())
     ordered = [ids[code] for code in codes]
-    conn.execute(insert(ActionOwner), [{"action_id": a, "person_id": person.person_id} for a in ordered])
+    for start in range(0, len(ordered), CHUNK):
+        conn.execute(insert(ActionOwner), [{"action_id": a, "person_id": person.person_id}
+                                           for a in ordered[start:start + CHUNK]])
     return ordered

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -114,12 +115,17 @@ def _lock(conn: Connection, tenant_id: int | None) -> None:
 def head(conn: Connection, tenant_id: int | None) -> tuple[int, str]:
     """The place and hash of a tenant's last row: (0, GENESIS) for an empty chain. What a
     publication records, so that the published year can be checked against the log later."""
-    row = conn.execute(
-        select(audit_table.c.seq, audit_table.c.hash)
-        .where(chain_of(tenant_id), audit_table.c.hash.is_not(None))
-        .order_by(audit_table.c.seq.desc()).limit(1)
-    ).first()
+    row = conn.execute(_head(tenant_id is None), {"tenant": tenant_id}).first()
     return (row.seq, row.hash) if row else (0, GENESIS)
+
+
+@cache
+def _head(of_none: bool) -> Select[Any]:
+    """Built once for each kind of chain: every step asks it."""
+    column = audit_table.c.tenant_id
+    return (select(audit_table.c.seq, audit_table.c.hash)
+            .where(column.is_(None) if of_none else column == bindparam("tenant"), audit_table.c.hash.is_not(None))
+            .order_by(audit_table.c.seq.desc()).limit(1))
 
 
 _seal_row = (update(audit_table).where(audit_table.c.id == bindparam("_id"))
@@ -144,6 +150,7 @@ def _seal(conn: Connection, tenant_id: int | None) -> int:
     """Give the tenant's rows written without a place (a set-based step's) theirs, in the
     order they were written, a chunk at a time (memory stays flat however many); return
     how many. A set-based step's rows share their time, so its text is made once."""
+    conn.info.pop(_END, None)  # rows are placed here without it
     seq, prev = head(conn, tenant_id)
     chunk = _unsealed.where(chain_of(tenant_id), audit_table.c.hash.is_(None)).order_by(audit_table.c.id)
     moments: dict[Any, str] = {}
@@ -212,10 +219,24 @@ def record(
         "version": version, "comment": comment, "fields": json_safe(fields or {}),
     }
     _lock(conn, tenant_id)
-    seq, prev = head(conn, tenant_id)
+    seq, prev = _chain_end(conn, tenant_id)
     row["seq"], row["prev_hash"] = seq + 1, prev
     row["hash"] = link(prev, row)
     conn.execute(_insert, row)
+    conn.info[_END] = (conn.get_transaction(), tenant_id, seq + 1, row["hash"])
+
+
+_END = "pdca.audit_chain_end"
+
+
+def _chain_end(conn: Connection, tenant_id: int | None) -> tuple[int, str]:
+    """Where the next row goes: read once in a transaction, then carried from row to row (a
+    step and its automatic follow-ups write several). The chain's lock, held from the first
+    row on, keeps everyone else off it until the transaction ends."""
+    kept = conn.info.get(_END)
+    if kept is not None and kept[0] is conn.get_transaction() and kept[1] == tenant_id:
+        return kept[2], kept[3]
+    return head(conn, tenant_id)
 
 
 def record_from(conn: Connection, rows: Select[Any], *, tenant_id: int | None, cte: Any = None) -> int:

@@ -78,3 +78,84 @@ def take_turns(conn: Connection, name: str) -> None:
     if conn.dialect.name == "postgresql":
         key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+class Prepared:
+    """A statement compiled once for each dialect and run on the driver's own cursor, in the
+    caller's transaction: about a tenth of what the same statement costs through
+    `Connection.execute`, which builds its parameters, its cache key and its result on
+    every call. For the few statements every step runs (a request runs a dozen); anything
+    else goes through SQLAlchemy as usual.
+
+    Parameters are given by name and converted as SQLAlchemy would (each bind's type's own
+    processor: a time to SQLite's text, JSON to text); results come back as dicts, or
+    tuples, with each column's type's result processor applied (SQLite's 0/1 to a bool,
+    JSON text to values). No SQLAlchemy events fire for these statements (none are used
+    on them), and `expanding` (IN) parameters are not taken.
+    """
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._by_dialect: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any], dict[str, Any],
+                                          list[tuple[str, Any]]]] = {}
+
+    def _compiled(self, dialect: Any) -> tuple[str, tuple[str, ...] | None, dict[str, Any], dict[str, Any],
+                                               list[tuple[str, Any]]]:
+        done = self._by_dialect.get(dialect.name)
+        if done is None:
+            compiled = self.statement.compile(dialect=dialect)
+            if any(bind.expanding for bind in compiled.binds.values()):
+                raise ValueError("Prepared takes no expanding (IN) parameters")
+            processors = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                          for name, bind in compiled.binds.items()}
+            defaults = {name: bind.value for name, bind in compiled.binds.items() if not bind.required
+                        and bind.value is not None}
+            columns = [(column.key, column.type.dialect_impl(dialect).result_processor(dialect, None))
+                       for column in getattr(self.statement, "selected_columns", ())]
+            positional = tuple(compiled.positiontup) if compiled.positional else None
+            done = (compiled.string, positional, {k: p for k, p in processors.items() if p is not None},
+                    defaults, columns)
+            self._by_dialect[dialect.name] = done
+        return done
+
+    def _run(self, conn: Connection, params: dict[str, Any]) -> Any:
+        sql, order, processors, defaults, _ = self._compiled(conn.dialect)
+        values = {**defaults, **params} if defaults else dict(params)
+        for name, process in processors.items():
+            if name in values:
+                values[name] = process(values[name])
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(sql, tuple(values[name] for name in order) if order is not None else values)
+        return cursor
+
+    def rows(self, conn: Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Each row as {column key: value}."""
+        columns = self._compiled(conn.dialect)[4]
+        cursor = self._run(conn, params)
+        try:
+            return [{key: process(value) if process else value
+                     for (key, process), value in zip(columns, row, strict=True)} for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def tuples(self, conn: Connection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Each row as a tuple, in the statement's column order."""
+        processors = [process for _, process in self._compiled(conn.dialect)[4]]
+        cursor = self._run(conn, params)
+        try:
+            return [tuple(process(value) if process else value for process, value in zip(processors, row, strict=True))
+                    for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def first(self, conn: Connection, params: dict[str, Any]) -> dict[str, Any] | None:
+        found = self.rows(conn, params)
+        return found[0] if found else None
+
+    def write(self, conn: Connection, params: dict[str, Any]) -> int:
+        """An INSERT, UPDATE or DELETE: the number of rows it touched."""
+        cursor = self._run(conn, params)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()

@@ -267,7 +267,7 @@ class Workflow:
     def fire_in(
         self,
         conn: Connection,
-        instance_id: int,
+        instance_id: int | Instance,
         trigger_name: str,
         actor: Actor,
         raw: Raw,
@@ -275,7 +275,10 @@ class Workflow:
         now: datetime,
         expected_version: int | None = None,
     ) -> list[Fired]:
-        instance = self.store.load(conn, instance_id)
+        """Fire in the caller's transaction. `instance_id` may be the instance itself, as
+        the store read it in this same transaction (a request that found it by its key
+        reads it once)."""
+        instance = instance_id if isinstance(instance_id, Instance) else self.store.load(conn, instance_id)
         if instance is None:
             raise NotFound(Said(f"no {self.spec.name} with id {instance_id}", "refused.not_found"))
         if expected_version is not None and expected_version != instance.version:

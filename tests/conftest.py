@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
@@ -98,11 +98,15 @@ def pg_url() -> Iterator[str]:
 
 
 def _empty_pg(url: str) -> None:
+    """pdca's tables emptied; any other table a test made (a scheduler's job store, the
+    example workflow's) dropped, so the next test in this worker finds the schema as
+    migrated."""
     engine = create_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))  # a scheduler's, made by a test
+        for other in set(inspect(conn).get_table_names()) - set(SQLModel.metadata.tables) - {"alembic_version"}:
+            conn.execute(text(f'DROP TABLE IF EXISTS "{other}" CASCADE'))
     engine.dispose()
 
 

@@ -716,10 +716,12 @@ def _darwin_core_archive() -> bytes:
     import zipfile
 
     buffer = io.BytesIO()
+    stamp = (2026, 4, 1, 0, 0, 0)  # fixed: the bytes name the test, and every worker must collect the same
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("meta.xml", '<archive><core rowType="http://rs.tdwg.org/dwc/terms/Occurrence">'
-                                     "<files><location>occurrence.txt</location></files></core></archive>")
-        archive.writestr("occurrence.txt", "id\tscientificName\n1\tSympetrum frequens\n")
+        archive.writestr(zipfile.ZipInfo("meta.xml", stamp),
+                         '<archive><core rowType="http://rs.tdwg.org/dwc/terms/Occurrence">'
+                         "<files><location>occurrence.txt</location></files></core></archive>")
+        archive.writestr(zipfile.ZipInfo("occurrence.txt", stamp), "id\tscientificName\n1\tSympetrum frequens\n")
     return buffer.getvalue()
 
 

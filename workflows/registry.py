@@ -100,6 +100,14 @@ class Entry:
     def store(self) -> WorkflowStore:
         return self.workflow.store  # type: ignore[return-value]
 
+    def locate(self, conn: Connection, *, tenant: int, key: str, fy: int | None = None) -> Instance | int:
+        """The instance a request names by its key, for `fire_in` in the same transaction:
+        read whole in one query where the store can (`locate`), else its id."""
+        located = getattr(self.store, "locate", None)
+        if located is not None:
+            return located(conn, tenant=tenant, key=key, fy=fy)  # type: ignore[no-any-return]
+        return self.store.find(conn, tenant=tenant, key=key, fy=fy)
+
 
 class Registry:
     def __init__(self, entries: Sequence[Entry]) -> None:

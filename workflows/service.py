@@ -7,9 +7,10 @@ strategy (a tenant); the workflow comes from the registry, never by name.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, tuple_, update
 
 from engine import audit, outbox
 from engine.audit import AuditEvent
@@ -30,12 +31,14 @@ def strategy_id(conn: Connection, code: str) -> int:
     return int(found)
 
 
+@cache
+def _active_person() -> Any:
+    """Built once: every request asks it (SQLAlchemy builds a new statement in ~0.2 ms)."""
+    return select(Person.id, Person.email, Person.admin).where(Person.email == bindparam("email"), Person.active)
+
+
 def actor_for(conn: Connection, email: str) -> Actor:
-    row = conn.execute(
-        select(Person.id, Person.email, Person.admin).where(
-            Person.email == email.lower(), Person.active
-        )
-    ).first()
+    row = conn.execute(_active_person(), {"email": email.lower()}).first()
     if row is None:
         raise NotFound(f"{email} is not a person in the config ([[people]])")
     return Actor(email=row.email, person_id=row.id, is_admin=row.admin)

@@ -22,6 +22,7 @@ from app.web import auth
 from app.web.bounds import FY, OptionalFY, plausible_id
 from engine import db
 from engine.errors import GuardRefused, InvalidFields, NotAllowedNow, NotFound, Refused, Stale, WrongRole
+from engine.runtime import Instance
 from workflows import bodies, service
 from workflows.registry import Entry
 from workflows.tenants import Tenant
@@ -157,12 +158,13 @@ def _fire(request: Request, visitor: auth.Visitor, entry: Entry, body: FireReque
     pdca = request.app.state.pdca
     try:
         with db.writing(pdca.engine) as conn:
+            target: Instance | int
             if instance_id is None:
                 tenant = _tenant(request, conn, visitor, strategy)
-                instance_id = entry.store.find(conn, tenant=tenant.id, key=code or "", fy=fy)
+                target = entry.locate(conn, tenant=tenant.id, key=code or "", fy=fy)
             else:
-                _instance_tenant(request, conn, visitor, entry, instance_id)
-            events = entry.workflow.fire_in(conn, instance_id, body.trigger, visitor.actor, body.fields,
+                target = _instance_tenant(request, conn, visitor, entry, instance_id)[1]
+            events = entry.workflow.fire_in(conn, target, body.trigger, visitor.actor, body.fields,
                                             now=_now(request), expected_version=body.expected_version)
     except Refused as exc:
         return refusal(exc)
@@ -170,7 +172,8 @@ def _fire(request: Request, visitor: auth.Visitor, entry: Entry, body: FireReque
 
 
 def _instance_tenant(request: Request, conn: Connection, visitor: auth.Visitor, entry: Entry,
-                     instance_id: int) -> Tenant:
+                     instance_id: int) -> tuple[Tenant, Instance]:
+    """The instance's strategy, once this token may see it, and the instance as read."""
     if not plausible_id(instance_id):
         raise NotFound(f"there is no {entry.name} {instance_id}")
     instance = entry.store.load(conn, instance_id)
@@ -178,7 +181,7 @@ def _instance_tenant(request: Request, conn: Connection, visitor: auth.Visitor, 
         raise NotFound(f"there is no {entry.name} {instance_id}")
     tenant = request.app.state.pdca.tenants.get(conn, instance.tenant)
     _admit(conn, visitor, tenant)
-    return tenant
+    return tenant, instance
 
 
 @router.get("/cycles")
@@ -229,7 +232,7 @@ def show_instance(request: Request, visitor: Visitor, workflow: str, instance_id
     try:
         entry = pdca.registry[workflow]
         with db.reading(pdca.engine) as conn:
-            tenant = _instance_tenant(request, conn, visitor, entry, instance_id)
+            tenant = _instance_tenant(request, conn, visitor, entry, instance_id)[0]
             return service.story(conn, entry, instance_id, today=tenant.calendar.today(_now(request)),
                                  actor=visitor.actor)
     except Refused as exc:
@@ -258,8 +261,7 @@ def open_instance(request: Request, visitor: Visitor, workflow: str, body: OpenR
                 mother = pdca.registry[entry.parent]
                 if body.about is None:
                     raise InvalidFields([("about", f"a {entry.name} is about a {entry.parent}: give its id")])
-                tenant = _instance_tenant(request, conn, visitor, mother, body.about)
-                parent = mother.store.load(conn, body.about)
+                tenant, parent = _instance_tenant(request, conn, visitor, mother, body.about)
             else:
                 tenant = _tenant(request, conn, visitor, strategy)
             fired = entry.workflow.open(conn, body.trigger, visitor.actor, body.fields, now=_now(request),

@@ -53,7 +53,6 @@ from workflows.models import (
     Membership,
     Person,
     Proposal,
-    Strategy,
 )
 from workflows.tenants import Tenants
 
@@ -79,6 +78,9 @@ def deadline(calendar: Calendar, fy: int, state: str, today: date | None = None)
     return out
 
 
+_INDICATORS = "pdca.cycle_store.indicators"
+
+
 class CycleStore(bodies.SeatedInTenant):
     table = cycle_table
     spec = SPEC
@@ -88,16 +90,15 @@ class CycleStore(bodies.SeatedInTenant):
     def __init__(self, tenants: Tenants) -> None:
         self.tenants = tenants
         self._notices: dict[tuple[str, str], Any] = {}
-        self._load = (
-            select(
-                Cycle.id, Cycle.state, Cycle.version, Cycle.action_id, Cycle.fy, Cycle.plan,
-                Cycle.return_count, Cycle.revised_plan, Cycle.flags, Cycle.interim, Action.code, Action.strategy_id,
-                Action.status.label("action_status"),  # type: ignore[attr-defined]
-                Action.ended_fy, Action.plan.label("action_plan"),  # type: ignore[attr-defined]
-            )
-            .join(Action, Action.id == Cycle.action_id)
-            .where(Cycle.id == bindparam("id"))
-        )
+        loaded = select(
+            Cycle.id, Cycle.state, Cycle.version, Cycle.action_id, Cycle.fy, Cycle.plan,
+            Cycle.return_count, Cycle.revised_plan, Cycle.flags, Cycle.interim, Action.code, Action.strategy_id,
+            Action.status.label("action_status"),  # type: ignore[attr-defined]
+            Action.ended_fy, Action.plan.label("action_plan"),  # type: ignore[attr-defined]
+        ).join(Action, Action.id == Cycle.action_id)
+        self._load = loaded.where(Cycle.id == bindparam("id"))
+        self._locate = loaded.where(Action.strategy_id == bindparam("strategy"), Action.code == bindparam("code"),
+                                    Cycle.fy == bindparam("fy"))
         # Who holds which role, in one statement: the owner, and every seat in the action's
         # strategy with whether it carries its body chair's role right now.
         owner = select(literal(OWNER).label("key"), literal(True).label("chairing")).where(
@@ -110,17 +111,20 @@ class CycleStore(bodies.SeatedInTenant):
             .where(Membership.person_id == bindparam("person_id"), Council.strategy_id == bindparam("strategy"))
         )
         self._roles = owner.union_all(seats)
-        self._indicators = (
-            select(Indicator.code, Indicator.id).where(Indicator.action_id == bindparam("action"))
-            .order_by(Indicator.code)
-        )
+        self._find = (select(Cycle.id).join(Action, Action.id == Cycle.action_id)
+                      .where(Action.strategy_id == bindparam("strategy"), Action.code == bindparam("code"),
+                             Cycle.fy == bindparam("fy")))
+        self._action_indicators = (
+            select(Indicator.code, Indicator.id, Indicator.unit, Indicator.minimum, Indicator.maximum)
+            .where(Indicator.action_id == bindparam("action")).order_by(Indicator.code))
         self._clear_measurements = delete(Measurement).where(
             Measurement.fy == bindparam("fy"),  # type: ignore[arg-type]
             Measurement.indicator_id.in_(  # type: ignore[attr-defined]
                 select(Indicator.id).where(Indicator.action_id == bindparam("action"))),
         )
-        # Prepared once: the adaptive-revision rules run inside transitions.
-        self._grades = select(Strategy.grades).where(Strategy.id == bindparam("strategy"))
+        # Prepared once: the adaptive-revision rules run inside transitions. (The grades and
+        # the rules come from the strategy as `self.tenants` keeps it: both are the config's,
+        # and `Pdca.sync` makes it read them again.)
         self._submitted = select(func.max(AuditEvent.at)).where(
             AuditEvent.workflow == SPEC.name, AuditEvent.instance_id == bindparam("cycle"),
             AuditEvent.trigger == "submit_report")
@@ -138,7 +142,7 @@ class CycleStore(bodies.SeatedInTenant):
     ) -> list[dict[str, Any]]:
         """This cycle's flags with the rules evaluated now (earlier ones and their resolutions kept)."""
         tenant = self.tenants.get(conn, cycle["strategy_id"])
-        grades = list(conn.execute(self._grades, {"strategy": cycle["strategy_id"]}).scalar_one())
+        grades = list(tenant.grades)
         submitted = conn.execute(self._submitted, {"cycle": cycle["id"]}).scalar()
         found = revision.evaluate(
             conn, cycle=cycle, rules=tenant.rules, grades=grades, grade=grade,
@@ -163,8 +167,8 @@ class CycleStore(bodies.SeatedInTenant):
 
     def with_grade(self, conn: Connection, cycle: Mapping[str, Any], grade: str) -> list[dict[str, Any]]:
         """The flags once the promotion council has graded: the rest was evaluated at acceptance."""
-        rules = self.rules(conn, cycle["strategy_id"])
-        grades = list(conn.execute(self._grades, {"strategy": cycle["strategy_id"]}).scalar_one())
+        tenant = self.tenants.get(conn, cycle["strategy_id"])
+        rules, grades = tenant.rules, list(tenant.grades)
         return revision.merge(list(cycle["flags"] or []), revision.grade_flags(grade, rules, grades))
 
     # -- the engine's Store protocol ----------------------------------------------------------
@@ -174,6 +178,18 @@ class CycleStore(bodies.SeatedInTenant):
         if row is None:
             return None
         return Instance(row["id"], row["state"], row["version"], row, row["strategy_id"])
+
+    def locate(self, conn: Connection, *, tenant: int, key: str, fy: int | None = None) -> Instance:
+        """`find` and `load` in one indexed query, as a request that names a cycle by its
+        action's code and year needs it (give the result to `fire_in`, in the same
+        transaction); what there is instead is read only to say so."""
+        if fy is not None:
+            row = conn.execute(self._locate, {"strategy": tenant, "code": key, "fy": fy}).mappings().first()
+            if row is not None:
+                return Instance(row["id"], row["state"], row["version"], row, row["strategy_id"])
+        found = self.load(conn, self.find(conn, tenant=tenant, key=key, fy=fy))
+        assert found is not None
+        return found
 
     def roles_of(self, conn: Connection, instance: Instance, actor: Actor) -> set[str]:
         if actor.person_id is None:
@@ -213,7 +229,7 @@ class CycleStore(bodies.SeatedInTenant):
 
     def choices(self, conn: Connection, instance: Instance, source: str) -> Sequence[str]:
         if source == "grades":
-            return tuple(conn.execute(self._grades, {"strategy": instance.data["strategy_id"]}).scalar_one())
+            return self.tenants.get(conn, instance.data["strategy_id"]).grades
         raise KeyError(source)
 
     def choice_labels(self, conn: Connection, instance: Instance, source: str) -> dict[str, Label]:
@@ -224,18 +240,27 @@ class CycleStore(bodies.SeatedInTenant):
         meanings = self.tenants.get(conn, instance.data["strategy_id"]).grade_meanings
         return {g: Label(f"{g}：{ja}", f"{g}: {en}") for g, (ja, en) in meanings.items()}
 
+    def _indicators_of(self, conn: Connection, action_id: int) -> Sequence[Any]:
+        """The action's indicators (code, id, unit, least, most), read once in a transaction:
+        a report's step asks for them to check its fields, its ranges and to store its
+        values. No step changes an action's indicators."""
+        kept = conn.info.get(_INDICATORS)
+        if kept is not None and kept[0] is conn.get_transaction() and kept[1] == action_id:
+            return kept[2]  # type: ignore[no-any-return]
+        rows = conn.execute(self._action_indicators, {"action": action_id}).all()
+        conn.info[_INDICATORS] = (conn.get_transaction(), action_id, rows)
+        return rows
+
     def items(self, conn: Connection, instance: Instance, source: str) -> Sequence[str]:
         if source == "indicators":
-            return tuple(code for code, _ in conn.execute(self._indicators, {"action": instance.data["action_id"]}))
+            return tuple(row.code for row in self._indicators_of(conn, instance.data["action_id"]))
         raise KeyError(source)
 
     def out_of_range(self, conn: Connection, instance: Instance, values: Mapping[str, Any]
                      ) -> list[tuple[str, float, float | None, float | None, str]]:
         """(code, value, least, most, unit) for each value outside what its indicator can be."""
-        rows = conn.execute(select(Indicator.code, Indicator.unit, Indicator.minimum, Indicator.maximum)
-                            .where(Indicator.action_id == instance.data["action_id"])).all()
         out = []
-        for code, unit, minimum, maximum in rows:
+        for code, _, unit, minimum, maximum in self._indicators_of(conn, instance.data["action_id"]):
             value = (values.get(code) or {}).get("value")
             low, high = indicator_math.value_range(unit or "", minimum, maximum)
             if value is not None and ((low is not None and value < low) or (high is not None and value > high)):
@@ -276,7 +301,7 @@ class CycleStore(bodies.SeatedInTenant):
     ) -> None:
         """Replace this year's values: a resubmitted report supersedes the returned one."""
         fy, action_id = instance.data["fy"], instance.data["action_id"]
-        ids = dict(conn.execute(self._indicators, {"action": action_id}).all())
+        ids = {row.code: row.id for row in self._indicators_of(conn, action_id)}
         conn.execute(self._clear_measurements, {"fy": fy, "action": action_id})
         rows = [
             {
@@ -362,7 +387,12 @@ class CycleStore(bodies.SeatedInTenant):
     # -- what pages, the CLI, the API and mail ask of a workflow -------------------------------
 
     def find(self, conn: Connection, *, tenant: int, key: str, fy: int | None = None) -> int:
-        """A cycle by its action's code and fiscal year (default: the action's latest)."""
+        """A cycle by its action's code and fiscal year (default: the action's latest): one
+        indexed query on every request; what there is instead is read only to say so."""
+        if fy is not None:
+            found = conn.execute(self._find, {"strategy": tenant, "code": key, "fy": fy}).scalar()
+            if found is not None:
+                return int(found)
         years = conn.execute(
             select(Cycle.fy, Cycle.id).join(Action, Action.id == Cycle.action_id)
             .where(Action.strategy_id == tenant, Action.code == key).order_by(Cycle.fy)

@@ -292,7 +292,7 @@ def _fire(request: Request, site: Site, visitor: auth.Visitor, entry: Entry, ten
                 _save_draft(conn, site, visitor, entry, instance, trigger, raw)
             else:
                 _check_confirmed(entry, instance, trigger, values)
-                entry.workflow.fire_in(conn, instance_id, trigger, visitor.actor, raw, now=site.clock(),
+                entry.workflow.fire_in(conn, instance or instance_id, trigger, visitor.actor, raw, now=site.clock(),
                                        expected_version=version)
                 drafts.discard(conn, workflow=entry.name, instance_id=instance_id, trigger=trigger)
     except Stale as exc:
