@@ -115,17 +115,25 @@ def _lock(conn: Connection, tenant_id: int | None) -> None:
 def head(conn: Connection, tenant_id: int | None) -> tuple[int, str]:
     """The place and hash of a tenant's last row: (0, GENESIS) for an empty chain. What a
     publication records, so that the published year can be checked against the log later."""
-    row = conn.execute(_head(tenant_id is None), {"tenant": tenant_id}).first()
-    return (row.seq, row.hash) if row else (0, GENESIS)
+    found = _head(tenant_id is None).tuples(conn, {} if tenant_id is None else {"tenant": tenant_id})
+    return (found[0][0], found[0][1]) if found else (0, GENESIS)
 
 
 @cache
-def _head(of_none: bool) -> Select[Any]:
-    """Built once for each kind of chain: every step asks it."""
+def _head(of_none: bool) -> db.Prepared:
+    """Compiled once for each kind of chain: every step asks it."""
     column = audit_table.c.tenant_id
-    return (select(audit_table.c.seq, audit_table.c.hash)
-            .where(column.is_(None) if of_none else column == bindparam("tenant"), audit_table.c.hash.is_not(None))
-            .order_by(audit_table.c.seq.desc()).limit(1))
+    return db.Prepared(select(audit_table.c.seq, audit_table.c.hash)
+                       .where(column.is_(None) if of_none else column == bindparam("tenant"),
+                              audit_table.c.hash.is_not(None))
+                       .order_by(audit_table.c.seq.desc()).limit(1))
+
+
+@cache
+def _insert_row() -> db.Prepared:
+    """One step's row, compiled once."""
+    names = (*COLUMNS, "seq", "prev_hash", "hash")
+    return db.Prepared(insert(audit_table).values({n: bindparam(n, type_=audit_table.c[n].type) for n in names}))
 
 
 _seal_row = (update(audit_table).where(audit_table.c.id == bindparam("_id"))
@@ -222,7 +230,7 @@ def record(
     seq, prev = _chain_end(conn, tenant_id)
     row["seq"], row["prev_hash"] = seq + 1, prev
     row["hash"] = link(prev, row)
-    conn.execute(_insert, row)
+    _insert_row().write(conn, row)
     conn.info[_END] = (conn.get_transaction(), tenant_id, seq + 1, row["hash"])
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -125,7 +126,12 @@ class Prepared:
             if name in values:
                 values[name] = process(values[name])
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(sql, tuple(values[name] for name in order) if order is not None else values)
+        bound = tuple(values[name] for name in order) if order is not None else values
+        try:
+            cursor.execute(sql, bound)
+        except conn.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy raises it (DataError, IntegrityError...)
+            cursor.close()
+            raise DBAPIError.instance(sql, bound, exc, conn.dialect.loaded_dbapi.Error) from exc
         return cursor
 
     def rows(self, conn: Connection, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -181,7 +181,7 @@ class Workflow:
         self.spec = spec
         self.store = store
         self.machine = SpecMachine(spec)
-        self._updates: dict[tuple[str, ...], Any] = {}
+        self._updates: dict[tuple[str, ...], db.Prepared] = {}
         self._stamps = "updated_at" in store.table.c
 
     @property
@@ -299,11 +299,10 @@ class Workflow:
         columns = {"state": outcome.dest, "version": version, **outcome.changes.columns}
         if self._stamps:
             columns["updated_at"] = to_storage(now)
-        result = conn.execute(
-            self._update_for(tuple(columns)),
-            {"_id": instance.id, "_version": instance.version, **{f"_v_{k}": v for k, v in columns.items()}},
+        moved = self._update_for(tuple(columns)).write(
+            conn, {"_id": instance.id, "_version": instance.version, **{f"_v_{k}": v for k, v in columns.items()}},
         )
-        if result.rowcount != 1:
+        if moved != 1:
             raise Stale(Said("changed by someone else while this was being saved; reload and try again",
                              "refused.stale_race"))
         self.store.apply(conn, instance, outcome.changes.effects, ctx)
@@ -385,12 +384,12 @@ class Workflow:
             fieldsets=self._fieldsets(conn, instance),
         )
 
-    def _update_for(self, names: tuple[str, ...]) -> Any:
-        """The versioned UPDATE for this set of columns, built once: the hot path reuses it."""
+    def _update_for(self, names: tuple[str, ...]) -> db.Prepared:
+        """The versioned UPDATE for this set of columns, compiled once: the hot path reuses it."""
         statement = self._updates.get(names)
         if statement is None:
             table = self.store.table
-            statement = (
+            statement = db.Prepared(
                 update(table)
                 .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
                 .values({name: bindparam(f"_v_{name}", type_=table.c[name].type) for name in names})

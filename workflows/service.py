@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, or_, select, tuple_, update
 
-from engine import audit, outbox
+from engine import audit, db, outbox
 from engine.audit import AuditEvent
 from engine.clock import from_storage, to_storage
 from engine.errors import NotFound, WrongRole
@@ -32,16 +32,17 @@ def strategy_id(conn: Connection, code: str) -> int:
 
 
 @cache
-def _active_person() -> Any:
-    """Built once: every request asks it (SQLAlchemy builds a new statement in ~0.2 ms)."""
-    return select(Person.id, Person.email, Person.admin).where(Person.email == bindparam("email"), Person.active)
+def _active_person() -> db.Prepared:
+    """Compiled once: every request asks it (SQLAlchemy builds a new statement in ~0.2 ms)."""
+    return db.Prepared(select(Person.id, Person.email, Person.admin)
+                       .where(Person.email == bindparam("email"), Person.active))
 
 
 def actor_for(conn: Connection, email: str) -> Actor:
-    row = conn.execute(_active_person(), {"email": email.lower()}).first()
+    row = _active_person().first(conn, {"email": email.lower()})
     if row is None:
         raise NotFound(f"{email} is not a person in the config ([[people]])")
-    return Actor(email=row.email, person_id=row.id, is_admin=row.admin)
+    return Actor(email=row["email"], person_id=row["id"], is_admin=bool(row["admin"]))
 
 
 def actor_language(conn: Connection, email: str) -> str:

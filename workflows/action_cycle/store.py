@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from engine import db
 from engine.audit import AuditEvent
 from engine.clock import from_storage, to_storage
 from engine.errors import NotFound, Refused
@@ -96,9 +97,10 @@ class CycleStore(bodies.SeatedInTenant):
             Action.status.label("action_status"),  # type: ignore[attr-defined]
             Action.ended_fy, Action.plan.label("action_plan"),  # type: ignore[attr-defined]
         ).join(Action, Action.id == Cycle.action_id)
-        self._load = loaded.where(Cycle.id == bindparam("id"))
-        self._locate = loaded.where(Action.strategy_id == bindparam("strategy"), Action.code == bindparam("code"),
-                                    Cycle.fy == bindparam("fy"))
+        # Every step reads these: compiled once, run on the driver's cursor (`db.Prepared`).
+        self._load = db.Prepared(loaded.where(Cycle.id == bindparam("id")))
+        self._locate = db.Prepared(loaded.where(Action.strategy_id == bindparam("strategy"),
+                                                Action.code == bindparam("code"), Cycle.fy == bindparam("fy")))
         # Who holds which role, in one statement: the owner, and every seat in the action's
         # strategy with whether it carries its body chair's role right now.
         owner = select(literal(OWNER).label("key"), literal(True).label("chairing")).where(
@@ -110,7 +112,7 @@ class CycleStore(bodies.SeatedInTenant):
             .join(Membership, Membership.council_id == Council.id)
             .where(Membership.person_id == bindparam("person_id"), Council.strategy_id == bindparam("strategy"))
         )
-        self._roles = owner.union_all(seats)
+        self._roles = db.Prepared(owner.union_all(seats))
         self._find = (select(Cycle.id).join(Action, Action.id == Cycle.action_id)
                       .where(Action.strategy_id == bindparam("strategy"), Action.code == bindparam("code"),
                              Cycle.fy == bindparam("fy")))
@@ -174,7 +176,7 @@ class CycleStore(bodies.SeatedInTenant):
     # -- the engine's Store protocol ----------------------------------------------------------
 
     def load(self, conn: Connection, instance_id: int) -> Instance | None:
-        row = conn.execute(self._load, {"id": instance_id}).mappings().first()
+        row = self._load.first(conn, {"id": instance_id})
         if row is None:
             return None
         return Instance(row["id"], row["state"], row["version"], row, row["strategy_id"])
@@ -184,7 +186,7 @@ class CycleStore(bodies.SeatedInTenant):
         action's code and year needs it (give the result to `fire_in`, in the same
         transaction); what there is instead is read only to say so."""
         if fy is not None:
-            row = conn.execute(self._locate, {"strategy": tenant, "code": key, "fy": fy}).mappings().first()
+            row = self._locate.first(conn, {"strategy": tenant, "code": key, "fy": fy})
             if row is not None:
                 return Instance(row["id"], row["state"], row["version"], row, row["strategy_id"])
         found = self.load(conn, self.find(conn, tenant=tenant, key=key, fy=fy))
@@ -195,7 +197,7 @@ class CycleStore(bodies.SeatedInTenant):
         if actor.person_id is None:
             return set()
         roles = {STAND_IN} if actor.is_admin else set()
-        for key, chairing in conn.execute(self._roles, {
+        for key, chairing in self._roles.tuples(conn, {
                 "action_id": instance.data["action_id"], "person_id": actor.person_id,
                 "strategy": instance.data["strategy_id"]}):
             if key == OWNER:
