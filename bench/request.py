@@ -211,7 +211,7 @@ def orm_step(session_for: Callable[[], Session], strategy: str, code: str, trigg
 
 
 class Floor:
-    """The same writes with the raw driver: `?` placeholders on SQLite, `%s` on psycopg."""
+    """The same writes with the raw driver, in its own parameter style (qmark on SQLite, format on psycopg)."""
 
     def __init__(self, url: str) -> None:
         self.conn, self.dialect = raw_connect(url)
