@@ -16,6 +16,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, true
 from sqlalchemy.orm import Session
 
 from app.web.models import ApiToken, Password, SignInAttempt, SignInLink, WebSession, digest
+from engine import db
 from engine.clock import to_storage
 from engine.runtime import Actor
 from workflows.bodies import administers_any
@@ -172,12 +173,17 @@ def create_api_token(conn: Connection, *, email: str, name: str, now: datetime) 
 
 
 TOKEN_USE_RESOLUTION = timedelta(minutes=5)
-_TOKEN_QUERY = (
-    select(ApiToken.id.label("token_id"), ApiToken.last_used_at, Person.id.label("person_id"), Person.email,  # type: ignore[union-attr]
-           Person.name, Person.name_en, Person.language, Person.admin)
-    .join(Person, Person.id == ApiToken.person_id)
-    .where(ApiToken.digest == bindparam("digest"), ApiToken.revoked_at.is_(None), Person.active)  # type: ignore[union-attr]
-)
+
+
+@cache
+def _token_query() -> db.Prepared:
+    """Compiled once: every API request asks it."""
+    return db.Prepared(
+        select(ApiToken.id.label("token_id"), ApiToken.last_used_at, Person.id.label("person_id"),  # type: ignore[union-attr]
+               Person.email, Person.name, Person.name_en, Person.language, Person.admin)
+        .join(Person, Person.id == ApiToken.person_id)
+        .where(ApiToken.digest == bindparam("digest"), ApiToken.revoked_at.is_(None), Person.active)  # type: ignore[union-attr]
+    )
 
 
 @dataclass(frozen=True)
@@ -217,12 +223,12 @@ def find_token(conn: Connection, secret: str | None) -> TokenUse | None:
     """Read-only: who this token acts for, if it is known and not revoked."""
     if not secret:
         return None
-    found = conn.execute(_TOKEN_QUERY, {"digest": digest(secret)}).first()
+    found = _token_query().first(conn, {"digest": digest(secret)})
     if found is None:
         return None
-    name = (found.name_en or found.name) if found.language == "en" else found.name
-    visitor = Visitor(found.person_id, found.email, name, found.language, found.admin)
-    return TokenUse(visitor, found.token_id, found.last_used_at)
+    name = (found["name_en"] or found["name"]) if found["language"] == "en" else found["name"]
+    visitor = Visitor(found["person_id"], found["email"], name, found["language"], found["admin"])
+    return TokenUse(visitor, found["token_id"], found["last_used_at"])
 
 
 def record_token_use(conn: Connection, token_id: int, *, now: datetime) -> None:

@@ -364,8 +364,8 @@ class CycleStore(bodies.SeatedInTenant):
         today = self.calendar(conn, instance).today(ctx.now)
         key = (data["kind"], conn.dialect.name)
         if key not in self._notices:
-            self._notices[key] = queue_statement(conn, notice_to_owners(data["kind"]))
-        conn.execute(self._notices[key], {
+            self._notices[key] = db.Prepared(queue_statement(conn, notice_to_owners(data["kind"])))
+        self._notices[key].write(conn, {
             "cycle": instance.id, "payload": {"fy": instance.data["fy"]}, "tenant": instance.tenant, "due": today,
             "step": step, "key_middle": key_middle(today, step), "at": to_storage(ctx.now),
         })
