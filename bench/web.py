@@ -63,7 +63,6 @@ import pstats
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -86,11 +85,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.com
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import update
+from sqlalchemy import make_url, update
 
 from app.config import load_settings
 from app.web.auth import create_api_token
-from bench.common import CONFIG, FY, add_actions, open_pdca
+from bench.common import CONFIG, FY, add_actions, database_url, open_database, raw_connect
 from bench.common import prepare as prepare_schema
 from engine import db
 from workflows.action_cycle import ACTION_CYCLE
@@ -113,6 +112,7 @@ START_TRIES = 300
 START_POLL_S = 0.1
 STOP_WAIT_S = 15.0
 FLOOR_DB_ENV = "PDCA_BENCH_FLOOR_DB"
+"""The floor server's database URL (a SQLite or a PostgreSQL one, as `--database` gave)."""
 PROFILED = "--serve-profiled"
 """Internal: `python bench/web.py --serve-profiled OUT cpu|wall serve ...` is the profiled pdca server."""
 CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.thread_time, "wall": time.perf_counter}
@@ -128,13 +128,10 @@ WAITING = (
 # -- the database ------------------------------------------------------------------------
 
 
-def prepare(tmp: Path, count: int) -> tuple[Path, Path, str, list[str]]:
-    """(config copy, template database, the chair's API token, action codes in order):
-    `count` actions whose FY2026 cycles are in plan.review at version 2."""
-    config = tmp / "config.toml"
-    shutil.copyfile(CONFIG, config)  # relative paths in it ([mail] dir) now resolve in tmp
-    template = tmp / "template.sqlite3"
-    pdca = open_pdca(template, config)
+def prepare(url: str, config: Path, count: int) -> tuple[str, list[str]]:
+    """(the chair's API token, action codes in order): `count` actions on an emptied
+    database at `url`, whose FY2026 cycles are in plan.review at version 2."""
+    pdca = open_database(url, config)
     codes = [f"W-{i:06d}" for i in range(count)]
     try:
         strategy = prepare_schema(pdca)
@@ -147,16 +144,17 @@ def prepare(tmp: Path, count: int) -> tuple[Path, Path, str, list[str]]:
         pdca.close()
     if opened != count or token is None:
         raise SystemExit(f"setup: opened {opened} cycles (expected {count}); token {'ok' if token else 'missing'}")
-    return config, template, token, codes
+    return token, codes
 
 
-def check_written(path: Path, count: int) -> str | None:
+def check_written(url: str, count: int) -> str | None:
     """None when every FY2026 cycle moved to do.implementing at version 4 with its two
     audit rows (approve_plan, start); else what differs."""
-    conn = sqlite3.connect(path)
+    conn, dialect = raw_connect(url)
+    mark = "?" if dialect == "sqlite" else "%s"
     try:
         states = dict(conn.execute(
-            "SELECT state || ' v' || version, count(*) FROM cycle WHERE fy = ? GROUP BY 1", (FY,)
+            f"SELECT state || ' v' || version, count(*) FROM cycle WHERE fy = {mark} GROUP BY 1", (FY,)
         ).fetchall())
         audited = dict(conn.execute(
             "SELECT \"trigger\", count(*) FROM audit_event WHERE \"trigger\" IN ('approve_plan', 'start') GROUP BY 1"
@@ -192,38 +190,45 @@ floor_app = FastAPI(title="floor", docs_url=None, redoc_url=None, openapi_url=No
 _floor_local = threading.local()
 
 
-def _floor_connection() -> sqlite3.Connection:
-    conn: sqlite3.Connection | None = getattr(_floor_local, "conn", None)
-    if conn is None:
-        conn = sqlite3.connect(os.environ[FLOOR_DB_ENV], isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute(f"PRAGMA busy_timeout={db.BUSY_TIMEOUT_MS}")
-        _floor_local.conn = conn
-    return conn
+def _floor_connection() -> tuple[Any, str]:
+    """This server thread's own driver connection (stdlib `sqlite3` with the engine's
+    settings, or `psycopg`), in autocommit: the endpoint writes BEGIN and COMMIT."""
+    held: tuple[Any, str] | None = getattr(_floor_local, "conn", None)
+    if held is None:
+        held = _floor_local.conn = raw_connect(os.environ[FLOOR_DB_ENV])
+    return held
+
+
+def _floor_sql(dialect: str) -> tuple[str, str, str, str]:
+    """BEGIN (SQLite's takes the write lock up front, as the engine's does), and the three
+    statements in the driver's parameter style."""
+    begin = "BEGIN IMMEDIATE" if dialect == "sqlite" else "BEGIN"
+    if dialect == "sqlite":
+        return begin, FLOOR_FIND, FLOOR_UPDATE, FLOOR_AUDIT
+    return begin, *(sql.replace("?", "%s") for sql in (FLOOR_FIND, FLOOR_UPDATE, FLOOR_AUDIT))  # type: ignore[return-value]
 
 
 @floor_app.post("/approve/{code}")
 def floor_approve(code: str, body: FloorFire) -> Any:
     if body.trigger != "approve_plan":
         return JSONResponse({"error": "not_allowed_now"}, status_code=409)
-    conn = _floor_connection()
+    conn, dialect = _floor_connection()
+    begin, find, move, audit = _floor_sql(dialect)
     at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    conn.execute("BEGIN IMMEDIATE")
+    conn.execute(begin)
     try:
-        row = conn.execute(FLOOR_FIND, (FLOOR_STRATEGY, code, FY)).fetchone()
+        row = conn.execute(find, (FLOOR_STRATEGY, code, FY)).fetchone()
         if row is None or row[2] != "plan.review":
             conn.execute("ROLLBACK")
             return JSONResponse({"error": "not_allowed_now"}, status_code=404 if row is None else 409)
         cycle, version, _ = row
-        if conn.execute(FLOOR_UPDATE, (at, cycle, version)).rowcount != 1:
+        if conn.execute(move, (at, cycle, version)).rowcount != 1:
             conn.execute("ROLLBACK")
             return JSONResponse({"error": "stale"}, status_code=409)
-        conn.execute(FLOOR_AUDIT, (ACTION_CYCLE.name, cycle, at, CHAIR, "approve_plan", "plan.review",
-                                   "plan.approved", version + 1))
-        conn.execute(FLOOR_AUDIT, (ACTION_CYCLE.name, cycle, at, "system", "start", "plan.approved",
-                                   "do.implementing", version + 2))
+        conn.execute(audit, (ACTION_CYCLE.name, cycle, at, CHAIR, "approve_plan", "plan.review",
+                             "plan.approved", version + 1))
+        conn.execute(audit, (ACTION_CYCLE.name, cycle, at, "system", "start", "plan.approved",
+                             "do.implementing", version + 2))
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -246,12 +251,22 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process and all its threads so far (Linux /proc)."""
+    """User + system CPU time so far of a process, its threads and its live children (the
+    workers of `--workers N`), from Linux's /proc."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        stats = {int(p.name): p.joinpath("stat").read_text() for p in Path("/proc").iterdir() if p.name.isdigit()}
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    if pid not in stats:
+        return None
+    fields = {p: text.rsplit(")", 1)[1].split() for p, text in stats.items() if ")" in text}
+    tree, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        tree.add(parent)
+        todo.extend(p for p, f in fields.items() if int(f[1]) == parent and p not in tree)
+    ticks = sum(int(fields[p][11]) + int(fields[p][12]) for p in tree if p in fields)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class Server:
@@ -300,10 +315,10 @@ class Server:
             process.wait()
 
 
-def pdca_server(tmp: Path, config: Path, database: Path, profile_to: Path | None, clock: str) -> Server:
-    env = {**os.environ, "PDCA_CONFIG": str(config), "PDCA_DATABASE_URL": f"sqlite:///{database}"}
+def pdca_server(tmp: Path, config: Path, url: str, workers: int, profile_to: Path | None, clock: str) -> Server:
+    env = {**os.environ, "PDCA_CONFIG": str(config), "PDCA_DATABASE_URL": url}
     port = free_port()
-    args = ["serve", "--host", HOST, "--port", str(port), "--no-scheduler"]
+    args = ["serve", "--host", HOST, "--port", str(port), "--no-scheduler", "--workers", str(workers)]
     if profile_to is None:
         command = [sys.executable, "-m", "app.cli", *args]
     else:
@@ -311,11 +326,11 @@ def pdca_server(tmp: Path, config: Path, database: Path, profile_to: Path | None
     return Server("pdca", command, env, tmp / "pdca-serve.log", port)
 
 
-def floor_server(tmp: Path, database: Path) -> Server:
-    env = {**os.environ, FLOOR_DB_ENV: str(database)}
+def floor_server(tmp: Path, url: str, workers: int) -> Server:
+    env = {**os.environ, FLOOR_DB_ENV: url}
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "bench.web:floor_app", "--host", HOST, "--port", str(port),
-               "--log-level", "warning"]
+               "--log-level", "warning", "--workers", str(workers)]
     return Server("floor", command, env, tmp / "floor-serve.log", port)
 
 
@@ -435,7 +450,7 @@ def run_load(
     return asyncio.run(_load(server, headers, path, codes[:warmup], codes[warmup:], clients))
 
 
-def measure(server: Server, database: Path, headers: dict[str, str], path: Callable[[str], str],
+def measure(server: Server, url: str, headers: dict[str, str], path: Callable[[str], str],
             codes: Sequence[str], clients: int) -> Load:
     try:
         server.start()
@@ -445,7 +460,7 @@ def measure(server: Server, database: Path, headers: dict[str, str], path: Calla
     if load.statuses != Counter({200: load.requests}) or load.errors:
         raise SystemExit(f"{server.name}: answers by status {dict(load.statuses)}, expected {load.requests} 200s; "
                          "first refusals:\n  " + "\n  ".join(load.errors) + f"\nserver log:\n{server.tail()}")
-    problem = check_written(database, len(codes))
+    problem = check_written(url, len(codes))
     if problem:
         raise SystemExit(f"{server.name}: the database is not as expected: {problem}")
     return load
@@ -490,6 +505,9 @@ def print_profile(path: Path, clock: str, requests: int) -> None:
         print(f"  {seconds:8.2f} s {share:>6}  {bucket}")
     print("top 25 functions by own time:")
     stats.sort_stats("tottime").print_stats(25)
+    callers = os.environ.get("PDCA_PROFILE_CALLERS")  # e.g. "coercions.py:.*expect": who calls it
+    if callers:
+        stats.sort_stats("cumulative").print_callers(callers)
 
 
 # -- main --------------------------------------------------------------------------------
@@ -499,6 +517,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
     parser.add_argument("--requests", type=int, default=2000, help="timed requests per side (default 2000)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes on each side (default 1)")
+    parser.add_argument("--database", default=None,
+                        help="a PostgreSQL URL (emptied, then built for each side in turn; it must be empty or a "
+                        "bench's), or a SQLite file; default: a SQLite file for each side in a temporary directory")
     parser.add_argument("--profile", nargs="?", const="cpu", choices=sorted(CLOCKS), default=None,
                         help="run the pdca server under cProfile, timing each thread's CPU time (cpu, the default) "
                         "or elapsed time (wall), and print where its time went (slows that side)")
@@ -507,21 +529,28 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--clients must be between 1 and 256")
     if args.requests < args.clients:
         parser.error("--requests must be at least --clients")
+    if not 1 <= args.workers <= 16:
+        parser.error("--workers must be between 1 and 16")
+    if args.profile and args.workers != 1:
+        parser.error("--profile profiles one server process: leave --workers at 1")
 
     warmup = args.clients * WARMUP_PER_CLIENT
     with tempfile.TemporaryDirectory(prefix="pdca-bench-") as name:
         tmp = Path(name)
-        config, template, token, codes = prepare(tmp, warmup + args.requests)
-        pdca_db, floor_db = tmp / "pdca.sqlite3", tmp / "floor.sqlite3"
-        shutil.copyfile(template, pdca_db)
-        shutil.copyfile(template, floor_db)
+        config = tmp / "config.toml"
+        shutil.copyfile(CONFIG, config)  # relative paths in it ([mail] dir) now resolve in tmp
+        pdca_url = database_url(args.database, tmp / "pdca.sqlite3")
+        floor_url = pdca_url if args.database else database_url(None, tmp / "floor.sqlite3")
+        dialect = make_url(pdca_url).get_backend_name()
         profile_to = tmp / "pdca-serve.prof" if args.profile else None
 
-        server = pdca_server(tmp, config, pdca_db, profile_to, args.profile or "")
-        pdca = measure(server, pdca_db, {"Authorization": f"Bearer {token}"},
+        token, codes = prepare(pdca_url, config, warmup + args.requests)
+        server = pdca_server(tmp, config, pdca_url, args.workers, profile_to, args.profile or "")
+        pdca = measure(server, pdca_url, {"Authorization": f"Bearer {token}"},
                        lambda code: f"/api/cycles/{code}/{FY}/fire", codes, args.clients)
-        floor = measure(floor_server(tmp, floor_db), floor_db, {}, lambda code: f"/approve/{code}", codes,
-                        args.clients)
+        prepare(floor_url, config, warmup + args.requests)  # the same database, built afresh
+        floor = measure(floor_server(tmp, floor_url, args.workers), floor_url, {}, lambda code: f"/approve/{code}",
+                        codes, args.clients)
         if profile_to is not None:
             print_profile(profile_to, args.profile, warmup + args.requests)
 
@@ -532,22 +561,29 @@ def main(argv: list[str] | None = None) -> None:
                 "ms a request")
 
     ratio = pdca.rps / floor.rps
+    p99_ratio = pdca.percentile_ms(99) / floor.percentile_ms(99)
     print(f"{args.requests} plan approvals (approve_plan, then start) by {args.clients} concurrent clients over "
-          f"loopback, each side in its own server process; {warmup} more as warm-up, not timed; {os.cpu_count()} CPUs")
+          f"loopback, each side in its own server ({args.workers} worker process{'es' if args.workers > 1 else ''}) "
+          f"on {dialect}; {warmup} more as warm-up, not timed; {os.cpu_count()} CPUs")
     print(f"pdca:  {line(pdca)}{f'  [under cProfile, {args.profile}]' if args.profile else ''}")
     print(f"floor: {line(floor)}")
-    print(f"pdca/floor: {ratio:.3f}")
+    print(f"pdca/floor: {ratio:.3f} of the throughput, p99 {p99_ratio:.2f}x")
     print(
         json.dumps(
             {
                 "bench": "web",
+                "database": dialect,
                 "clients": args.clients,
+                "workers": args.workers,
                 "requests": args.requests,
                 "pdca_rps": round(pdca.rps, 1),
+                "pdca_p50_ms": round(pdca.percentile_ms(50), 2),
                 "pdca_p99_ms": round(pdca.percentile_ms(99), 2),
                 "floor_rps": round(floor.rps, 1),
+                "floor_p50_ms": round(floor.percentile_ms(50), 2),
                 "floor_p99_ms": round(floor.percentile_ms(99), 2),
                 "ratio": round(ratio, 4),
+                "p99_ratio": round(p99_ratio, 3),
             }
         )
     )
