@@ -505,6 +505,9 @@ def print_profile(path: Path, clock: str, requests: int) -> None:
         print(f"  {seconds:8.2f} s {share:>6}  {bucket}")
     print("top 25 functions by own time:")
     stats.sort_stats("tottime").print_stats(25)
+    cumulative = os.environ.get("PDCA_PROFILE_CUMULATIVE")  # e.g. "/work/main/(app|engine)": what they cost
+    if cumulative:
+        stats.sort_stats("cumulative").print_stats(cumulative, 40)
     callers = os.environ.get("PDCA_PROFILE_CALLERS")  # e.g. "coercions.py:.*expect": who calls it
     if callers:
         stats.sort_stats("cumulative").print_callers(callers)

@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 
 from app.web.auth import create_api_token
 from app.web.main import create_app
+from app.web.models import ApiToken
 from engine import db
 from engine.audit import AuditEvent
 from engine.outbox import OutboxMessage
 from tests.conftest import ADMIN, CHAIR, NOW, OWNER, PROMOTION_CHAIR, Year
-from workflows.models import Cycle
+from workflows.models import Cycle, Person
 
 REPORT = {"status": "implemented", "content": "間伐 4.2ha", "indicators.S1": "41.5", "indicators.S2.reason": "集計中",
           "self_grade": "B"}
@@ -214,6 +215,28 @@ def test_the_api_needs_a_token(web: TestClient) -> None:
     for headers in ({}, {"Authorization": "Bearer pdca_nope"}):
         answer = web.get("/api/cycles", headers=headers)
         assert answer.status_code == 401 and answer.json()["error"] == "unauthorized"
+
+
+def test_a_step_reads_its_token_in_its_own_transaction_and_a_refusal_records_nothing(
+        web: TestClient, year: Year) -> None:
+    """The step routes look the token up in the step's write transaction: a bad token is a
+    401 that moves nothing, and the token's use is recorded with the step or not at all."""
+    for headers in ({}, {"Authorization": "Bearer pdca_nope"}, {"Authorization": "Bearer "}):
+        refused = fire(web, headers, "submit_plan", fields={"plan": "計画"})
+        assert refused.status_code == 401 and refused.json()["error"] == "unauthorized"
+    owner, chair = token_for(year, OWNER), token_for(year, CHAIR)
+
+    def last_used(email: str) -> list[Any]:
+        with db.reading(year.engine) as conn:
+            return list(conn.execute(select(ApiToken.last_used_at).join(Person, Person.id == ApiToken.person_id)
+                                     .where(Person.email == email)).scalars())
+
+    assert fire(web, chair, "approve_plan").status_code == 409  # not now: nothing written, its use neither
+    assert last_used(CHAIR) == [None]
+    assert fire(web, owner, "submit_plan", fields={"plan": "計画"}).status_code == 200
+    assert year.state("1-1-2") == "plan.review" and last_used(OWNER) != [None]
+    assert fire(web, {"Authorization": "Bearer pdca_nope"}, "approve_plan").status_code == 401
+    assert year.state("1-1-2") == "plan.review"
 
 
 def test_the_api_lists_shows_and_fires_with_reasons(web: TestClient, year: Year) -> None:

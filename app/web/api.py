@@ -70,16 +70,52 @@ def _now(request: Request) -> datetime:
     return request.app.state.clock()
 
 
-def api_visitor(request: Request, authorization: Annotated[str | None, Header()] = None) -> auth.Visitor:
+class Bearer:
+    """The API token a request carries, not yet looked up: a step's route reads it in the
+    step's own write transaction (`in_step`), where its use is recorded too, instead of in
+    a transaction of its own before it."""
+
+    def __init__(self, secret: str, now: datetime) -> None:
+        self.secret, self.now = secret, now
+
+    def use(self, conn: Connection) -> auth.TokenUse:
+        use = auth.find_token(conn, self.secret)
+        if use is None:
+            raise Unauthorized(NO_TOKEN)
+        return use
+
+    def in_step(self, conn: Connection) -> auth.Visitor:
+        """Who this token acts for, its use recorded in this (write) transaction."""
+        use = self.use(conn)
+        if use.worth_recording(self.now):
+            auth.record_token_use(conn, use.token_id, now=self.now)
+        return use.visitor
+
+
+NO_TOKEN = "a valid API token is required (Authorization: Bearer ...; see `pdca token create`)"
+
+
+async def api_bearer(request: Request, authorization: Annotated[str | None, Header()] = None) -> Bearer:
+    """No database here (this runs on the event loop): a request without a token is
+    refused before anything else is read."""
     secret = authorization.removeprefix("Bearer ").strip() if authorization else None
-    engine, now = request.app.state.pdca.engine, _now(request)
+    if not secret:
+        raise Unauthorized(NO_TOKEN)
+    return Bearer(secret, _now(request))
+
+
+Token = Annotated[Bearer, Depends(api_bearer)]
+
+
+def api_visitor(request: Request, bearer: Token) -> auth.Visitor:
+    """For the routes that only read: the token looked up before, its use recorded (at
+    most every few minutes) in a write of its own."""
+    engine = request.app.state.pdca.engine
     with db.reading(engine) as conn:
-        use = auth.find_token(conn, secret)
-    if use is None:
-        raise Unauthorized("a valid API token is required (Authorization: Bearer ...; see `pdca token create`)")
-    if use.worth_recording(now):
+        use = bearer.use(conn)
+    if use.worth_recording(bearer.now):
         with db.writing(engine) as conn:
-            auth.record_token_use(conn, use.token_id, now=now)
+            auth.record_token_use(conn, use.token_id, now=bearer.now)
     return use.visitor
 
 
@@ -152,12 +188,17 @@ def _show(request: Request, visitor: auth.Visitor, strategy: str | None, code: s
         return refusal(exc)
 
 
-def _fire(request: Request, visitor: auth.Visitor, entry: Entry, body: FireRequest, *,
+def _fire(request: Request, bearer: Bearer, workflow: str | None, body: FireRequest, *,
           strategy: str | None = None, code: str | None = None, fy: int | None = None,
           instance_id: int | None = None) -> Any:
+    """A step as a script asks for it: the token, the strategy, the instance and the step
+    itself in one write transaction (a refusal at any point writes nothing). `workflow`:
+    its name (None: the strategy's yearly cycle)."""
     pdca = request.app.state.pdca
     try:
         with db.writing(pdca.engine) as conn:
+            visitor = bearer.in_step(conn)
+            entry = pdca.registry.primary if workflow is None else pdca.registry[workflow]
             target: Instance | int
             if instance_id is None:
                 tenant = _tenant(request, conn, visitor, strategy)
@@ -195,8 +236,8 @@ def show_cycle(request: Request, visitor: Visitor, code: str, fy: FY) -> Any:
 
 
 @router.post("/cycles/{code}/{fy}/fire")
-def fire(request: Request, visitor: Visitor, code: str, fy: FY, body: FireRequest) -> Any:
-    return _fire(request, visitor, request.app.state.pdca.registry.primary, body, code=code, fy=fy)
+def fire(request: Request, bearer: Token, code: str, fy: FY, body: FireRequest) -> Any:
+    return _fire(request, bearer, None, body, code=code, fy=fy)
 
 
 @router.get("/strategies/{strategy}/cycles")
@@ -211,9 +252,9 @@ def show_strategy_cycle(request: Request, visitor: Visitor, strategy: str, code:
 
 
 @router.post("/strategies/{strategy}/cycles/{code}/{fy}/fire")
-def fire_strategy_cycle(request: Request, visitor: Visitor, strategy: str, code: str, fy: FY,
+def fire_strategy_cycle(request: Request, bearer: Token, strategy: str, code: str, fy: FY,
                         body: FireRequest) -> Any:
-    return _fire(request, visitor, request.app.state.pdca.registry.primary, body, strategy=strategy, code=code, fy=fy)
+    return _fire(request, bearer, None, body, strategy=strategy, code=code, fy=fy)
 
 
 @router.get("/workflows")
@@ -240,22 +281,19 @@ def show_instance(request: Request, visitor: Visitor, workflow: str, instance_id
 
 
 @router.post("/workflows/{workflow}/{instance_id}/fire")
-def fire_instance(request: Request, visitor: Visitor, workflow: str, instance_id: int, body: FireRequest) -> Any:
-    try:
-        entry = request.app.state.pdca.registry[workflow]
-    except Refused as exc:
-        return refusal(exc)
-    return _fire(request, visitor, entry, body, instance_id=instance_id)
+def fire_instance(request: Request, bearer: Token, workflow: str, instance_id: int, body: FireRequest) -> Any:
+    return _fire(request, bearer, workflow, body, instance_id=instance_id)
 
 
 @router.post("/workflows/{workflow}/open")
-def open_instance(request: Request, visitor: Visitor, workflow: str, body: OpenRequest,
+def open_instance(request: Request, bearer: Token, workflow: str, body: OpenRequest,
                   strategy: str | None = None) -> Any:
     """Bring an instance into being (about `about`, an instance of the workflow's parent)."""
     pdca = request.app.state.pdca
     try:
-        entry = pdca.registry[workflow]
         with db.writing(pdca.engine) as conn:
+            visitor = bearer.in_step(conn)
+            entry = pdca.registry[workflow]
             parent = None
             if entry.parent:
                 mother = pdca.registry[entry.parent]
