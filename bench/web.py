@@ -493,6 +493,8 @@ def print_profile(path: Path, clock: str, requests: int) -> None:
         print(f"no profile: the profiled server wrote nothing to {path.name}")
         return
     stats = pstats.Stats(str(path))
+    if os.environ.get("PDCA_PROFILE_SAVE"):  # a file to keep the raw stats in, for pstats
+        shutil.copyfile(path, os.environ["PDCA_PROFILE_SAVE"])
     own: Counter[str] = Counter()
     for (filename, _line, name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
         own[_bucket(filename, name)] += tottime
