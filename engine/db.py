@@ -15,7 +15,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Float, Numeric, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -132,6 +132,20 @@ class WriteGate:
                 time.sleep(GATE_POLL_S)
 
 
+def _result_processor(type_: Any, dialect: Any) -> Any:
+    """What SQLAlchemy does to a column's value as it reads it. A number column on
+    PostgreSQL asks for the driver's type code, which only a result has: psycopg already
+    gives a float for a float column, and a Decimal for a numeric one, which is what an
+    `asdecimal` type wants."""
+    impl = type_.dialect_impl(dialect)
+    try:
+        return impl.result_processor(dialect, None)
+    except TypeError:
+        if isinstance(type_, Numeric | Float) and dialect.name == "postgresql":
+            return None if isinstance(type_, Float) or type_.asdecimal else float
+        raise
+
+
 def _locked() -> OperationalError:
     import sqlite3
 
@@ -219,7 +233,7 @@ class Prepared:
                           for name, bind in compiled.binds.items()}
             defaults = {name: bind.value for name, bind in compiled.binds.items() if not bind.required
                         and bind.value is not None}
-            columns = [(column.key, column.type.dialect_impl(dialect).result_processor(dialect, None))
+            columns = [(column.key, _result_processor(column.type, dialect))
                        for column in getattr(self.statement, "selected_columns", ())]
             positional = tuple(compiled.positiontup) if compiled.positional else None
             done = (compiled.string, positional, {k: p for k, p in processors.items() if p is not None},
@@ -271,5 +285,25 @@ class Prepared:
         cursor = self._run(conn, params)
         try:
             return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def write_many(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """The same INSERT (or UPDATE) once for each of `rows`, in one call to the driver."""
+        if not rows:
+            return
+        sql, order, processors, defaults, _ = self._compiled(conn.dialect)
+        bound = []
+        for params in rows:
+            values = {**defaults, **params} if defaults else dict(params)
+            for name, process in processors.items():
+                if name in values:
+                    values[name] = process(values[name])
+            bound.append(tuple(values[name] for name in order) if order is not None else values)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(sql, bound)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, bound, exc, conn.dialect.loaded_dbapi.Error) from exc
         finally:
             cursor.close()

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, literal, select, update
 
 from engine import db
 from tests.conftest import NOW, Year
-from workflows.models import Cycle, Person
+from workflows.models import Cycle, Indicator, Measurement, Person
 
 
 def test_prepared_reads_as_sqlalchemy_does(year: Year) -> None:
@@ -26,6 +26,28 @@ def test_prepared_reads_as_sqlalchemy_does(year: Year) -> None:
         want = [dict(r) for r in conn.execute(cycles, {"fy": 2026}).mappings()]
     assert got == want and len(got) > 5
     assert all(isinstance(r["flags"], list) for r in got)
+
+
+def test_prepared_reads_numbers_and_writes_many_rows(year: Year) -> None:
+    """Float columns need the driver's type code on PostgreSQL, which only a result has;
+    `write_many` inserts several rows in one call."""
+    indicators = select(Indicator.id, Indicator.code, Indicator.baseline_value, Indicator.target_value).order_by(
+        Indicator.id)
+    with db.reading(year.engine) as conn:
+        got = db.Prepared(indicators).rows(conn, {})
+        want = [dict(r) for r in conn.execute(indicators).mappings()]
+    assert got == want and any(isinstance(r["target_value"], float) for r in got)
+    table = Measurement.__table__  # type: ignore[attr-defined]
+    add = db.Prepared(table.insert().values({n: bindparam(n, type_=table.c[n].type)
+                                              for n in ("indicator_id", "fy", "value", "reason")}))
+    with db.writing(year.engine) as conn:
+        add.write_many(conn, [{"indicator_id": got[0]["id"], "fy": 2040, "value": 1.5, "reason": None},
+                              {"indicator_id": got[1]["id"], "fy": 2040, "value": None, "reason": "調査なし"}])
+        add.write_many(conn, [])
+    with db.reading(year.engine) as conn:
+        rows = conn.execute(select(Measurement.value, Measurement.reason).where(Measurement.fy == 2040)
+                            .order_by(Measurement.indicator_id)).all()
+    assert [tuple(r) for r in rows] == [(1.5, None), (None, "調査なし")]
 
 
 def test_prepared_writes_in_the_caller_s_transaction(year: Year) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
+    insert,
     literal,
     select,
     true,
@@ -119,11 +120,19 @@ class CycleStore(bodies.SeatedInTenant):
         self._action_indicators = (
             select(Indicator.code, Indicator.id, Indicator.unit, Indicator.minimum, Indicator.maximum)
             .where(Indicator.action_id == bindparam("action")).order_by(Indicator.code))
-        self._clear_measurements = delete(Measurement).where(
+        self._clear_measurements = db.Prepared(delete(Measurement).where(
             Measurement.fy == bindparam("fy"),  # type: ignore[arg-type]
             Measurement.indicator_id.in_(  # type: ignore[attr-defined]
                 select(Indicator.id).where(Indicator.action_id == bindparam("action"))),
-        )
+        ))
+        measurements = Measurement.__table__  # type: ignore[attr-defined]
+        self._add_measurement = db.Prepared(insert(measurements).values(
+            {n: bindparam(n, type_=measurements.c[n].type) for n in ("indicator_id", "fy", "cycle_id", "value",
+                                                                      "reason")}))
+        self._clear_proposals = db.Prepared(delete(Proposal).where(Proposal.cycle_id == bindparam("cycle")))  # type: ignore[arg-type]
+        proposals = Proposal.__table__  # type: ignore[attr-defined]
+        self._add_proposal = db.Prepared(insert(proposals).values(
+            {n: bindparam(n, type_=proposals.c[n].type) for n in ("cycle_id", "seq", "text")}))
         # Prepared once: the adaptive-revision rules run inside transitions. (The grades and
         # the rules come from the strategy as `self.tenants` keeps it: both are the config's,
         # and `Pdca.sync` makes it read them again.)
@@ -304,8 +313,8 @@ class CycleStore(bodies.SeatedInTenant):
         """Replace this year's values: a resubmitted report supersedes the returned one."""
         fy, action_id = instance.data["fy"], instance.data["action_id"]
         ids = {row.code: row.id for row in self._indicators_of(conn, action_id)}
-        conn.execute(self._clear_measurements, {"fy": fy, "action": action_id})
-        rows = [
+        self._clear_measurements.write(conn, {"fy": fy, "action": action_id})
+        self._add_measurement.write_many(conn, [
             {
                 "indicator_id": ids[code],
                 "fy": fy,
@@ -314,20 +323,15 @@ class CycleStore(bodies.SeatedInTenant):
                 "reason": entry.get("reason"),
             }
             for code, entry in data["values"].items()
-        ]
-        if rows:
-            conn.execute(Measurement.__table__.insert(), rows)  # type: ignore[attr-defined]
+        ])
 
     def _apply_proposals(
         self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
     ) -> None:
-        conn.execute(delete(Proposal).where(Proposal.cycle_id == instance.id))  # type: ignore[arg-type]
-        rows = [
-            {"cycle_id": instance.id, "seq": i, "text": text}
-            for i, text in enumerate(data["texts"], start=1)
-        ]
-        if rows:
-            conn.execute(Proposal.__table__.insert(), rows)  # type: ignore[attr-defined]
+        self._clear_proposals.write(conn, {"cycle": instance.id})
+        self._add_proposal.write_many(conn, [
+            {"cycle_id": instance.id, "seq": i, "text": text} for i, text in enumerate(data["texts"], start=1)
+        ])
 
     def _apply_end_action(
         self, conn: Connection, instance: Instance, data: Mapping[str, Any], ctx: FireContext
