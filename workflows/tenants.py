@@ -72,6 +72,9 @@ class Tenants:
         self._setups = {s.code: s for s in setups}
         self._order = [s.code for s in setups]
         self._calendars = {s.code: Calendar(s.calendar) for s in setups}
+        self._stored_calendars: dict[str, tuple[str, Calendar]] = {}
+        """Per strategy, the calendar last built from stored years and reminders, and what
+        it was built from: every tick reads them again, and they rarely change."""
         self._by_id: dict[int, Tenant] = {}
         self._by_code: dict[str, Tenant] = {}
         self._lock = threading.Lock()
@@ -95,8 +98,14 @@ class Tenants:
         place of its overrides, closed dates and reminders."""
         if not stored and not reminders:
             return self._calendars.get(code) or Calendar()
+        built_from = repr((stored, reminders))
+        kept = self._stored_calendars.get(code)
+        if kept is not None and kept[0] == built_from:
+            return kept[1]  # validated once, its resolved dates kept with it
         setup = self._setups.get(code)
-        return Calendar(apply_years(setup.calendar if setup else CalendarIn(), stored, reminders))
+        calendar = Calendar(apply_years(setup.calendar if setup else CalendarIn(), stored, reminders))
+        self._stored_calendars[code] = (built_from, calendar)
+        return calendar
 
     def _load(self, conn: Connection) -> None:
         stored = read_years(conn)
