@@ -50,17 +50,19 @@ def view(conn: Connection, store: MeetingStore, data: Mapping[str, Any], tenant:
         .join(Action, Action.id == Cycle.action_id).where(Cycle.id.in_(agenda)))} if agenda else {}  # type: ignore[union-attr]
     decisions = list(data.get("decisions") or [])
     people = _names(conn, {d["by"] for d in decisions})
-    decided = {d["cycle_id"] for d in decisions}
+    by_cycle: dict[int, list[Mapping[str, Any]]] = {}
+    for d in decisions:  # grouped once: a council's agenda holds every action of the strategy
+        by_cycle.setdefault(d["cycle_id"], []).append(d)
     agenda_rows = []
     for cycle_id in agenda:
         a = actions.get(cycle_id)
         if a is None:
             continue
-        steps = [d for d in decisions if d["cycle_id"] == cycle_id]
+        steps = by_cycle.get(cycle_id, [])
         agenda_rows.append({
             "code": a.code, "title": {"ja": a.title_ja, "en": a.title_en or a.title_ja}, "division": a.division,
             "decisions": [_decision(store, d, people) for d in steps],
-            "undecided": cycle_id not in decided and data.get("decisions") is not None,
+            "undecided": cycle_id not in by_cycle and data.get("decisions") is not None,
         })
     attendance = [{"name": {"ja": m["name"], "en": m.get("name_en") or m["name"]},
                    "seat": _both(_seat(m["seat"])), "present": bool(m["present"])}
