@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, and_, bindparam, select
 
 from engine import db
 from engine.clock import from_storage, to_storage
 from engine.errors import Refused
-from engine.runtime import Actor, Workflow
+from engine.runtime import Workflow
 from workflows import bodies, service
 from workflows.action_cycle.spec import ACTION_CYCLE
 from workflows.hub import measures as hub_measures
@@ -60,9 +61,13 @@ class Actors:
         """The strategy's grades, best first, without "not assessable"."""
         self.chair = self._chair(conn, "internal")
         self.promotion_chair = self._chair(conn, "promotion")
-        self.owners: dict[int, Actor] = {}
+        self._since: dict[tuple[int, Any], date] = {}
+        """The day each cycle began waiting, by its id and the time it last moved."""
+        self.owners: dict[int, str | None] = {}
+        """Each action's first owner's email, read once for all (a step looks the person up
+        by it, as a request does)."""
 
-    def _chair(self, conn: Connection, key: str) -> Actor:
+    def _chair(self, conn: Connection, key: str) -> str:
         email = conn.execute(
             select(Person.email)
             .join(Membership, Membership.person_id == Person.id)
@@ -72,24 +77,19 @@ class Actors:
         ).scalars().first()
         if email is None:
             raise Refused(f"nobody can act as the {key} council's chair")
-        return service.actor_for(conn, email)
+        return email
 
-    def owner(self, conn: Connection, action_id: int) -> Actor | None:
-        if not self.owners:  # everyone's first owner, in one query
-            rows = conn.execute(
-                select(ActionOwner.action_id, Person.id, Person.email, Person.admin)
-                .join(Person, Person.id == ActionOwner.person_id).where(Person.active).order_by(Person.email)
-            )
-            for action, person_id, email, admin in rows:
-                self.owners.setdefault(action, Actor(email=email, person_id=person_id, is_admin=admin))
-        if action_id not in self.owners:
-            email = conn.execute(
-                select(Person.email).join(ActionOwner, ActionOwner.person_id == Person.id)
-                .where(ActionOwner.action_id == action_id, Person.active).order_by(Person.email)
-            ).scalars().first()
-            if email is None:
-                return None
-            self.owners[action_id] = service.actor_for(conn, email)
+    def owner(self, action_id: int) -> str | None:
+        """The email of the action's first active owner (None: nobody owns it now)."""
+        if not self.owners or action_id not in self.owners:
+            with db.reading(self.engine) as conn:
+                rows = conn.execute(
+                    select(ActionOwner.action_id, Person.email)
+                    .join(Person, Person.id == ActionOwner.person_id).where(Person.active).order_by(Person.email)
+                )
+                for action, email in rows:
+                    self.owners.setdefault(action, email)
+            self.owners.setdefault(action_id, None)
         return self.owners[action_id]
 
     def act(self, day: date, month: Tally) -> None:
@@ -103,41 +103,61 @@ class Actors:
                 .join(Action, Action.id == Cycle.action_id)
                 .where(Action.strategy_id == self.strategy, Action.status == "active",
                        Cycle.state.in_(SPEC.waiting_states()),  # type: ignore[attr-defined]
-                       (Cycle.updated_at <= cutoff) | (Cycle.updated_at > to_storage(now)))
+                       (Cycle.updated_at <= cutoff) | (Cycle.updated_at > to_storage(now)),
+                       *self._not_before_the_meeting(day))
                 .order_by(Cycle.id)
             ).all()
-        # One transaction for the day's steps, to replay a year quickly. Each step is still
-        # a whole `fire_in`; a refusal is decided before it writes anything, so it leaves
-        # the others intact.
-        with db.writing(self.engine) as conn:
-            for row in waiting:
+        # Each step as a request takes it: its own write transaction, the cycle found by its
+        # action's code and year, the person by email, then `fire_in`; a refusal leaves
+        # the other steps of the day as they were.
+        for row in waiting:
+            since = self._since.get((row.id, row.updated_at))
+            if since is None:  # read once for each time a cycle moves, not every simulated day
                 since = from_storage(row.updated_at).astimezone(cal.zone).date() if row.updated_at else None
                 if since is None or since > day:  # touched in the real world, after the simulated day:
                     since = cal.year_begins(row.fy).date()  # waiting since its year began, however resumed
-                step = self._next_step(row, day, since)
-                if step is None:
-                    continue
-                trigger, actor_for, fields = step
-                actor = actor_for(conn)
-                if actor is None:
-                    continue
-                try:
-                    events = self.workflow.fire_in(conn, row.id, trigger, actor, fields(conn), now=now)
-                except Refused:
-                    month.refused += 1
-                    continue
-                for event in events:
-                    month.transitions[event.trigger] += 1
+                self._since[(row.id, row.updated_at)] = since
+            step = self._next_step(row, day, since)
+            if step is None:
+                continue
+            trigger, email_of, fields = step
+            email = email_of()
+            if email is None:
+                continue
+            try:
+                with db.writing(self.engine) as conn:
+                    cycle = self.workflow.store.locate(conn, tenant=self.strategy, key=row.code, fy=row.fy)
+                    events = self.workflow.fire_in(conn, cycle, trigger, service.actor_for(conn, email),
+                                                   fields(conn), now=now)
+            except Refused:
+                month.refused += 1
+                continue
+            for event in events:
+                month.transitions[event.trigger] += 1
+
+    def _not_before_the_meeting(self, day: date) -> list[Any]:
+        """Leave out the reports a council holds until its meeting (`_next_step` would pass
+        them over): for weeks they are most of what waits, read again every day. Not when
+        some are laggards, whose report a chair returns before the meeting."""
+        if self.laggards:
+            return []
+        cal = self.tenant.calendar
+        fy = cal.fiscal_year(datetime.combine(day, ACTING_HOUR, cal.zone))
+        held = [(state, year) for year in range(fy - 2, fy + 1)
+                for state, meeting in (("check.internal_review", "internal_council_meeting"),
+                                       ("check.council_evaluation", "promotion_council_meeting"))
+                if day < cal.due(year, meeting)]
+        return [~and_(Cycle.state == state, Cycle.fy == year) for state, year in held]
 
     def _next_step(
         self, row: Any, day: date, since: date
-    ) -> tuple[str, Callable[[Connection], Actor | None], Callable[[Connection], dict[str, Any]]] | None:
+    ) -> tuple[str, Callable[[], str | None], Callable[[Connection], dict[str, Any]]] | None:
         cal = self.tenant.calendar
         delay = 2 + (row.id * 7) % 6
         if day < since + timedelta(days=delay):
             return None
-        owner = lambda conn: self.owner(conn, row.action_id)  # noqa: E731
-        chair = lambda conn: self.chair  # noqa: E731
+        owner = lambda: self.owner(row.action_id)  # noqa: E731
+        chair = lambda: self.chair  # noqa: E731
         nothing = lambda conn: {}  # noqa: E731
         comment = lambda text: (lambda conn: {"comment": text})  # noqa: E731
         first_time = row.return_count == 0
@@ -168,7 +188,7 @@ class Actors:
                 return None
             scale = self.scale
             grade = scale[(row.id * 3) % len(scale)]
-            return "approve_evaluation", lambda conn: self.promotion_chair, lambda conn: {
+            return "approve_evaluation", lambda: self.promotion_chair, lambda conn: {
                 "grade": grade, "evaluation": f"評価 {grade}: 取組は概ね計画どおり",
                 "proposals": ["市民参加の記録を残すこと"] if scale.index(grade) >= len(scale) // 2 else []}
         if state == "act.deciding":
@@ -183,11 +203,8 @@ class Actors:
         return None
 
     def _report(self, conn: Connection, row: Any) -> dict[str, Any]:
-        indicators = conn.execute(
-            select(Indicator.code, Indicator.baseline_value, Indicator.target_value, Indicator.hub_measure)
-            .where(Indicator.action_id == row.action_id)
-        ).all()
-        code = conn.execute(select(Action.code).where(Action.id == row.action_id)).scalar_one()
+        indicators = _indicators().rows(conn, {"action": row.action_id})
+        code = row.code
         progress = 0.2 + (row.id % 5) * 0.2
         fields: dict[str, Any] = {
             "status": "implemented" if progress >= 0.6 else "partly_implemented",
@@ -195,11 +212,11 @@ class Actors:
             "self_grade": self.scale[0 if progress >= 0.8 else 1 if progress >= 0.6 else min(2, len(self.scale) - 1)],
         }
         for ind in indicators:
-            base = ind.baseline_value or 0.0
-            fields[f"indicators.{ind.code}"] = f"{base + (ind.target_value - base) * progress / 5:.1f}"
-            if ind.hub_measure:  # the form offers the hub's figure, and the owner takes it
-                hub = hub_measures.measured(conn, self.tenant, name=ind.hub_measure, action=code, fy=row.fy)
-                fields[f"indicators.{ind.code}"] = f"{hub['value']:g}"
+            base = ind["baseline_value"] or 0.0
+            fields[f"indicators.{ind['code']}"] = f"{base + (ind['target_value'] - base) * progress / 5:.1f}"
+            if ind["hub_measure"]:  # the form offers the hub's figure, and the owner takes it
+                hub = hub_measures.measured(conn, self.tenant, name=ind["hub_measure"], action=code, fy=row.fy)
+                fields[f"indicators.{ind['code']}"] = f"{hub['value']:g}"
         rank = 0 if progress >= 0.8 else 1 if progress >= 0.6 else 2
         for i, asked in enumerate(self.tenant.report_fields):  # what the strategy asks beyond the cycle's own
             key = f"details.{asked.key}"
@@ -210,6 +227,13 @@ class Actors:
             else:
                 fields[key] = ("参加者の確保が課題。" if rank else "") + f"{row.fy + 1}年度も計画に沿って継続する見通し"
         return fields
+
+
+@cache
+def _indicators() -> db.Prepared:
+    """An action's indicators as its owner reads them to report: compiled once."""
+    return db.Prepared(select(Indicator.code, Indicator.baseline_value, Indicator.target_value, Indicator.hub_measure)
+                       .where(Indicator.action_id == bindparam("action")))
 
 
 def _last_check(tenant: Tenant, end: date) -> int | None:
