@@ -59,6 +59,7 @@ def open_database(url: str, config: Path = CONFIG) -> Pdca:
             for suffix in ("", "-wal", "-shm"):
                 Path(parsed.database + suffix).unlink(missing_ok=True)
     else:
+        _create_if_missing(parsed)
         engine = create_engine(url, isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as conn:
@@ -72,6 +73,19 @@ def open_database(url: str, config: Path = CONFIG) -> Pdca:
         finally:
             engine.dispose()
     return Pdca(load_settings(config, env={"PDCA_DATABASE_URL": url}))
+
+
+def _create_if_missing(url: Any) -> None:
+    """A PostgreSQL database a bench is pointed at, made on its server when it is not there."""
+    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}).first():
+                return
+            quoted = conn.dialect.identifier_preparer.quote(url.database)
+            conn.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        server.dispose()
 
 
 def raw_connect(url: str) -> tuple[Any, str]:

@@ -29,7 +29,7 @@ and SQLAlchemy's statement caches are warm; the timed drain still builds its own
 as each drain does. Everything runs in a fresh temporary directory; ./var is never touched.
 The last line printed is a JSON object for tooling; there are no timing assertions here.
 
-    python bench/mail.py [--n N] [--connections C] [--profile]
+    python bench/mail.py [--n N] [--connections C] [--database URL] [--profile]
 """
 
 from __future__ import annotations
@@ -55,15 +55,16 @@ from zoneinfo import ZoneInfo
 # shadow the `transitions` package the engine is built on; drop that entry before importing.
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.common
 
 import aiosmtplib
 from aiosmtpd.smtp import SMTP as SmtpProtocol
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, make_url, select
 
 from app.bootstrap import Pdca
-from app.config import load_settings
 from app.importing import import_actions
 from app.mail import delivery
+from bench.common import database_url, open_database
 from engine import db
 from engine.clock import to_storage
 from engine.outbox import dedupe_key_text, outbox_table
@@ -73,7 +74,6 @@ from workflows.models import ActionOwner, Cycle, Person
 from workflows.tick import open_year
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "config.toml"
 SAMPLE = ROOT / "app" / "sample" / "actions.csv"
 HOST = "127.0.0.1"
 FY = 2026
@@ -150,11 +150,10 @@ class Server:
 # -- outbox ------------------------------------------------------------------------------
 
 
-def setup(tmp: Path) -> tuple[Pdca, list[tuple[int, str]]]:
+def setup(url: str) -> tuple[Pdca, list[tuple[int, str]]]:
     """A migrated database with the sample actions and FY2026's cycles; the (cycle, owner)
     pairs to write to."""
-    settings = load_settings(CONFIG, env={"PDCA_DATABASE_URL": f"sqlite:///{tmp / 'pdca.sqlite3'}"})
-    pdca = Pdca(settings)
+    pdca = open_database(url)
     pdca.migrate()
     strategy = pdca.sync()
     with db.writing(pdca.engine) as conn:
@@ -272,6 +271,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=5000, help="messages per side (default 5000)")
     parser.add_argument("--connections", type=int, default=None,
                         help="SMTP connections the outbox uses (default: [mail] connections in config.toml)")
+    parser.add_argument("--database", default=None, help="a PostgreSQL URL (emptied first; it must be empty or a "
+                        "bench's) or a SQLite file; default: a SQLite file in a temporary directory")
     parser.add_argument("--profile", action="store_true",
                         help="run the timed drain under cProfile and print its top costs (slows that side)")
     args = parser.parse_args(argv)
@@ -281,7 +282,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--connections must be between 1 and 32")
 
     with tempfile.TemporaryDirectory(prefix="pdca-bench-") as name:
-        pdca, pairs = setup(Path(name))
+        url = database_url(args.database, Path(name) / "pdca.sqlite3")
+        pdca, pairs = setup(url)
         connections = args.connections or pdca.settings.mail.connections
         sender = pdca.settings.mail.from_address
         due = pdca.calendar.due(FY, "report_due")
@@ -319,6 +321,7 @@ def main(argv: list[str] | None = None) -> None:
         json.dumps(
             {
                 "bench": "mail",
+                "database": make_url(url).get_backend_name(),
                 "n": n,
                 "outbox_per_s": round(outbox_per_s, 1),
                 "floor_per_s": round(floor_per_s, 1),
