@@ -18,11 +18,16 @@ ORM/Core compilation: that is the cost of durability and bookkeeping alone, so t
 says how much of the engine's time is spent on everything else. The floor is generous to
 the engine in one way: `start` shares approve_plan's transaction there, never here.
 
+With `--database` a PostgreSQL URL, the engine runs on that database (emptied first) and
+the floor with `psycopg` on the same server, in tables of the same shape in a schema of
+their own (`pdca_bench_floor`), BEGIN ... COMMIT (PostgreSQL's row lock does what
+SQLite's IMMEDIATE does).
+
 Both sides run in the same process and in a fresh temporary directory; ./var is never
 touched. The last line printed is a JSON object for tooling; there are no timing
 assertions here.
 
-    python bench/transitions.py [--n N]
+    python bench/transitions.py [--n N] [--database URL]
 """
 
 from __future__ import annotations
@@ -30,7 +35,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import sqlite3
 import sys
 import tempfile
 import time
@@ -45,10 +49,10 @@ if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().p
     sys.path.pop(0)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.common
 
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 
 from app.bootstrap import Pdca
-from bench.common import FY, OWNER, add_actions, open_pdca, open_year, prepare
+from bench.common import FY, OWNER, add_actions, database_url, open_database, open_year, prepare, raw_connect
 from engine import db
 from engine.runtime import Actor
 from workflows import service
@@ -85,8 +89,8 @@ STEPS = (
 # -- engine ------------------------------------------------------------------------------
 
 
-def _engine_setup(tmp: Path, cycles: int) -> tuple[Pdca, list[int], dict[str, Actor]]:
-    pdca = open_pdca(tmp / "engine.sqlite3")
+def _engine_setup(url: str, cycles: int) -> tuple[Pdca, list[int], dict[str, Actor]]:
+    pdca = open_database(url)
     strategy = prepare(pdca)
     with db.writing(pdca.engine) as conn:
         add_actions(conn, strategy=strategy, codes=[f"B-{i:06d}" for i in range(cycles)], plans=[""] * cycles)
@@ -106,10 +110,10 @@ def _engine_cycle(pdca: Pdca, cycle_id: int, actors: dict[str, Actor]) -> int:
     return fired
 
 
-def run_engine(tmp: Path, n: int) -> tuple[int, float]:
+def run_engine(url: str, n: int) -> tuple[int, float]:
     """(transitions, seconds) of the timed part; setup and a short warm-up are not timed."""
     cycles = -(-n // PER_CYCLE)
-    pdca, cycle_ids, actors = _engine_setup(tmp, cycles + WARMUP_CYCLES)
+    pdca, cycle_ids, actors = _engine_setup(url, cycles + WARMUP_CYCLES)
     try:
         warmup, timed = cycle_ids[:WARMUP_CYCLES], cycle_ids[WARMUP_CYCLES:]
         for cycle_id in warmup:
@@ -166,26 +170,45 @@ AUDIT = (
 )
 
 
-def _floor_connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute(f"PRAGMA busy_timeout={db.BUSY_TIMEOUT_MS}")
-    return conn
+FLOOR_SCHEMA_PG = "pdca_bench_floor"
+"""On PostgreSQL the floor's tables are in a schema of their own in the same database."""
 
 
-def _floor_cycle(conn: sqlite3.Connection, cycle_id: int) -> int:
+def _floor_connect(url: str) -> tuple[Any, str]:
+    """The driver's connection (the engine's settings on SQLite), with the floor's tables
+    made afresh; and the dialect's name."""
+    conn, dialect = raw_connect(url)
+    if dialect == "sqlite":
+        conn.executescript(FLOOR_SCHEMA)
+    else:
+        conn.execute(f"DROP SCHEMA IF EXISTS {FLOOR_SCHEMA_PG} CASCADE")
+        conn.execute(f"CREATE SCHEMA {FLOOR_SCHEMA_PG}")
+        conn.execute(f"SET search_path TO {FLOOR_SCHEMA_PG}")
+        audit_id = ("id INTEGER PRIMARY KEY,\n    workflow", "id BIGSERIAL PRIMARY KEY,\n    workflow")
+        conn.execute(FLOOR_SCHEMA.replace(*audit_id).replace("DATETIME", "TIMESTAMP"))
+    return conn, dialect
+
+
+def _floor_sql(dialect: str) -> tuple[str, str, str]:
+    """BEGIN (SQLite's takes the write lock up front, as the engine's does), the UPDATE and
+    the INSERT in the driver's parameter style."""
+    if dialect == "sqlite":
+        return "BEGIN IMMEDIATE", UPDATE, AUDIT
+    return "BEGIN", UPDATE.replace("?", "%s"), AUDIT.replace("?", "%s")
+
+
+def _floor_cycle(conn: Any, dialect: str, cycle_id: int) -> int:
     at = NOW.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    begin, update, audit = _floor_sql(dialect)
     version = 1
     for step in STEPS:
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(begin)
         try:
-            if conn.execute(UPDATE, (step.to_state, cycle_id, version)).rowcount != 1:
+            if conn.execute(update, (step.to_state, cycle_id, version)).rowcount != 1:
                 raise RuntimeError(f"cycle {cycle_id} is not at version {version}")
             version += 1
             conn.execute(
-                AUDIT,
+                audit,
                 ("action_cycle", cycle_id, at, step.actor, step.on_behalf, step.trigger, step.from_state,
                  step.to_state, version, None, json.dumps(step.fields)),
             )
@@ -196,28 +219,31 @@ def _floor_cycle(conn: sqlite3.Connection, cycle_id: int) -> int:
     return len(STEPS)
 
 
-def run_floor(tmp: Path, n: int) -> tuple[int, float]:
+def run_floor(url: str, n: int) -> tuple[int, float]:
     cycles = -(-n // PER_CYCLE) + WARMUP_CYCLES
-    conn = _floor_connect(tmp / "floor.sqlite3")
+    conn, dialect = _floor_connect(url)
+    begin, _, _ = _floor_sql(dialect)
+    mark = "?" if dialect == "sqlite" else "%s"
     try:
-        conn.executescript(FLOOR_SCHEMA)
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(
-            "INSERT INTO cycle (id, action_id, fy, state, version, plan) VALUES (?, ?, ?, ?, 1, '')",
+        conn.execute(begin)
+        conn.cursor().executemany(
+            f"INSERT INTO cycle (id, action_id, fy, state, version, plan) VALUES ({', '.join([mark] * 4)}, 1, '')",
             [(i, i, FY, "plan.drafting") for i in range(1, cycles + 1)],
         )
         conn.execute("COMMIT")
         ids = list(range(1, cycles + 1))
         warmup, timed = ids[:WARMUP_CYCLES], ids[WARMUP_CYCLES:]
         for cycle_id in warmup:
-            _floor_cycle(conn, cycle_id)
+            _floor_cycle(conn, dialect, cycle_id)
         gc.collect()
         count = 0
         started = time.perf_counter()
         for cycle_id in timed:
-            count += _floor_cycle(conn, cycle_id)
+            count += _floor_cycle(conn, dialect, cycle_id)
         elapsed = time.perf_counter() - started
     finally:
+        if dialect != "sqlite":
+            conn.execute(f"DROP SCHEMA IF EXISTS {FLOOR_SCHEMA_PG} CASCADE")
         conn.close()
     return count, elapsed
 
@@ -228,14 +254,20 @@ def run_floor(tmp: Path, n: int) -> tuple[int, float]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--n", type=int, default=20000, help="persisted transitions per side (default 20000, ~10 s)")
+    parser.add_argument("--database", default=None, help="a PostgreSQL URL (emptied first; it must be empty or a "
+                        "bench's; the floor's tables go in a schema of their own) or a SQLite file; default: a "
+                        "SQLite file for each side in a temporary directory")
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("--n must be at least 1")
 
     with tempfile.TemporaryDirectory(prefix="pdca-bench-") as name:
         tmp = Path(name)
-        engine_n, engine_s = run_engine(tmp, args.n)
-        floor_n, floor_s = run_floor(tmp, args.n)
+        url = database_url(args.database, tmp / "engine.sqlite3")
+        floor_url = url if args.database and make_url(url).get_backend_name() != "sqlite" else database_url(
+            None, tmp / "floor.sqlite3")
+        engine_n, engine_s = run_engine(url, args.n)
+        floor_n, floor_s = run_floor(floor_url, args.n)
 
     engine_per_s = engine_n / engine_s
     floor_per_s = floor_n / floor_s
@@ -246,6 +278,7 @@ def main(argv: list[str] | None = None) -> None:
         json.dumps(
             {
                 "bench": "transitions",
+                "database": make_url(url).get_backend_name(),
                 "engine_per_s": round(engine_per_s, 1),
                 "floor_per_s": round(floor_per_s, 1),
                 "ratio": round(engine_per_s / floor_per_s, 4),
