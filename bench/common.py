@@ -7,6 +7,7 @@ there), never with bench/ itself on sys.path: bench/transitions.py would shadow 
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -84,6 +85,45 @@ def _create_if_missing(url: Any) -> None:
                 return
             quoted = conn.dialect.identifier_preparer.quote(url.database)
             conn.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        server.dispose()
+
+
+def copy_database(url: str, suffix: str) -> str:
+    """A copy of the database at `url`, made anew, for one measurement to change: a SQLite
+    file beside it (`name-suffix.sqlite3`), or on PostgreSQL a database made from it as a
+    template (`name_suffix`; nobody may be connected to `url` meanwhile). Its URL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        source = Path(parsed.database or "")
+        target = source.with_name(f"{source.stem}-{suffix}{source.suffix}")
+        for end in ("-wal", "-shm"):
+            Path(f"{target}{end}").unlink(missing_ok=True)
+        shutil.copyfile(source, target)
+        return parsed.set(database=str(target)).render_as_string(hide_password=False)
+    target = f"{parsed.database}_{suffix}"
+    server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            quote = conn.dialect.identifier_preparer.quote
+            conn.execute(text(f"DROP DATABASE IF EXISTS {quote(target)}"))
+            conn.execute(text(f"CREATE DATABASE {quote(target)} TEMPLATE {quote(parsed.database or '')}"))
+    finally:
+        server.dispose()
+    return parsed.set(database=target).render_as_string(hide_password=False)
+
+
+def drop_copy(url: str) -> None:
+    """Remove a copy `copy_database` made."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        for end in ("", "-wal", "-shm", "-writer"):
+            Path(f"{parsed.database}{end}").unlink(missing_ok=True)
+        return
+    server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {conn.dialect.identifier_preparer.quote(parsed.database)}"))
     finally:
         server.dispose()
 

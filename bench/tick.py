@@ -39,7 +39,7 @@ items), so the ratio compares equal work.
 Everything runs in one process in a fresh temporary directory; ./var is never touched. The
 last line printed is a JSON object for tooling; there are no timing assertions here.
 
-    python bench/tick.py [--n N]
+    python bench/tick.py [--n N] [--fresh-year] [--database URL]
 """
 
 from __future__ import annotations
@@ -47,12 +47,13 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import shutil
 import sys
 import tempfile
 import time
 import tracemalloc
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -64,12 +65,13 @@ if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().p
     sys.path.pop(0)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.common
 
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, make_url
 from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from app.bootstrap import Pdca
-from bench.common import FY, add_actions, open_pdca, prepare
+from app.config import load_settings
+from bench.common import CHUNK, CONFIG, FY, add_actions, copy_database, database_url, drop_copy, open_database, prepare
 from engine import db
 from engine.audit import AuditEvent
 from engine.calendar import repeating_step
@@ -88,18 +90,18 @@ UNAPPROVED = ("plan.drafting", "plan.review")
 BYTES_PER_MB = 1024 * 1024
 
 
-def _pdca(path: Path) -> Pdca:
-    return open_pdca(path)
+def _pdca(url: str) -> Pdca:
+    return Pdca(load_settings(CONFIG, env={"PDCA_DATABASE_URL": url}))
 
 
 def next_year_state(i: int) -> str:
     return UNAPPROVED[i % 20] if i % 20 < len(UNAPPROVED) else "do.implementing"
 
 
-def build(path: Path, n: int, *, fresh_year: bool = False) -> int:
-    """A database with n actions, their FY2026 cycles and (unless `fresh_year`) their
-    FY2027 cycles; returns the strategy id."""
-    pdca = _pdca(path)
+def build(url: str, n: int, *, fresh_year: bool = False) -> int:
+    """A database (emptied first) with n actions, their FY2026 cycles and (unless
+    `fresh_year`) their FY2027 cycles; returns the strategy id."""
+    pdca = open_database(url)
     try:
         strategy = prepare(pdca)
         with db.writing(pdca.engine) as conn:
@@ -109,34 +111,35 @@ def build(path: Path, n: int, *, fresh_year: bool = False) -> int:
                                                         title="bench", updated_at=CREATED))
             action_ids = add_actions(conn, strategy=strategy, codes=[f"B-{i:06d}" for i in range(n)],
                                      plans=[f"計画 {i}" for i in range(n)])
-            conn.execute(
-                insert(Cycle),
-                [
-                    {"action_id": a, "fy": FY, "state": STATES[i % len(STATES)], "version": 1, "plan": f"計画 {i}",
-                     "flags": [], "created_at": CREATED, "updated_at": CREATED}
-                    for i, a in enumerate(action_ids)
-                ],
-            )
-            if not fresh_year:
-                conn.execute(
-                    insert(Cycle),
-                    [
-                        {"action_id": a, "fy": FY + 1, "state": next_year_state(i), "version": 1,
-                         "plan": f"計画 {i}", "flags": [], "created_at": CREATED, "updated_at": CREATED}
-                        for i, a in enumerate(action_ids)
-                    ],
-                )
+            years = [FY] if fresh_year else [FY, FY + 1]
+            for fy in years:
+                state_of = (lambda i: STATES[i % len(STATES)]) if fy == FY else next_year_state
+                for start in range(0, len(action_ids), CHUNK):
+                    conn.execute(insert(Cycle), [
+                        {"action_id": a, "fy": fy, "state": state_of(i), "version": 1, "plan": f"計画 {i}",
+                         "flags": [], "created_at": CREATED, "updated_at": CREATED}
+                        for i, a in enumerate(action_ids[start:start + CHUNK], start=start)
+                    ])
         with pdca.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            else:
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
     finally:
         pdca.close()
     return strategy
 
 
-def copy(template: Path, name: str) -> Pdca:
-    path = template.with_name(name)
-    shutil.copyfile(template, path)
-    return _pdca(path)
+@contextmanager
+def copy(template: str, name: str) -> Iterator[Pdca]:
+    """A Pdca on a fresh copy of the template database, removed afterwards."""
+    url = copy_database(template, name)
+    pdca = _pdca(url)
+    try:
+        yield pdca
+    finally:
+        pdca.close()
+        drop_copy(url)
 
 
 # -- engine ------------------------------------------------------------------------------
@@ -297,6 +300,9 @@ def outcome(pdca: Pdca) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--n", type=int, default=100_000, help="actions (default 100000)")
+    parser.add_argument("--database", default=None, help="a PostgreSQL URL (emptied first; it must be empty or a "
+                        "bench's; copies are made from it as a template, and NAME_small beside it) or a SQLite "
+                        "file; default: SQLite files in a temporary directory")
     parser.add_argument("--fresh-year", action="store_true",
                         help="no FY2027 cycles yet: the tick opens them all (a first tick after a large import)")
     args = parser.parse_args(argv)
@@ -306,35 +312,25 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="pdca-bench-") as name:
         tmp = Path(name)
-        small, full = tmp / "small.sqlite3", tmp / "full.sqlite3"
+        full = database_url(args.database, tmp / "full.sqlite3")
+        dialect = make_url(full).get_backend_name()
+        small = database_url(None, tmp / "small.sqlite3") if dialect == "sqlite" else (
+            make_url(full).set(database=f"{make_url(full).database}_small").render_as_string(hide_password=False))
         small_strategy = build(small, small_n, fresh_year=args.fresh_year)
         strategy = build(full, n, fresh_year=args.fresh_year)
 
-        pdca = copy(small, "small-memory.sqlite3")
-        try:
+        with copy(small, "memory") as pdca:
             small_peak = tick_peak_mb(pdca, small_strategy)
-        finally:
-            pdca.close()
-
-        pdca = copy(full, "tick.sqlite3")
-        try:
+        with copy(full, "tick") as pdca:
             report, tick_s = run_tick(pdca, strategy)
             tick_outcome = outcome(pdca)
-        finally:
-            pdca.close()
-
-        pdca = copy(full, "tick-memory.sqlite3")
-        try:
+        with copy(full, "memory") as pdca:
             peak = tick_peak_mb(pdca, strategy)
-        finally:
-            pdca.close()
-
-        pdca = copy(full, "loop.sqlite3")
-        try:
+        with copy(full, "loop") as pdca:
             loop_transitions, loop_messages, loop_s = run_loop(pdca, strategy)
             loop_outcome = outcome(pdca)
-        finally:
-            pdca.close()
+        if dialect != "sqlite":
+            drop_copy(small)
 
     transitions, messages = +report.transitions, +report.messages
     if (transitions, messages) != (+loop_transitions, +loop_messages) or tick_outcome != loop_outcome:
@@ -355,6 +351,7 @@ def main(argv: list[str] | None = None) -> None:
         json.dumps(
             {
                 "bench": "tick",
+                "database": dialect,
                 "n": n,
                 "tick_s": round(tick_s, 4),
                 "loop_s": round(loop_s, 4),
