@@ -13,7 +13,8 @@ or HTTP (bench/web.py measures that): in one write transaction per request the s
 its code, the cycle by action code and fiscal year, the person by email, then
 `Workflow.fire_in`: state, version, role, fields, guards, the store's effects (the report's
 measurements, its flags), the notices queued, the audit row on its chain. The API variant
-first reads the token in a read transaction of its own, as `app.web.api` does.
+also reads the token and the strategies its person has a part in, in the same
+transaction, as `app.web.api` does.
 
 ORM peer: what a developer writes with a plain SQLAlchemy `Session` over the same tables
 for the same step: the same three look-ups as ORM queries, the role as a query (owner
@@ -59,12 +60,13 @@ from sqlalchemy.orm import Session
 
 from app.bootstrap import Pdca
 from app.web import auth
+from app.web.api import Bearer
 from bench.common import FY, OWNER, add_actions, database_url, open_database, open_year, prepare, raw_connect
 from engine import db
 from engine.audit import GENESIS, AuditEvent, link
 from engine.clock import to_storage
 from engine.outbox import OutboxMessage
-from workflows import service
+from workflows import bodies, service
 from workflows.models import Action, ActionOwner, Council, Cycle, Indicator, Measurement, Membership, Person, Strategy
 
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
@@ -112,18 +114,16 @@ def pdca_step(pdca: Pdca, strategy: str, code: str, trigger: str, email: str, fi
 
 
 def api_step(pdca: Pdca, strategy: str, code: str, trigger: str, secret: str, fields: dict[str, str]) -> None:
-    """What `POST /api/strategies/S/cycles/CODE/FY/fire` does past HTTP: the token read in
-    a transaction of its own, then the step."""
-    with db.reading(pdca.engine) as conn:
-        use = auth.find_token(conn, secret)
-    assert use is not None
-    if use.worth_recording(NOW):
-        with db.writing(pdca.engine) as conn:
-            auth.record_token_use(conn, use.token_id, now=NOW)
+    """What `POST /api/strategies/S/cycles/CODE/FY/fire` does past HTTP, in one write
+    transaction: the token (its use recorded every few minutes), the strategy this
+    token's person has a part in, the cycle, the step."""
     with db.writing(pdca.engine) as conn:
+        visitor = Bearer(secret, NOW).in_step(conn)
         tenant = pdca.tenants.by_code(conn, strategy)
+        part = bodies.strategies_of(conn, visitor.person_id)
+        assert part is None or tenant.id in part
         cycle = pdca.registry.primary.locate(conn, tenant=tenant.id, key=code, fy=FY)
-        pdca.workflow.fire_in(conn, cycle, trigger, use.visitor.actor, fields, now=NOW)
+        pdca.workflow.fire_in(conn, cycle, trigger, visitor.actor, fields, now=NOW)
 
 
 # -- ORM peer ----------------------------------------------------------------------------

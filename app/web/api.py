@@ -22,7 +22,7 @@ from app.web import auth
 from app.web.bounds import FY, OptionalFY, plausible_id
 from engine import db
 from engine.errors import GuardRefused, InvalidFields, NotAllowedNow, NotFound, Refused, Stale, WrongRole
-from engine.runtime import Instance
+from engine.runtime import Fired, Instance
 from workflows import bodies, service
 from workflows.registry import Entry
 from workflows.tenants import Tenant
@@ -144,6 +144,17 @@ class FireRequest(BaseModel):
     expected_version: int | None = None
 
 
+class Events(BaseModel):
+    """What a step made: the step itself, and any automatic one that followed."""
+
+    events: list[Fired]
+
+
+STEP = {"response_model": None, "responses": {200: {"model": Events, "description": "the transitions it made"}}}
+"""A step's route: its answer documented, not validated again on the way out (the events
+come from the engine as they are; validating them cost a thread hop a request)."""
+
+
 class OpenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -235,7 +246,7 @@ def show_cycle(request: Request, visitor: Visitor, code: str, fy: FY) -> Any:
     return _show(request, visitor, None, code, fy)
 
 
-@router.post("/cycles/{code}/{fy}/fire")
+@router.post("/cycles/{code}/{fy}/fire", **STEP)
 def fire(request: Request, bearer: Token, code: str, fy: FY, body: FireRequest) -> Any:
     return _fire(request, bearer, None, body, code=code, fy=fy)
 
@@ -251,7 +262,7 @@ def show_strategy_cycle(request: Request, visitor: Visitor, strategy: str, code:
     return _show(request, visitor, strategy, code, fy)
 
 
-@router.post("/strategies/{strategy}/cycles/{code}/{fy}/fire")
+@router.post("/strategies/{strategy}/cycles/{code}/{fy}/fire", **STEP)
 def fire_strategy_cycle(request: Request, bearer: Token, strategy: str, code: str, fy: FY,
                         body: FireRequest) -> Any:
     return _fire(request, bearer, None, body, strategy=strategy, code=code, fy=fy)
@@ -280,12 +291,12 @@ def show_instance(request: Request, visitor: Visitor, workflow: str, instance_id
         return refusal(exc)
 
 
-@router.post("/workflows/{workflow}/{instance_id}/fire")
+@router.post("/workflows/{workflow}/{instance_id}/fire", **STEP)
 def fire_instance(request: Request, bearer: Token, workflow: str, instance_id: int, body: FireRequest) -> Any:
     return _fire(request, bearer, workflow, body, instance_id=instance_id)
 
 
-@router.post("/workflows/{workflow}/open")
+@router.post("/workflows/{workflow}/open", **STEP)
 def open_instance(request: Request, bearer: Token, workflow: str, body: OpenRequest,
                   strategy: str | None = None) -> Any:
     """Bring an instance into being (about `about`, an instance of the workflow's parent)."""

@@ -61,9 +61,9 @@ class Actors:
         """The strategy's grades, best first, without "not assessable"."""
         self.chair = self._chair(conn, "internal")
         self.promotion_chair = self._chair(conn, "promotion")
-        self._since: dict[tuple[int, Any], date] = {}
-        """The day each cycle began waiting, by its id and the time it last moved."""
-        self.owners: dict[int, str | None] = {}
+        self._moved_on: dict[tuple[int, Any], date | None] = {}
+        """The city's day of each cycle's last move, by its id and the time it moved."""
+        self.owners: dict[int, str] = {}
         """Each action's first owner's email, read once for all (a step looks the person up
         by it, as a request does)."""
 
@@ -81,16 +81,25 @@ class Actors:
 
     def owner(self, action_id: int) -> str | None:
         """The email of the action's first active owner (None: nobody owns it now)."""
-        if not self.owners or action_id not in self.owners:
-            with db.reading(self.engine) as conn:
+        if action_id in self.owners:
+            return self.owners[action_id]
+        with db.reading(self.engine) as conn:
+            if not self.owners:  # everyone's first owner, in one query
                 rows = conn.execute(
                     select(ActionOwner.action_id, Person.email)
                     .join(Person, Person.id == ActionOwner.person_id).where(Person.active).order_by(Person.email)
                 )
                 for action, email in rows:
                     self.owners.setdefault(action, email)
-            self.owners.setdefault(action_id, None)
-        return self.owners[action_id]
+                if action_id in self.owners:
+                    return self.owners[action_id]
+            email = conn.execute(
+                select(Person.email).join(ActionOwner, ActionOwner.person_id == Person.id)
+                .where(ActionOwner.action_id == action_id, Person.active).order_by(Person.email)
+            ).scalars().first()
+        if email is not None:  # an owner found later (an import) is asked again, not taken as none
+            self.owners[action_id] = email
+        return email
 
     def act(self, day: date, month: Tally) -> None:
         cal = self.tenant.calendar
@@ -111,12 +120,13 @@ class Actors:
         # action's code and year, the person by email, then `fire_in`; a refusal leaves
         # the other steps of the day as they were.
         for row in waiting:
-            since = self._since.get((row.id, row.updated_at))
-            if since is None:  # read once for each time a cycle moves, not every simulated day
-                since = from_storage(row.updated_at).astimezone(cal.zone).date() if row.updated_at else None
-                if since is None or since > day:  # touched in the real world, after the simulated day:
-                    since = cal.year_begins(row.fy).date()  # waiting since its year began, however resumed
-                self._since[(row.id, row.updated_at)] = since
+            key = (row.id, row.updated_at)
+            if key not in self._moved_on:  # read once for each time a cycle moves, not every simulated day
+                moved = row.updated_at
+                self._moved_on[key] = from_storage(moved).astimezone(cal.zone).date() if moved else None
+            since = self._moved_on[key]
+            if since is None or since > day:  # touched in the real world, after the simulated day:
+                since = cal.year_begins(row.fy).date()  # waiting since its year began, however resumed
             step = self._next_step(row, day, since)
             if step is None:
                 continue
