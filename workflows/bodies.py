@@ -94,13 +94,19 @@ def chairing(conn: Connection, *, strategy: int, person_id: int) -> set[str]:
 def strategies_of(conn: Connection, person_id: int) -> set[int] | None:
     """The strategies a person has any part in (a seat, or an action they own); None for a
     deployment admin, who has a part in all. Every API request and page asks it."""
-    person, parts = _parts()
+    person, _ = _parts()
     found = person.first(conn, {"person": person_id})
     if found is None:
         return set()
     if found["admin"]:
         return None
-    return {strategy for (strategy,) in parts.tuples(conn, {"person": person_id})}
+    return parts_of(conn, person_id)
+
+
+def parts_of(conn: Connection, person_id: int) -> set[int]:
+    """`strategies_of` for someone already known to be active and not the deployment's
+    admin (a request's visitor, read with their token or session)."""
+    return {strategy for (strategy,) in _parts()[1].tuples(conn, {"person": person_id})}
 
 
 @cache
