@@ -64,7 +64,7 @@ from sqlalchemy import func, insert, make_url, select
 from app.bootstrap import Pdca
 from app.importing import import_actions
 from app.mail import delivery
-from bench.common import database_url, open_database
+from bench.common import database_url, open_database, settle
 from engine import db
 from engine.clock import to_storage
 from engine.outbox import dedupe_key_text, outbox_table
@@ -166,6 +166,7 @@ def setup(url: str) -> tuple[Pdca, list[tuple[int, str]]]:
             .where(Cycle.fy == FY, Person.active)
             .order_by(Cycle.id, Person.email)  # type: ignore[arg-type]
         ).all()
+    settle(pdca.engine)
     return pdca, [(cycle, email) for cycle, email in pairs]
 
 

@@ -61,7 +61,7 @@ from sqlalchemy.orm import Session
 from app.bootstrap import Pdca
 from app.web import auth
 from app.web.api import Bearer
-from bench.common import FY, OWNER, add_actions, database_url, open_database, open_year, prepare, raw_connect
+from bench.common import FY, OWNER, add_actions, database_url, open_database, open_year, prepare, raw_connect, settle
 from engine import db
 from engine.audit import GENESIS, AuditEvent, link
 from engine.clock import to_storage
@@ -98,6 +98,7 @@ def build(pdca: Pdca, cycles: int) -> tuple[str, list[str]]:
             conn.execute(insert(Indicator), rows[start:start + 5000])
         open_year(pdca, conn, strategy=strategy, fy=FY, now=NOW)
         code = conn.execute(select(Strategy.code).where(Strategy.id == strategy)).scalar_one()
+    settle(pdca.engine)
     return code, codes
 
 

@@ -71,7 +71,18 @@ from sqlmodel import Session, select
 
 from app.bootstrap import Pdca
 from app.config import load_settings
-from bench.common import CHUNK, CONFIG, FY, add_actions, copy_database, database_url, drop_copy, open_database, prepare
+from bench.common import (
+    CHUNK,
+    CONFIG,
+    FY,
+    add_actions,
+    copy_database,
+    database_url,
+    drop_copy,
+    open_database,
+    prepare,
+    settle,
+)
 from engine import db
 from engine.audit import AuditEvent
 from engine.calendar import repeating_step
@@ -120,11 +131,7 @@ def build(url: str, n: int, *, fresh_year: bool = False) -> int:
                          "flags": [], "created_at": CREATED, "updated_at": CREATED}
                         for i, a in enumerate(action_ids[start:start + CHUNK], start=start)
                     ])
-        with pdca.engine.connect() as conn:
-            if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            else:
-                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+        settle(pdca.engine)
     finally:
         pdca.close()
     return strategy

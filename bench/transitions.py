@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench.com
 from sqlalchemy import make_url, select
 
 from app.bootstrap import Pdca
-from bench.common import FY, OWNER, add_actions, database_url, open_database, open_year, prepare, raw_connect
+from bench.common import FY, OWNER, add_actions, database_url, open_database, open_year, prepare, raw_connect, settle
 from engine import db
 from engine.runtime import Actor
 from workflows import service
@@ -96,6 +96,7 @@ def _engine_setup(url: str, cycles: int) -> tuple[Pdca, list[int], dict[str, Act
         add_actions(conn, strategy=strategy, codes=[f"B-{i:06d}" for i in range(cycles)], plans=[""] * cycles)
         open_year(pdca, conn, strategy=strategy, fy=FY, now=NOW)
         cycle_ids = list(conn.execute(select(Cycle.id).where(Cycle.fy == FY).order_by(Cycle.id)).scalars())  # type: ignore[arg-type]
+    settle(pdca.engine)
     with db.reading(pdca.engine) as conn:
         actors = {email: service.actor_for(conn, email) for email in (OWNER, CHAIR, ADMIN)}
     return pdca, cycle_ids, actors
@@ -231,6 +232,8 @@ def run_floor(url: str, n: int) -> tuple[int, float]:
             [(i, i, FY, "plan.drafting") for i in range(1, cycles + 1)],
         )
         conn.execute("COMMIT")
+        if dialect != "sqlite":
+            conn.execute("ANALYZE")  # as `settle` does for the engine's side
         ids = list(range(1, cycles + 1))
         warmup, timed = ids[:WARMUP_CYCLES], ids[WARMUP_CYCLES:]
         for cycle_id in warmup:

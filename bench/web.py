@@ -89,7 +89,7 @@ from sqlalchemy import make_url, update
 
 from app.config import load_settings
 from app.web.auth import create_api_token
-from bench.common import CONFIG, FY, add_actions, database_url, open_database, raw_connect
+from bench.common import CONFIG, FY, add_actions, database_url, open_database, raw_connect, settle
 from bench.common import prepare as prepare_schema
 from engine import db
 from workflows.action_cycle import ACTION_CYCLE
@@ -140,6 +140,7 @@ def prepare(url: str, config: Path, count: int) -> tuple[str, list[str]]:
             opened = open_year(conn, pdca.registry, pdca.tenants.get(conn, strategy), fy=FY, now=OPENED)
             conn.execute(update(cycle_table).where(cycle_table.c.fy == FY).values(state="plan.review", version=2))
             token = create_api_token(conn, email=CHAIR, name="bench", now=OPENED)
+        settle(pdca.engine)
     finally:
         pdca.close()
     if opened != count or token is None:

@@ -50,7 +50,7 @@ from sqlalchemy import func, insert, make_url, select
 
 from app.bootstrap import Pdca
 from app.simulate import simulate
-from bench.common import FY, add_actions, database_url, open_database, prepare
+from bench.common import FY, add_actions, database_url, open_database, prepare, settle
 from engine import db
 from workflows.models import Cycle, Indicator
 
@@ -82,6 +82,7 @@ def build(url: str, n: int) -> Pdca:
                 for a, plan in zip(actions, plans, strict=True)
             ],
         )
+    settle(pdca.engine)
     return pdca
 
 
