@@ -241,14 +241,20 @@ class Prepared:
             self._by_dialect[dialect.name] = done
         return done
 
-    def _run(self, conn: Connection, params: dict[str, Any]) -> Any:
-        sql, order, processors, defaults, _ = self._compiled(conn.dialect)
+    def _bind(self, dialect: Any, params: dict[str, Any]) -> Any:
+        """The parameters as the driver takes them: defaults filled in, each converted by
+        its type, in the statement's order where the dialect is positional."""
+        _, order, processors, defaults, _ = self._compiled(dialect)
         values = {**defaults, **params} if defaults else dict(params)
         for name, process in processors.items():
             if name in values:
                 values[name] = process(values[name])
+        return tuple(values[name] for name in order) if order is not None else values
+
+    def _run(self, conn: Connection, params: dict[str, Any]) -> Any:
+        sql = self._compiled(conn.dialect)[0]
+        bound = self._bind(conn.dialect, params)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        bound = tuple(values[name] for name in order) if order is not None else values
         try:
             cursor.execute(sql, bound)
         except conn.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy raises it (DataError, IntegrityError...)
@@ -292,14 +298,8 @@ class Prepared:
         """The same INSERT (or UPDATE) once for each of `rows`, in one call to the driver."""
         if not rows:
             return
-        sql, order, processors, defaults, _ = self._compiled(conn.dialect)
-        bound = []
-        for params in rows:
-            values = {**defaults, **params} if defaults else dict(params)
-            for name, process in processors.items():
-                if name in values:
-                    values[name] = process(values[name])
-            bound.append(tuple(values[name] for name in order) if order is not None else values)
+        sql = self._compiled(conn.dialect)[0]
+        bound = [self._bind(conn.dialect, params) for params in rows]
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.executemany(sql, bound)
